@@ -1,0 +1,82 @@
+"""A drawn program: its libcst function, argument specs and the type of every statement."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+import libcst as cst
+
+from ..grammar.types import ValueType
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def vtype(self) -> ValueType:
+        return ValueType(self.shape, self.dtype)
+
+    @property
+    def is_float(self) -> bool:
+        return self.vtype.is_float
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A valid-by-construction function. ``statement_types`` holds the inferred type of each
+    assignment in order, then of the returned expression."""
+
+    category: str
+    function: cst.FunctionDef
+    args: tuple[ArgSpec, ...]
+    statement_types: tuple[ValueType, ...]
+    ops: frozenset[str]
+
+    @property
+    def function_name(self) -> str:
+        return self.function.name.value
+
+    @cached_property
+    def source(self) -> str:
+        return cst.Module(body=[self.function]).code
+
+    @property
+    def float_argnums(self) -> tuple[int, ...]:
+        return tuple(i for i, a in enumerate(self.args) if a.is_float)
+
+    @property
+    def result_type(self) -> ValueType:
+        return self.statement_types[-1]
+
+    @property
+    def n_statements(self) -> int:
+        """Statements in the body: the assignments and the return."""
+        return len(self.statement_types)
+
+    @cached_property
+    def id(self) -> str:
+        return program_id(self.source, [a.to_json() for a in self.args])
+
+    def probe_source(self) -> str:
+        """The same function, returning every assigned value and then the result, as a tuple;
+        tests use it to check each statement's inferred type against JAX."""
+        body = list(self.function.body.body)
+        names = [s.body[0].targets[0].target for s in body[:-1]]
+        returned = body[-1].body[0].value
+        probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
+        function = self.function.with_changes(body=self.function.body.with_changes(body=body[:-1] + [probe_return]))
+        return cst.Module(body=[function]).code
+
+
+def program_id(source: str, args_json: list[dict]) -> str:
+    """First 16 hex chars of sha256 over the source and the argument specs."""
+    payload = source + json.dumps(args_json, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

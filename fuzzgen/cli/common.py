@@ -1,0 +1,61 @@
+"""Argument parsing that fails the way users expect: one line, exit status 2, no traceback."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user; the message says what is wrong and how to fix it."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def comma_list(choices, flag):
+    def parse(text: str) -> tuple[str, ...]:
+        items = tuple(item.strip() for item in text.split(",") if item.strip())
+        if not items:
+            raise argparse.ArgumentTypeError(f"{flag} {text!r} is empty; choose from {','.join(choices)}")
+        unknown = [item for item in items if item not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"{flag} {text!r}: unknown {','.join(unknown)}; choose from {','.join(choices)}")
+        if len(set(items)) != len(items):
+            raise argparse.ArgumentTypeError(f"{flag} {text!r} names an item twice")
+        return items
+    return parse
+
+
+def bounded_int(flag, low, high=None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} {text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            span = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"{flag} {value} must be {span}")
+        return value
+    return parse
+
+
+def positive_float(flag):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} {text!r} is not a number") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{flag} {text} must be a positive number of seconds")
+        return value
+    return parse
+
+
+def fail(prog: str, message: str) -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE

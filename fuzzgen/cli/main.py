@@ -1,0 +1,43 @@
+"""The `fuzzgen` command: one subcommand per job, all logic in the library."""
+from __future__ import annotations
+
+import sys
+import traceback
+
+from .. import __version__
+from . import sample
+from .common import EXIT_USAGE, Parser, UsageError
+
+SUBCOMMANDS = (sample,)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="fuzzgen", description="Grammar-based program fuzzer and IR dataset generator for JAX.")
+    parser.add_argument("--version", action="version", version=f"fuzzgen {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"fuzzgen: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("fuzzgen: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`fuzzgen sample`: write Python -> IR training records as JSONL."""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..grammar import CATEGORY_NAMES
+from ..lowering.lower import IR_KINDS
+from .common import EXIT_OK, UsageError, bounded_int, comma_list, positive_float
+
+DEFAULT_OUT = "fuzzgen-samples.jsonl"
+
+
+def shard_spec(text: str):
+    from ..pipeline.run import Shard
+
+    index, slash, count = text.partition("/")
+    try:
+        if not slash:
+            raise ValueError
+        return Shard(int(index), int(count))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard {text!r} is not I/N with 0 <= I < N, e.g. 0/4") from None
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sample", help="write Python->IR training records (JSONL)",
+        description="Draw valid JAX programs and write each, with its forward and gradient IR, as one JSON line. "
+                    "Record i is a pure function of (--seed, i): reruns, worker counts and shards give the same bytes.",
+    )
+    p.add_argument("--n", type=bounded_int("--n", 1, 100_000_000), default=100, metavar="N",
+                   help="number of records to draw (default: 100)")
+    p.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="PATH",
+                   help=f"output JSONL file (default: {DEFAULT_OUT}); written as PATH.partial and renamed when whole")
+    p.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, metavar="S",
+                   help="seed; the same seed and versions give byte-identical output (default: 0)")
+    p.add_argument("--ir", type=comma_list(IR_KINDS, "--ir"), default=IR_KINDS, metavar="LIST",
+                   help=f"IR kinds to store, comma-separated, from {','.join(IR_KINDS)} (default: all)")
+    p.add_argument("--categories", type=comma_list(CATEGORY_NAMES, "--categories"), default=CATEGORY_NAMES,
+                   metavar="LIST", help="program categories, comma-separated, drawn equally often "
+                   f"(default: all ten: {','.join(CATEGORY_NAMES)})")
+    p.add_argument("--workers", type=bounded_int("--workers", 0, 256), default=os.cpu_count() or 1, metavar="K",
+                   help="worker processes (default: the number of cores); 0 runs in this process without "
+                        "crash isolation")
+    p.add_argument("--timeout", type=positive_float("--timeout"), default=60.0, metavar="SECONDS",
+                   help="a sample running longer is logged as failed and skipped (default: 60)")
+    p.add_argument("--shard", type=shard_spec, default=None, metavar="I/N",
+                   help="write only shard I of N: the contiguous indices [n*I//N, n*(I+1)//N); "
+                        "`fuzzgen merge` joins the shards")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    mode.add_argument("--resume", action="store_true",
+                      help="continue an interrupted run with the same arguments (starts it if absent)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..pipeline.output import OutputError
+    from ..pipeline.progress import Progress
+    from ..pipeline.run import run_sample
+    from ..pipeline.sampling import SampleConfig
+
+    config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories)
+    total = len(args.shard.range(args.n)) if args.shard else args.n
+    try:
+        summary = run_sample(
+            args.out, args.n, config, force=args.force, resume=args.resume, shard=args.shard,
+            workers=args.workers, timeout=args.timeout, progress=Progress(total, quiet=args.quiet),
+        )
+    except OutputError as error:
+        raise UsageError(str(error)) from None
+    if summary.already_complete:
+        print(f"{args.out} is already complete ({summary.records} records); nothing to do")
+        return EXIT_OK
+    resumed = f", resumed after {summary.resumed_from}" if summary.resumed_from else ""
+    print(f"wrote {summary.records} records to {args.out} in {summary.seconds:.1f} s "
+          f"({summary.rate:.1f} records/s{resumed}); {summary.failures} failed"
+          + (f", see {args.out}.failures.jsonl" if summary.failures else ""))
+    width = max(len(c) for c in CATEGORY_NAMES)
+    for category in args.categories:
+        count = summary.per_category.get(category, 0)
+        share = 100.0 * count / summary.records if summary.records else 0.0
+        print(f"  {category:<{width}}  {count:>8}  {share:5.1f}%")
+    return EXIT_OK

@@ -1,0 +1,13 @@
+"""The typed grammar: value types, op records, and the ten categories as productions."""
+from . import catalog  # noqa: F401  (registers the built-in ops)
+from .choices import Chooser
+from .ops import OPS, Call, Domain, Op, Operator, Registry
+from .productions import CATEGORY_NAMES, PRODUCTIONS, Category
+from .types import DTYPES, FLOAT_DTYPES, INT_DTYPES, ShapeError, ValueType
+from .walk import GrammarSettings, InvalidSettings, Walk
+
+__all__ = [
+    "CATEGORY_NAMES", "Call", "Category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",
+    "INT_DTYPES", "InvalidSettings", "OPS", "Op", "Operator", "PRODUCTIONS", "Registry", "ShapeError",
+    "ValueType", "Walk",
+]

@@ -1,0 +1,142 @@
+"""The op record: everything the grammar knows about one operation, declared in one place.
+
+An `Op` says how it renders (a ``jnp.``/``lax.`` call or a Python operator), its arity, the
+dtypes each operand may have, its dtype and shape rules, the domain each operand must lie in,
+whether it is differentiable, and how to draw its static parameters (axes, shapes). Adding an op
+means adding one record to the catalog (or registering one from a plugin); nothing else changes.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from .choices import Chooser
+from .types import ShapeError, ValueType
+
+
+class Domain(enum.Enum):
+    """Where an operand must lie; the walk guards operands into their domain with grammar ops."""
+
+    ANY = "any"
+    POSITIVE = "positive"  # log, sqrt, rsqrt, the base of power
+    NONZERO = "nonzero"  # a divisor
+    BOUNDED = "bounded"  # |x| <= 1: exponents, so that power stays finite
+
+
+# How each domain is reached: a chain of (op name, literal operand or None) applied in order.
+DOMAIN_GUARDS: dict[Domain, tuple[tuple[str, Any], ...]] = {
+    Domain.ANY: (),
+    Domain.POSITIVE: (("abs", None), ("add", 1.0)),
+    Domain.NONZERO: (("abs", None), ("add", 1.0)),
+    Domain.BOUNDED: (("tanh", None),),
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """Renders as ``target(operands..., *positional params, **keyword params)``."""
+
+    target: str  # "jnp.sin", "lax.logistic"
+    positional: tuple[str, ...] = ()
+    keyword: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Renders as a Python operator: binary (``a + b``), comparison (``a > b``) or unary (``-a``)."""
+
+    symbol: str
+    form: str = "binary"  # "binary" | "compare" | "unary"
+
+
+Rule = Callable[[tuple[ValueType, ...], Mapping[str, Any]], Any]
+ParamDrawer = Callable[[Chooser, tuple[ValueType, ...]], dict]
+
+
+def _no_params(chooser: Chooser, types: tuple[ValueType, ...]) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    render: Call | Operator
+    arity: int
+    operand_dtypes: tuple[frozenset[str], ...]  # allowed dtypes, one set per operand
+    dtype_rule: Rule
+    shape_rule: Rule
+    tags: frozenset[str]
+    domains: tuple[Domain, ...] = ()
+    differentiable: bool = True
+    draw_params: ParamDrawer = _no_params
+    limitations: str = ""
+    primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
+
+    def __post_init__(self):
+        if len(self.operand_dtypes) != self.arity:
+            raise ValueError(f"op {self.name!r}: {len(self.operand_dtypes)} operand dtype sets for arity {self.arity}")
+        if self.domains and len(self.domains) != self.arity:
+            raise ValueError(f"op {self.name!r}: {len(self.domains)} domains for arity {self.arity}")
+
+    def domain_of(self, position: int) -> Domain:
+        return self.domains[position] if self.domains else Domain.ANY
+
+    def accepts(self, position: int, vtype: ValueType) -> bool:
+        return vtype.dtype in self.operand_dtypes[position]
+
+    def infer(self, operands: tuple[ValueType, ...], params: Mapping[str, Any]) -> ValueType:
+        """The result type, or ShapeError/TypeError where the operands do not fit."""
+        if len(operands) != self.arity:
+            raise TypeError(f"op {self.name!r} takes {self.arity} operands, got {len(operands)}")
+        for position, vtype in enumerate(operands):
+            if not self.accepts(position, vtype):
+                raise TypeError(f"op {self.name!r} operand {position} cannot be {vtype.dtype}")
+        shape = tuple(self.shape_rule(operands, params))
+        return ValueType(shape, self.dtype_rule(operands, params))
+
+
+class Registry:
+    """The ops known to the grammar, by name; plugins add theirs with `register`."""
+
+    def __init__(self):
+        self._ops: dict[str, Op] = {}
+
+    def register(self, op: Op, *, replace: bool = False) -> Op:
+        if not isinstance(op, Op):
+            raise TypeError(f"register() takes an Op record, got {type(op).__name__}")
+        if op.name in self._ops and not replace:
+            raise ValueError(f"an op named {op.name!r} is already registered (pass replace=True)")
+        self._ops[op.name] = op
+        return op
+
+    def __getitem__(self, name: str) -> Op:
+        try:
+            return self._ops[name]
+        except KeyError:
+            raise KeyError(f"no op named {name!r} in the grammar") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._ops
+
+    def __iter__(self):
+        return iter(self._ops.values())
+
+    def tagged(self, tag: str, *, dtype: str | None = None) -> tuple[Op, ...]:
+        """Ops carrying ``tag`` whose first operand may have ``dtype``, in registration order."""
+        return tuple(
+            op for op in self._ops.values()
+            if tag in op.tags and (dtype is None or dtype in op.operand_dtypes[0])
+        )
+
+    def render_targets(self) -> frozenset[str]:
+        """Every ``jnp.x`` / ``lax.x`` callable that grammar programs may name."""
+        return frozenset(op.render.target for op in self._ops.values() if isinstance(op.render, Call))
+
+
+OPS = Registry()
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ShapeError(message)

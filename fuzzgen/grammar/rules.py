@@ -1,0 +1,162 @@
+"""Shape rules, dtype rules and parameter drawers shared by the op catalog."""
+from __future__ import annotations
+
+import math
+
+from .ops import require
+from .types import BOOL, FLOAT_DTYPES, broadcast_shapes, promote_types
+
+# --- dtype rules -------------------------------------------------------------------------
+
+
+def promoted(operands, params):
+    return promote_types(*operands)
+
+
+def promoted_float(operands, params):
+    """True division and mean: integer inputs give float32."""
+    dtype = promote_types(*operands)
+    return dtype if dtype in FLOAT_DTYPES else "float32"
+
+
+def boolean(operands, params):
+    return BOOL
+
+
+def same_as_first(operands, params):
+    return operands[0].dtype
+
+
+def branches_promoted(operands, params):
+    return promote_types(*operands[1:])
+
+
+def cast_to(dtype):
+    def rule(operands, params):
+        return dtype
+    rule.__name__ = f"cast_to_{dtype}"
+    return rule
+
+
+# --- shape rules -------------------------------------------------------------------------
+
+
+def broadcast(operands, params):
+    return broadcast_shapes(*(t.shape for t in operands))
+
+
+def same_shape(operands, params):
+    return operands[0].shape
+
+
+def normalize_axes(axis, rank):
+    if axis is None:
+        return tuple(range(rank))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    require(all(-rank <= a < rank for a in axes), f"axis {axis} out of range for rank {rank}")
+    normalized = tuple(sorted(a % rank for a in axes))
+    require(len(set(normalized)) == len(normalized), f"repeated axis in {axis}")
+    return normalized
+
+
+def reduced(operands, params):
+    shape = operands[0].shape
+    axes = normalize_axes(params.get("axis"), len(shape))
+    if params.get("keepdims", False):
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def dot_shape(operands, params):
+    a, b = (t.shape for t in operands)
+    require(1 <= len(a) <= 2 and 1 <= len(b) <= 2, f"dot here takes rank-1 or rank-2 operands, got {a} and {b}")
+    contract_b = 0 if len(b) == 1 else len(b) - 2
+    require(a[-1] == b[contract_b], f"dot: contracting dims differ in {a} and {b}")
+    return a[:-1] + b[:contract_b] + b[contract_b + 1:]
+
+
+def matmul_shape(operands, params):
+    a, b = (t.shape for t in operands)
+    require(len(a) >= 1 and len(b) >= 1, f"matmul needs rank >= 1, got {a} and {b}")
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    require(a2[-1] == b2[-2], f"matmul: inner dims differ in {a} and {b}")
+    batch = broadcast_shapes(a2[:-2], b2[:-2])
+    out = batch + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def reshaped(operands, params):
+    shape = tuple(params["shape"])
+    require(math.prod(shape) == operands[0].size, f"cannot reshape {operands[0].shape} to {shape}")
+    return shape
+
+
+def transposed(operands, params):
+    axes = tuple(params["axes"])
+    shape = operands[0].shape
+    require(sorted(axes) == list(range(len(shape))), f"axes {axes} are not a permutation for rank {len(shape)}")
+    return tuple(shape[a] for a in axes)
+
+
+def broadcast_to_shape(operands, params):
+    target = tuple(params["shape"])
+    require(broadcast_shapes(operands[0].shape, target) == target, f"cannot broadcast {operands[0].shape} to {target}")
+    return target
+
+
+# --- parameter drawers ------------------------------------------------------------------
+
+
+def draw_reduction_params(chooser, operands):
+    """axis: None (all), one axis, or a tuple of axes; keepdims: a bool."""
+    rank = operands[0].rank
+    params = {}
+    if rank > 0:
+        form = chooser.choice(("none", "one", "several") if rank > 1 else ("none", "one"))
+        if form == "one":
+            params["axis"] = chooser.integer(-rank, rank - 1) if chooser.chance(0.2) else chooser.integer(0, rank - 1)
+        elif form == "several":
+            axes = sorted({chooser.integer(0, rank - 1) for _ in range(chooser.integer(2, rank))})
+            params["axis"] = tuple(axes) if len(axes) > 1 else axes[0]
+    if chooser.chance(0.4):
+        params["keepdims"] = True
+    return params
+
+
+def _factorizations(size: int, rank: int):
+    if rank == 0:
+        return [()] if size == 1 else []
+    out = []
+    for d in range(1, size + 1):
+        if size % d == 0:
+            out.extend((d,) + rest for rest in _factorizations(size // d, rank - 1))
+    return out
+
+
+def draw_reshape_params(chooser, operands):
+    source = operands[0]
+    candidates = [
+        s for rank in range(0, 4) for s in _factorizations(source.size, rank) if s != source.shape
+    ] or [source.shape]
+    return {"shape": chooser.choice(candidates)}
+
+
+def draw_transpose_params(chooser, operands):
+    axes = list(range(operands[0].rank))
+    permutation = []
+    while axes:
+        permutation.append(axes.pop(chooser.integer(0, len(axes) - 1)))
+    return {"axes": tuple(reversed(permutation)) if len(permutation) > 1 else tuple(permutation)}
+
+
+def draw_broadcast_to_params(chooser, operands):
+    shape = operands[0].shape
+    grown = tuple(chooser.integer(2, 3) if d == 1 and chooser.chance(0.5) else d for d in shape)
+    if len(grown) < 4 and chooser.chance(0.6):
+        grown = (chooser.integer(1, 3),) + grown
+    return {"shape": grown}

@@ -1,0 +1,69 @@
+"""What a production needs from the thing that builds programs, and the settings that bound it.
+
+Productions (`productions.py`) are written against `Walk`, not against libcst: the grammar says
+*what* a category's programs look like; `fuzzgen.ast_builders` says how they become a syntax tree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .choices import Chooser
+from .types import DTYPES, FLOAT_DTYPES, ValueType
+
+MAX_RANK = 4
+
+
+class InvalidSettings(ValueError):
+    """Grammar settings that cannot describe any program."""
+
+
+@dataclass(frozen=True)
+class GrammarSettings:
+    dtypes: tuple[str, ...] = DTYPES
+    max_rank: int = MAX_RANK
+    max_statements: int = 6
+    max_dim: int = 4
+    max_arg_elements: int = 64
+
+    def __post_init__(self):
+        if not self.dtypes:
+            raise InvalidSettings("dtypes=() is empty; give at least one floating dtype")
+        unknown = [d for d in self.dtypes if d not in DTYPES]
+        if unknown:
+            raise InvalidSettings(f"dtypes={self.dtypes!r} has unknown {unknown}; choose from {DTYPES}")
+        if not any(d in FLOAT_DTYPES for d in self.dtypes):
+            raise InvalidSettings(f"dtypes={self.dtypes!r} has no floating dtype, so no gradient exists")
+        if not 0 <= self.max_rank <= MAX_RANK:
+            raise InvalidSettings(f"max_rank={self.max_rank} must be between 0 and {MAX_RANK}")
+        if self.max_statements < 1:
+            raise InvalidSettings(f"max_statements={self.max_statements} must be at least 1")
+        if not 1 <= self.max_dim <= 16:
+            raise InvalidSettings(f"max_dim={self.max_dim} must be between 1 and 16")
+
+    @property
+    def float_dtypes(self) -> tuple[str, ...]:
+        return tuple(d for d in FLOAT_DTYPES if d in self.dtypes)
+
+    @property
+    def allows_int(self) -> bool:
+        return "int32" in self.dtypes
+
+
+class Value(Protocol):
+    vtype: ValueType
+
+
+class Walk(Protocol):
+    chooser: Chooser
+    settings: GrammarSettings
+
+    def arg(self, vtype: ValueType) -> Value:
+        """A new function argument of this type."""
+
+    def apply(self, op: str, *operands: Value | float | int, **params: Any) -> Value:
+        """An expression applying ``op``; literals become weak-typed constants, operands are guarded
+        into the op's domains, and missing static parameters are drawn."""
+
+    def let(self, value: Value) -> Value:
+        """Bind ``value`` to a new local name, as a statement of its own."""

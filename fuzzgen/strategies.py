@@ -1,0 +1,62 @@
+"""Public Hypothesis strategies: use them in anyone's ``@given`` test.
+
+>>> from fuzzgen.strategies import programs
+>>> @given(programs(category="matmul", dtypes=("float32",)))
+... def test_matmul_lowers(program): ...
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from .ast_builders import HypothesisChooser, Program, build_program
+from .grammar import CATEGORY_NAMES, DTYPES, GrammarSettings, InvalidSettings
+from .grammar.walk import MAX_RANK
+
+
+def programs(
+    *,
+    category: str | None = None,
+    dtypes: tuple[str, ...] | None = None,
+    max_rank: int | None = None,
+    max_statements: int | None = None,
+    max_dim: int | None = None,
+) -> st.SearchStrategy[Program]:
+    """Return a strategy for valid JAX programs drawn from the grammar.
+
+    category: one of the ten category names, or None (default) for any.
+    dtypes: allowed dtypes, at least one floating (default: float32, float16, bfloat16, int32).
+    max_rank: largest array rank, 0-4 (default 4).
+    max_statements: most statements in multi-statement programs (default 6).
+    max_dim: largest array dimension (default 4).
+
+    Programs shrink towards fewer statements, smaller shapes, the first ops of each group and
+    float32.
+    """
+    if category is not None and category not in CATEGORY_NAMES:
+        raise InvalidArgument(f"category={category!r} is not one of {CATEGORY_NAMES}")
+    if max_rank is not None and not (isinstance(max_rank, int) and 0 <= max_rank <= MAX_RANK):
+        raise InvalidArgument(f"max_rank={max_rank!r} must be an int between 0 and {MAX_RANK}")
+    if max_statements is not None and not (isinstance(max_statements, int) and max_statements >= 1):
+        raise InvalidArgument(f"max_statements={max_statements!r} must be an int of at least 1")
+    defaults = GrammarSettings()
+    try:
+        settings = GrammarSettings(
+            dtypes=tuple(dtypes) if dtypes is not None else DTYPES,
+            max_rank=defaults.max_rank if max_rank is None else max_rank,
+            max_statements=defaults.max_statements if max_statements is None else max_statements,
+            max_dim=defaults.max_dim if max_dim is None else max_dim,
+        )
+    except InvalidSettings as error:
+        raise InvalidArgument(str(error)) from None
+    categories = (category,) if category else CATEGORY_NAMES
+
+    @st.composite
+    def _programs(draw) -> Program:
+        chooser = HypothesisChooser(draw)
+        return build_program(chooser, chooser.choice(categories), settings)
+
+    return _programs()
+
+
+__all__ = ["programs"]
