@@ -5,10 +5,10 @@ import sys
 import traceback
 
 from .. import __version__
-from . import sample
+from . import merge, sample
 from .common import EXIT_USAGE, Parser, UsageError
 
-SUBCOMMANDS = (sample,)
+SUBCOMMANDS = (sample, merge)
 
 
 def build_parser() -> Parser:

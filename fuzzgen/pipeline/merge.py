@@ -1,0 +1,84 @@
+"""Join shard files into the file the unsharded run would have written, byte for byte."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .output import (
+    OutputError, failures_path, fsync_directory, meta_path, partial_path, read_meta, scan_complete_lines, write_meta,
+)
+
+
+def _shard_meta(path: Path) -> dict:
+    if not path.is_file():
+        raise OutputError(f"shard {path} does not exist or is not a file")
+    meta = read_meta(path)
+    if meta is None:
+        raise OutputError(f"shard {path} has no {meta_path(path).name}; merge takes files written by `fuzzgen sample --shard`")
+    identity = meta.get("identity") or {}
+    if not identity.get("shard"):
+        raise OutputError(f"{path} was not written with --shard")
+    if not meta.get("complete"):
+        raise OutputError(f"shard {path} is incomplete; finish it with `fuzzgen sample ... --resume` first")
+    return meta
+
+
+def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
+    """Write ``out`` from ``shards`` (any order); returns the record count. Refuses mixed runs and gaps."""
+    out = Path(out)
+    if not shards:
+        raise OutputError("no shard files given; pass the files written by `fuzzgen sample --shard I/N`")
+    if out.exists() and not force:
+        raise OutputError(f"{out} already exists; pass --force to overwrite it")
+    if out.resolve() in {Path(s).resolve() for s in shards}:
+        raise OutputError(f"{out} is also one of the shards; merge into a new file")
+    resolved = [Path(s).resolve() for s in shards]
+    repeated = sorted({str(s) for s in shards if resolved.count(Path(s).resolve()) > 1})
+    if repeated:
+        raise OutputError(f"shard file {repeated[0]} is given twice; pass each shard once")
+    metas = {Path(s): _shard_meta(Path(s)) for s in shards}
+    base = None
+    by_index: dict[int, Path] = {}
+    for path, meta in metas.items():
+        identity = dict(meta["identity"])
+        index, count = identity.pop("shard")
+        if base is None:
+            base, total = identity, count
+        elif identity != base or count != total:
+            differing = sorted(k for k in set(identity) | set(base) if identity.get(k) != base.get(k))
+            what = ", ".join(differing) or f"shard count {count} vs {total}"
+            raise OutputError(f"shard {path} comes from a different run ({what} differ); merge shards of one run only")
+        if index in by_index:
+            raise OutputError(f"shard {index}/{total} given twice: {by_index[index]} and {path}")
+        by_index[index] = path
+    missing = [i for i in range(total) if i not in by_index]
+    if missing:
+        raise OutputError(f"missing shard(s) {', '.join(f'{i}/{total}' for i in missing)}; the merged file would have a gap")
+    for path, meta in metas.items():
+        whole = scan_complete_lines(path)
+        if whole.valid_bytes != path.stat().st_size or whole.records != meta.get("records"):
+            raise OutputError(f"shard {path} does not match its meta file (torn or edited); rerun that shard")
+    tmp = partial_path(out)
+    records = failures = 0
+    with open(tmp, "wb") as sink, open(tmp.with_name(tmp.name + ".failures"), "wb") as failure_sink:
+        for index in range(total):
+            path = by_index[index]
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, sink)
+            records += metas[path]["records"]
+            if failures_path(path).exists():
+                failure_sink.write(failures_path(path).read_bytes())
+                failures += metas[path].get("failures", 0)
+        sink.flush()
+        os.fsync(sink.fileno())
+    failure_file = tmp.with_name(tmp.name + ".failures")
+    if failures:
+        os.replace(failure_file, failures_path(out))
+    else:
+        failure_file.unlink()
+        failures_path(out).unlink(missing_ok=True)
+    os.replace(tmp, out)
+    fsync_directory(out.parent)
+    write_meta(out, {"identity": {**base, "shard": None}, "complete": True, "records": records, "failures": failures})
+    return records
