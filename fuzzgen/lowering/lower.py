@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from ..ast_builders.program import ArgSpec
+from .mlir_context import shared_context
 from .namespace import abstract_inputs, load_function
 
 IR_KINDS = ("jaxpr", "stablehlo", "hlo")
@@ -56,7 +57,8 @@ def lower_direction(function, inputs, ir_kinds) -> tuple[dict[str, str], set[str
     if "jaxpr" in ir_kinds:
         texts["jaxpr"] = str(traced.jaxpr)
     if "stablehlo" in ir_kinds or "hlo" in ir_kinds:
-        lowered = traced.lower()
+        with shared_context():
+            lowered = traced.lower()
         if "stablehlo" in ir_kinds:
             texts["stablehlo"] = lowered.as_text()
         if "hlo" in ir_kinds:

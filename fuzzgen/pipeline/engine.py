@@ -64,19 +64,25 @@ def iter_results(config: SampleConfig, indices: range, *, workers: int = 0, time
         yield from WorkerPool(config, workers, timeout).run(indices)
 
 
-def _in_process(config: SampleConfig, indices: range):
+def clear_caches() -> None:
+    """Free what JAX and fuzzgen keep per traced function, so long runs stay bounded in memory."""
     import jax
 
+    from ..lowering import mlir_context
+
+    jax.clear_caches()
+    mlir_context.release()
+
+
+def _in_process(config: SampleConfig, indices: range):
     faults = _planted_faults()
     for done, index in enumerate(indices, 1):
         yield produce(config, index, faults)
         if done % CLEAR_CACHES_EVERY == 0:
-            jax.clear_caches()
+            clear_caches()
 
 
 def _worker_main(connection, config: SampleConfig) -> None:
-    import jax
-
     faults = _planted_faults()
     done = 0
     while True:
@@ -89,7 +95,7 @@ def _worker_main(connection, config: SampleConfig) -> None:
         connection.send(produce(config, index, faults))
         done += 1
         if done % CLEAR_CACHES_EVERY == 0:
-            jax.clear_caches()
+            clear_caches()
 
 
 class _Worker:
