@@ -1,6 +1,7 @@
 """The `fuzzgen` command: one subcommand per job, all logic in the library."""
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -34,6 +35,9 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"fuzzgen: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `fuzzgen ... | head`: the reader left; that is not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print("fuzzgen: interrupted; rerun with --resume to continue", file=sys.stderr)
         return 130

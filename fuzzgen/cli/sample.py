@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..grammar import CATEGORY_NAMES
-from ..lowering.lower import IR_KINDS
+from ..lowering.lower import ALL_IR_KINDS, IR_KINDS
 from .common import EXIT_OK, UsageError, bounded_int, comma_list, positive_float
 
 DEFAULT_OUT = "fuzzgen-samples.jsonl"
@@ -36,8 +36,13 @@ def add_parser(subparsers) -> None:
                    help=f"output JSONL file (default: {DEFAULT_OUT}); written as PATH.partial and renamed when whole")
     p.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, metavar="S",
                    help="seed; the same seed and versions give byte-identical output (default: 0)")
-    p.add_argument("--ir", type=comma_list(IR_KINDS, "--ir"), default=IR_KINDS, metavar="LIST",
-                   help=f"IR kinds to store, comma-separated, from {','.join(IR_KINDS)} (default: all)")
+    p.add_argument("--ir", type=comma_list(ALL_IR_KINDS, "--ir"), default=IR_KINDS, metavar="LIST",
+                   help=f"IR kinds to store, comma-separated, from {','.join(ALL_IR_KINDS)} "
+                        f"(default: {','.join(IR_KINDS)}; hlo_opt is XLA's optimized CPU HLO, stablehlo_export "
+                        "is jax.export's StableHLO for cpu, cuda and tpu at once)")
+    p.add_argument("--io", action="store_true",
+                   help="also store execution data: the seed that regenerates the inputs, and the forward outputs "
+                        "and gradients (values up to 64 elements, else sha256 and statistics)")
     p.add_argument("--categories", type=comma_list(CATEGORY_NAMES, "--categories"), default=CATEGORY_NAMES,
                    metavar="LIST", help="program categories, comma-separated, drawn equally often "
                    f"(default: all ten: {','.join(CATEGORY_NAMES)})")
@@ -63,7 +68,7 @@ def run(args) -> int:
     from ..pipeline.run import run_sample
     from ..pipeline.sampling import SampleConfig
 
-    config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories)
+    config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io)
     total = len(args.shard.range(args.n)) if args.shard else args.n
     try:
         summary = run_sample(

@@ -11,19 +11,24 @@ import jax
 import jax.numpy as jnp
 
 from ..ast_builders.program import ArgSpec
+from . import deep_ir
 from .mlir_context import shared_context
 from .namespace import abstract_inputs, load_function
 
-IR_KINDS = ("jaxpr", "stablehlo", "hlo")
+IR_KINDS = ("jaxpr", "stablehlo", "hlo")  # the default set
+OPT_IN_IR_KINDS = ("hlo_opt", "stablehlo_export")
+ALL_IR_KINDS = IR_KINDS + OPT_IN_IR_KINDS
 DIRECTIONS = ("forward", "backward")
 
 
 @dataclass(frozen=True)
 class LoweredProgram:
-    """IR texts keyed by kind then direction, and the primitives of both jaxprs."""
+    """IR texts keyed by kind then direction, the primitives of both jaxprs, and, when inputs
+    were given, the values each direction computed on them."""
 
     ir: dict[str, dict[str, str]]
     primitives: tuple[str, ...]
+    values: dict[str, object] | None = None
 
 
 def gradient_function(function, float_argnums: tuple[int, ...]):
@@ -51,35 +56,45 @@ def jaxpr_primitives(jaxpr) -> set[str]:
     return names
 
 
-def lower_direction(function, inputs, ir_kinds) -> tuple[dict[str, str], set[str]]:
+def lower_direction(function, inputs, ir_kinds, concrete_inputs=None):
+    """One trace and at most one lowering of ``function``: its IR texts, its primitives, and its
+    value on ``concrete_inputs`` when given."""
     traced = jax.jit(function).trace(*inputs)
     texts = {}
     if "jaxpr" in ir_kinds:
         texts["jaxpr"] = str(traced.jaxpr)
-    if "stablehlo" in ir_kinds or "hlo" in ir_kinds:
+    lowered = None
+    if {"stablehlo", "hlo", "hlo_opt"} & set(ir_kinds) or concrete_inputs is not None:
         with shared_context():
             lowered = traced.lower()
-        if "stablehlo" in ir_kinds:
+        if "stablehlo" in ir_kinds or "hlo_opt" in ir_kinds:
             texts["stablehlo"] = lowered.as_text()
         if "hlo" in ir_kinds:
             texts["hlo"] = lowered.as_text(dialect="hlo")
-    return texts, jaxpr_primitives(traced.jaxpr)
+        if "hlo_opt" in ir_kinds:
+            texts["hlo_opt"] = deep_ir.optimized_hlo(texts["stablehlo"])
+    if "stablehlo_export" in ir_kinds:
+        texts["stablehlo_export"] = deep_ir.exported_stablehlo(function, inputs)
+    value = lowered.compile()(*concrete_inputs) if concrete_inputs is not None else None
+    return texts, jaxpr_primitives(traced.jaxpr), value
 
 
-def lower_source(source: str, function_name: str, args, ir_kinds=IR_KINDS) -> LoweredProgram:
+def lower_source(source: str, function_name: str, args, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
     """Exec ``source`` (grammar-built or grammar-checked only) and lower both directions."""
     args = tuple(args)
-    unknown = [k for k in ir_kinds if k not in IR_KINDS]
+    unknown = [k for k in ir_kinds if k not in ALL_IR_KINDS]
     if unknown:
-        raise ValueError(f"unknown IR kinds {unknown}; choose from {IR_KINDS}")
+        raise ValueError(f"unknown IR kinds {unknown}; choose from {ALL_IR_KINDS}")
     function = load_function(source, function_name)
     inputs = abstract_inputs(args)
     float_argnums = tuple(i for i, a in enumerate(args) if ArgSpec(a.name, a.shape, a.dtype).is_float)
-    forward, forward_primitives = lower_direction(function, inputs, ir_kinds)
-    backward, backward_primitives = lower_direction(gradient_function(function, float_argnums), inputs, ir_kinds)
-    ir = {kind: {"forward": forward[kind], "backward": backward[kind]} for kind in IR_KINDS if kind in ir_kinds}
-    return LoweredProgram(ir=ir, primitives=tuple(sorted(forward_primitives | backward_primitives)))
+    forward, forward_primitives, forward_value = lower_direction(function, inputs, ir_kinds, concrete_inputs)
+    backward, backward_primitives, backward_value = lower_direction(
+        gradient_function(function, float_argnums), inputs, ir_kinds, concrete_inputs)
+    ir = {kind: {"forward": forward[kind], "backward": backward[kind]} for kind in ALL_IR_KINDS if kind in ir_kinds}
+    values = None if concrete_inputs is None else {"forward": forward_value, "backward": backward_value}
+    return LoweredProgram(ir=ir, primitives=tuple(sorted(forward_primitives | backward_primitives)), values=values)
 
 
-def lower_program(program, ir_kinds=IR_KINDS) -> LoweredProgram:
-    return lower_source(program.source, program.function_name, program.args, ir_kinds)
+def lower_program(program, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
+    return lower_source(program.source, program.function_name, program.args, ir_kinds, concrete_inputs)

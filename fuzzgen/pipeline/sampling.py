@@ -14,7 +14,8 @@ import jax
 
 from ..ast_builders import Program, RandomChooser, build_program, derived_seed
 from ..grammar import CATEGORY_NAMES, GrammarSettings
-from ..lowering.lower import IR_KINDS, lower_program
+from ..lowering.execution import describe_values, make_inputs
+from ..lowering.lower import ALL_IR_KINDS, IR_KINDS, lower_program
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,14 @@ class SampleConfig:
     ir: tuple[str, ...] = IR_KINDS
     categories: tuple[str, ...] = CATEGORY_NAMES
     settings: GrammarSettings = field(default_factory=GrammarSettings)
+    io: bool = False
 
     def __post_init__(self):
         if not self.ir:
             raise ValueError("ir=() is empty; ask for at least one of " + ",".join(IR_KINDS))
-        bad = [k for k in self.ir if k not in IR_KINDS]
+        bad = [k for k in self.ir if k not in ALL_IR_KINDS]
         if bad:
-            raise ValueError(f"ir={','.join(self.ir)} has unknown {bad}; choose from {','.join(IR_KINDS)}")
+            raise ValueError(f"ir={','.join(self.ir)} has unknown {bad}; choose from {','.join(ALL_IR_KINDS)}")
         if not self.categories:
             raise ValueError("categories=() is empty; ask for at least one of " + ",".join(CATEGORY_NAMES))
         bad = [c for c in self.categories if c not in CATEGORY_NAMES]
@@ -45,6 +47,7 @@ class SampleConfig:
             "ir": list(self.ir),
             "categories": list(self.categories),
             "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.settings).items()},
+            "io": self.io,
             "jax_version": jax.__version__,
         }
 
@@ -62,8 +65,14 @@ def program_for_index(config: SampleConfig, index: int) -> Program:
     return build_program(chooser, category, config.settings)
 
 
+def input_seed_for_index(seed: int, index: int) -> int:
+    return derived_seed(seed, "inputs", index) % 2**32
+
+
 def make_record(config: SampleConfig, index: int, program: Program) -> dict:
-    lowered = lower_program(program, config.ir)
+    input_seed = input_seed_for_index(config.seed, index) if config.io else None
+    concrete = make_inputs(program.args, input_seed) if config.io else None
+    lowered = lower_program(program, config.ir, concrete)
     record = {
         "id": program.id,
         "seed": config.seed,
@@ -73,9 +82,15 @@ def make_record(config: SampleConfig, index: int, program: Program) -> dict:
         "python": program.source,
         "args": [a.to_json() for a in program.args],
     }
-    for kind in IR_KINDS:
+    for kind in ALL_IR_KINDS:
         if kind in config.ir:
             record[kind] = lowered.ir[kind]
+    if config.io:
+        record["io"] = {
+            "input_seed": input_seed,
+            "outputs": describe_values(lowered.values["forward"]),
+            "gradients": describe_values(lowered.values["backward"]),
+        }
     record["meta"] = {
         "jax_version": jax.__version__,
         "primitives": list(lowered.primitives),
