@@ -34,7 +34,7 @@ def test_thousand_records_follow_the_schema(thousand):
         for kind in ("jaxpr", "stablehlo", "hlo"):
             assert list(record[kind]) == ["forward", "backward"]
             assert record[kind]["forward"].strip() and record[kind]["backward"].strip()
-        assert list(record["meta"]) == ["jax_version", "primitives", "n_statements"]
+        assert list(record["meta"]) == ["jax_version", "primitives", "n_statements", "canonical_hash"]
         assert record["meta"]["jax_version"] == jax.__version__
         assert record["meta"]["primitives"] == sorted(set(record["meta"]["primitives"]))
         assert record["meta"]["n_statements"] == len(record["python"].splitlines()) - 1

@@ -24,6 +24,22 @@ def shard_spec(text: str):
         raise argparse.ArgumentTypeError(f"--shard {text!r} is not I/N with 0 <= I < N, e.g. 0/4") from None
 
 
+def split_spec(text: str):
+    from ..pipeline.sampling import validate_splits
+
+    pairs = []
+    try:
+        for item in text.split(","):
+            name, equals, share = item.partition("=")
+            if not equals:
+                raise ValueError(f"{item!r} is not NAME=SHARE")
+            pairs.append((name.strip(), float(share)))
+        validate_splits(pairs)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--split {text!r}: {error}; e.g. train=0.98,valid=0.01,test=0.01") from None
+    return tuple(pairs)
+
+
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "sample", help="write Python->IR training records (JSONL)",
@@ -58,6 +74,12 @@ def add_parser(subparsers) -> None:
     mode.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     mode.add_argument("--resume", action="store_true",
                       help="continue an interrupted run with the same arguments (starts it if absent)")
+    p.add_argument("--dedup", action="store_true",
+                   help="skip records whose canonical program (variables renamed, literals normalized) appeared at "
+                        "an earlier index; deterministic for any worker count, shard split and resume")
+    p.add_argument("--split", type=split_spec, default=(), metavar="NAME=SHARE,...",
+                   help="assign each record a split in meta.split by its canonical hash, e.g. "
+                        "train=0.98,valid=0.01,test=0.01: renamed copies of a program always share a split")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=run)
 
@@ -68,7 +90,8 @@ def run(args) -> int:
     from ..pipeline.run import run_sample
     from ..pipeline.sampling import SampleConfig
 
-    config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io)
+    config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io,
+                          splits=args.split, dedup=args.dedup)
     total = len(args.shard.range(args.n)) if args.shard else args.n
     try:
         summary = run_sample(
@@ -84,6 +107,9 @@ def run(args) -> int:
     print(f"wrote {summary.records} records to {args.out} in {summary.seconds:.1f} s "
           f"({summary.rate:.1f} records/s{resumed}); {summary.failures} failed"
           + (f", see {args.out}.failures.jsonl" if summary.failures else ""))
+    dedup = f"; {summary.skipped_duplicates} skipped (--dedup)" if args.dedup else ""
+    print(f"duplicate rate {100 * summary.duplicate_rate:.2f}% "
+          f"({summary.duplicates} canonical duplicates of earlier programs{dedup})")
     width = max(len(c) for c in CATEGORY_NAMES)
     for category in args.categories:
         count = summary.per_category.get(category, 0)

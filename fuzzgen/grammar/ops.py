@@ -22,6 +22,7 @@ class Domain(enum.Enum):
     POSITIVE = "positive"  # log, sqrt, rsqrt, the base of power
     NONZERO = "nonzero"  # a divisor
     BOUNDED = "bounded"  # |x| <= 1: exponents, so that power stays finite
+    OPEN_UNIT = "open_unit"  # |x| < 1: arcsin, arccos, arctanh, erf_inv
 
 
 # How each domain is reached: a chain of (op name, literal operand or None) applied in order.
@@ -30,6 +31,7 @@ DOMAIN_GUARDS: dict[Domain, tuple[tuple[str, Any], ...]] = {
     Domain.POSITIVE: (("abs", None), ("add", 1.0)),
     Domain.NONZERO: (("abs", None), ("add", 1.0)),
     Domain.BOUNDED: (("tanh", None),),
+    Domain.OPEN_UNIT: (("tanh", None), ("multiply", 0.9)),
 }
 
 
@@ -52,10 +54,15 @@ class Operator:
 
 Rule = Callable[[tuple[ValueType, ...], Mapping[str, Any]], Any]
 ParamDrawer = Callable[[Chooser, tuple[ValueType, ...]], dict]
+Requirement = Callable[[tuple[ValueType, ...]], bool]
 
 
 def _no_params(chooser: Chooser, types: tuple[ValueType, ...]) -> dict:
     return {}
+
+
+def _always(types: tuple[ValueType, ...]) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class Op:
     domains: tuple[Domain, ...] = ()
     differentiable: bool = True
     draw_params: ParamDrawer = _no_params
+    requires: Requirement = _always  # operand types this op can take at all (e.g. rank >= 2)
     limitations: str = ""
     primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
 
@@ -85,6 +93,11 @@ class Op:
     def accepts(self, position: int, vtype: ValueType) -> bool:
         return vtype.dtype in self.operand_dtypes[position]
 
+    def applies_to(self, *operands: ValueType) -> bool:
+        """Whether some parameters make this op valid on operands of these types."""
+        return (len(operands) == self.arity and all(self.accepts(i, t) for i, t in enumerate(operands))
+                and self.requires(operands))
+
     def infer(self, operands: tuple[ValueType, ...], params: Mapping[str, Any]) -> ValueType:
         """The result type, or ShapeError/TypeError where the operands do not fit."""
         if len(operands) != self.arity:
@@ -92,6 +105,8 @@ class Op:
         for position, vtype in enumerate(operands):
             if not self.accepts(position, vtype):
                 raise TypeError(f"op {self.name!r} operand {position} cannot be {vtype.dtype}")
+        if not self.requires(operands):
+            raise ShapeError(f"op {self.name!r} does not apply to {', '.join(map(str, operands))}")
         shape = tuple(self.shape_rule(operands, params))
         return ValueType(shape, self.dtype_rule(operands, params))
 

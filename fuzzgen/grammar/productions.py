@@ -31,7 +31,7 @@ class Category(str, enum.Enum):
 
 CATEGORY_NAMES = tuple(c.value for c in Category)
 
-FLOAT_LITERALS = (1.0, 2.0, 0.5, 3.0, -1.0, 0.25, 1.5, -2.0)
+FLOAT_LITERALS = (1.0, 2.0, 0.5, 3.0, -1.0, 0.25, 1.5, -2.0, 0.1, 4.0, -0.5, 10.0, 0.75, -3.0, 0.01, 5.0)
 INT_LITERALS = (1, 2, 3, -1, 5)
 
 
@@ -110,16 +110,57 @@ def condition(w: Walk, left, right):
     return w.apply(w.chooser.choice(_names("compare")), left, right)
 
 
+def applicable(tag: str, *operands) -> tuple[str, ...]:
+    """Names of the ops tagged ``tag`` that can take these operands."""
+    types = tuple(o.vtype for o in operands)
+    return tuple(op.name for op in OPS.tagged(tag) if op.applies_to(*types))
+
+
+def maybe_unary(w: Walk, value, probability: float = 0.3):
+    return unary(w, value) if w.chooser.chance(probability) else value
+
+
+def finish_with(w: Walk, value, probability: float = 0.5):
+    """Now and then one more step on a result: a unary op, or arithmetic with a literal."""
+    if not w.chooser.chance(probability):
+        return value
+    if w.chooser.chance(0.5):
+        return unary(w, value)
+    return arith(w, value, w.chooser.choice(FLOAT_LITERALS))
+
+
+def reshaping(w: Walk, value):
+    """A layout op (reshape, transpose, slice, pad, tile, ...) that applies to ``value``."""
+    names = applicable("layout", value)
+    return w.apply(w.chooser.choice(names), value) if names else value
+
+
+def along_axis(w: Walk, value):
+    """A scan, sort, flip or roll along one axis of ``value`` (rank >= 1)."""
+    names = applicable("axis", value)
+    return w.apply(w.chooser.choice(names), value) if names else value
+
+
+def index_feature(w: Walk, value):
+    """argmax/argmin of ``value`` along an axis (dims kept, so it broadcasts back against
+    ``value``), cast to its dtype: an integer path inside a floating program."""
+    names = applicable("index", value)
+    if not names:
+        return value
+    axis = w.chooser.integer(0, value.vtype.rank - 1)
+    return w.apply(f"to_{value.vtype.dtype}", w.apply(w.chooser.choice(names), value, axis=axis, keepdims=True))
+
+
 # --- the ten productions -------------------------------------------------------------------
 
 
 def elementwise(w: Walk):
     dtype = draw_float_dtype(w)
     x = w.arg(ValueType(draw_shape(w), dtype))
-    result = arith(w, x, partner_for(w, x, allow_literal=False))
-    if w.chooser.chance(0.4):
+    result = arith(w, maybe_unary(w, x, 0.25), partner_for(w, x, allow_literal=False))
+    if w.chooser.chance(0.6):
         result = arith(w, w.let(result), partner_for(w, result))
-    return result
+    return finish_with(w, result, 0.5)
 
 
 def scalar_array(w: Walk):
@@ -127,9 +168,10 @@ def scalar_array(w: Walk):
     x = w.arg(ValueType(draw_shape(w, min_rank=1), dtype))
     scale = w.arg(ValueType((), draw_partner_dtype(w, dtype)))
     result = arith(w, scale, x) if w.chooser.chance(0.5) else arith(w, x, scale)
-    if w.chooser.chance(0.5):
-        result = arith(w, result, w.chooser.choice(FLOAT_LITERALS))
-    return result
+    if w.chooser.chance(0.4):
+        shift = w.arg(ValueType((), dtype)) if w.chooser.chance(0.5) else w.chooser.choice(FLOAT_LITERALS)
+        result = arith(w, result, shift)
+    return finish_with(w, result, 0.5)
 
 
 def unary_chain(w: Walk):
@@ -137,7 +179,7 @@ def unary_chain(w: Walk):
     result = unary(w, x)
     for _ in range(w.chooser.integer(0, 2)):
         result = unary(w, result)
-    return result
+    return finish_with(w, result, 0.4)
 
 
 def branch(w: Walk):
@@ -147,17 +189,16 @@ def branch(w: Walk):
     threshold = w.chooser.choice(FLOAT_LITERALS) if w.chooser.chance(0.4) else y
     on_true = unary(w, x) if w.chooser.chance(0.5) else x
     on_false = arith(w, x, y) if w.chooser.chance(0.5) else y
-    return w.apply("where", condition(w, x, threshold), on_true, on_false)
+    return finish_with(w, w.apply("where", condition(w, maybe_unary(w, x, 0.2), threshold), on_true, on_false), 0.3)
 
 
 def reduction(w: Walk):
     x = w.arg(ValueType(draw_shape(w, min_rank=1), draw_float_dtype(w)))
-    if w.chooser.chance(0.4):
-        x = unary(w, x)
-    result = w.apply(w.chooser.choice(_names("reduction")), x)
+    x = maybe_unary(w, x, 0.4)
     if w.chooser.chance(0.3):
-        result = arith(w, result, w.chooser.choice(FLOAT_LITERALS))
-    return result
+        x = w.let(along_axis(w, x))
+    result = w.apply(w.chooser.choice(_names("reduction")), x)
+    return finish_with(w, result, 0.4)
 
 
 def dot(w: Walk):
@@ -169,16 +210,17 @@ def dot(w: Walk):
     m = w.chooser.integer(1, w.settings.max_dim)
     left = (n,) if form in ("vector", "vector_matrix") else (m, n)
     right = (n,) if form in ("vector", "matrix_vector") else (n, m)
-    result = w.apply("dot", w.arg(ValueType(left, dtype)), w.arg(ValueType(right, draw_partner_dtype(w, dtype))))
-    if w.chooser.chance(0.3):
-        result = arith(w, result, w.chooser.choice(FLOAT_LITERALS))
-    return result
+    a = maybe_unary(w, w.arg(ValueType(left, dtype)), 0.4)
+    b = maybe_unary(w, w.arg(ValueType(right, draw_partner_dtype(w, dtype))), 0.4)
+    result = w.apply("dot", a, b)
+    if w.chooser.chance(0.4):
+        result = arith(w, w.let(result), partner_for(w, result))
+    return finish_with(w, result, 0.7)
 
 
 def matmul(w: Walk):
     dtype = draw_float_dtype(w)
-    dims = [w.chooser.integer(1, w.settings.max_dim) for _ in range(3)]
-    m, k, n = dims
+    m, k, n = (w.chooser.integer(1, w.settings.max_dim) for _ in range(3))
     batch = ()
     if w.settings.max_rank >= 3 and w.chooser.chance(0.3):
         batch = (w.chooser.integer(1, 3),)
@@ -187,12 +229,12 @@ def matmul(w: Walk):
     else:
         left = batch + (m, k)
         right = (batch if w.chooser.chance(0.5) else ()) + (k, n)
-    a = w.arg(ValueType(left, dtype))
-    b = w.arg(ValueType(right, draw_partner_dtype(w, dtype)))
+    a = maybe_unary(w, w.arg(ValueType(left, dtype)), 0.4)
+    b = maybe_unary(w, w.arg(ValueType(right, draw_partner_dtype(w, dtype))), 0.4)
     result = w.apply(w.chooser.choice(("matmul", "matmul_operator")), a, b)
     if w.chooser.chance(0.4):
-        result = unary(w, result) if w.chooser.chance(0.5) else arith(w, result, partner_for(w, result))
-    return result
+        result = arith(w, w.let(result), partner_for(w, result))
+    return finish_with(w, result, 0.7)
 
 
 def multi_statement(w: Walk):
@@ -200,8 +242,15 @@ def multi_statement(w: Walk):
     current = w.arg(ValueType(draw_shape(w), draw_float_dtype(w)))
     bound = [current]
     for _ in range(count - 1):
-        if w.chooser.chance(0.4):
+        kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index"))
+        if kind == "unary":
             step = unary(w, current)
+        elif kind == "index" and current.vtype.rank >= 1:
+            step = arith(w, current, index_feature(w, current))
+        elif kind == "axis" and current.vtype.rank >= 1:
+            step = along_axis(w, current)
+        elif kind == "layout":
+            step = reshaping(w, current)
         else:
             others = [v for v in bound if v is not current and _broadcasts(v, current)]
             other = w.chooser.choice(others) if others and w.chooser.chance(0.5) else partner_for(w, current)
@@ -228,7 +277,7 @@ def nested_branch(w: Walk):
 
 def compound(w: Walk):
     dtype = draw_float_dtype(w)
-    stage = w.chooser.choice(("matmul", "elementwise", "layout"))
+    stage = w.chooser.choice(("matmul", "elementwise", "layout", "scan", "join"))
     if stage == "matmul" and w.settings.max_rank >= 2:
         m, k, n = (w.chooser.integer(1, w.settings.max_dim) for _ in range(3))
         hidden = w.apply("matmul", w.arg(ValueType((m, k), dtype)), w.arg(ValueType((k, n), dtype)))
@@ -237,9 +286,13 @@ def compound(w: Walk):
     else:
         x = w.arg(ValueType(draw_shape(w, min_rank=1), dtype))
         hidden = arith(w, x, partner_for(w, x))
+        if stage == "join":
+            hidden = w.apply("append", hidden, maybe_unary(w, x, 0.5) if hidden.vtype.shape == x.vtype.shape else hidden)
     hidden = w.let(hidden)
     if stage == "layout" or w.chooser.chance(0.3):
-        hidden = w.let(w.apply(w.chooser.choice(_names("layout")), hidden))
+        hidden = w.let(reshaping(w, hidden))
+    if stage == "scan" and hidden.vtype.rank >= 1:
+        hidden = w.let(along_axis(w, hidden))
     if w.chooser.chance(0.6):
         hidden = w.let(w.apply("where", condition(w, hidden, w.chooser.choice(FLOAT_LITERALS)), hidden, unary(w, hidden)))
     if hidden.vtype.rank >= 1 and w.chooser.chance(0.7):

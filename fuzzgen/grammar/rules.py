@@ -160,3 +160,120 @@ def draw_broadcast_to_params(chooser, operands):
     if len(grown) < 4 and chooser.chance(0.6):
         grown = (chooser.integer(1, 3),) + grown
     return {"shape": grown}
+
+
+# --- rules for the breadth ops ----------------------------------------------------------
+
+
+def rank_at_least(n):
+    def requirement(operands):
+        return all(t.rank >= n for t in operands)
+    requirement.__name__ = f"rank_at_least_{n}"
+    return requirement
+
+
+def same_shapes(operands):
+    return operands[0].rank >= 1 and all(t.shape == operands[0].shape for t in operands)
+
+
+def index_result(operands, params):
+    return "int32"
+
+
+def draw_axis(chooser, operands):
+    return {"axis": chooser.integer(0, operands[0].rank - 1)}
+
+
+def along_axis_reduced(operands, params):
+    shape = operands[0].shape
+    axis = normalize_axes(params["axis"], len(shape))[0]
+    return shape[:axis] + ((1,) if params.get("keepdims") else ()) + shape[axis + 1:]
+
+
+def draw_index_params(chooser, operands):
+    params = {"axis": chooser.integer(0, operands[0].rank - 1)}
+    if chooser.chance(0.5):
+        params["keepdims"] = True
+    return params
+
+
+def draw_roll_params(chooser, operands):
+    return {"shift": chooser.integer(1, 3), "axis": chooser.integer(0, operands[0].rank - 1)}
+
+
+def draw_integer_pow_params(chooser, operands):
+    return {"y": chooser.choice((2, 3))}
+
+
+def draw_reduce_precision_params(chooser, operands):
+    exponent, mantissa = chooser.choice(((5, 10), (8, 7), (5, 2)))
+    return {"exponent_bits": exponent, "mantissa_bits": mantissa}
+
+
+def draw_expand_dims_params(chooser, operands):
+    return {"axis": chooser.integer(0, operands[0].rank)}
+
+
+def expanded(operands, params):
+    shape = operands[0].shape
+    axis = params["axis"]
+    require(0 <= axis <= len(shape), f"expand_dims axis {axis} out of range for rank {len(shape)}")
+    return shape[:axis] + (1,) + shape[axis:]
+
+
+def draw_tile_params(chooser, operands):
+    return {"reps": chooser.integer(2, 3)}
+
+
+def tiled(operands, params):
+    shape = operands[0].shape
+    return (shape[:-1] + (shape[-1] * params["reps"],)) if shape else (params["reps"],)
+
+
+def draw_pad_params(chooser, operands):
+    return {"pad_width": chooser.integer(1, 2)}
+
+
+def padded(operands, params):
+    return tuple(d + 2 * params["pad_width"] for d in operands[0].shape)
+
+
+def draw_slice_params(chooser, operands):
+    starts, limits = [], []
+    for d in operands[0].shape:
+        start = chooser.integer(0, d - 1)
+        starts.append(start)
+        limits.append(chooser.integer(start + 1, d))
+    return {"start_indices": tuple(starts), "limit_indices": tuple(limits)}
+
+
+def sliced(operands, params):
+    shape = operands[0].shape
+    starts, limits = params["start_indices"], params["limit_indices"]
+    require(len(starts) == len(limits) == len(shape), f"slice bounds {starts}, {limits} do not fit rank {len(shape)}")
+    require(all(0 <= s < l <= d for s, l, d in zip(starts, limits, shape)), f"slice {starts}:{limits} outside {shape}")
+    return tuple(l - s for s, l in zip(starts, limits))
+
+
+def draw_dynamic_slice_params(chooser, operands):
+    starts, sizes = [], []
+    for d in operands[0].shape:
+        size = chooser.integer(1, d)
+        sizes.append(size)
+        starts.append(chooser.integer(0, d - size))
+    return {"start_indices": tuple(starts), "slice_sizes": tuple(sizes)}
+
+
+def dynamically_sliced(operands, params):
+    shape, sizes = operands[0].shape, params["slice_sizes"]
+    require(len(sizes) == len(shape) and all(1 <= s <= d for s, d in zip(sizes, shape)),
+            f"slice sizes {sizes} do not fit {shape}")
+    return tuple(sizes)
+
+
+def appended(operands, params):
+    a, b = (t.shape for t in operands)
+    axis = normalize_axes(params["axis"], len(a))[0]
+    require(len(a) == len(b) and all(x == y for i, (x, y) in enumerate(zip(a, b)) if i != axis),
+            f"cannot append {b} to {a} along axis {axis}")
+    return a[:axis] + (a[axis] + b[axis],) + a[axis + 1:]

@@ -29,6 +29,7 @@ class SampleResult:
     index: int
     category: str
     line: str | None = None
+    canonical_hash: str | None = None
     python: str | None = None
     error: str | None = None
 
@@ -51,7 +52,8 @@ def produce(config: SampleConfig, index: int, faults: dict[int, str] | None = No
         while True:
             time.sleep(1)
     try:
-        return SampleResult(index, program.category, line=record_line(config, index))
+        line, program_hash = record_line(config, index)
+        return SampleResult(index, program.category, line=line, canonical_hash=program_hash)
     except Exception as error:  # a lowering failure is data about JAX, logged per index
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         return SampleResult(index, program.category, python=program.source, error=detail)

@@ -1,6 +1,7 @@
 """Join shard files into the file the unsharded run would have written, byte for byte."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -22,6 +23,20 @@ def _shard_meta(path: Path) -> dict:
     if not meta.get("complete"):
         raise OutputError(f"shard {path} is incomplete; finish it with `fuzzgen sample ... --resume` first")
     return meta
+
+
+def _copy_unseen(path: Path, sink, seen: set) -> int:
+    """Copy the records of a --dedup shard whose program no earlier shard had: each shard only
+    deduplicated against itself, so this finishes the job the unsharded run does in one pass."""
+    kept = 0
+    with open(path, "rb") as source:
+        for line in source:
+            program_hash = json.loads(line)["meta"]["canonical_hash"]
+            if program_hash not in seen:
+                seen.add(program_hash)
+                sink.write(line)
+                kept += 1
+    return kept
 
 
 def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
@@ -62,11 +77,15 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
     tmp = partial_path(out)
     records = failures = 0
     with open(tmp, "wb") as sink, open(tmp.with_name(tmp.name + ".failures"), "wb") as failure_sink:
+        seen: set[str] = set()
         for index in range(total):
             path = by_index[index]
-            with open(path, "rb") as source:
-                shutil.copyfileobj(source, sink)
-            records += metas[path]["records"]
+            if base.get("dedup"):
+                records += _copy_unseen(path, sink, seen)
+            else:
+                with open(path, "rb") as source:
+                    shutil.copyfileobj(source, sink)
+                records += metas[path]["records"]
             if failures_path(path).exists():
                 failure_sink.write(failures_path(path).read_bytes())
                 failures += metas[path].get("failures", 0)

@@ -8,7 +8,7 @@ PLAIN_EVERY_SECONDS = 10.0
 
 
 class Progress:
-    def __init__(self, total: int, *, quiet: bool = False, stream=None, description: str = "sampling"):
+    def __init__(self, total: int | None, *, quiet: bool = False, stream=None, description: str = "sampling"):
         self.total, self.quiet, self.description = total, quiet, description
         self.stream = stream or sys.stderr
         self._bar = None
@@ -46,8 +46,12 @@ class Progress:
     def _print_line(self, now: float) -> None:
         produced = self._done - self._initial
         rate = produced / max(now - self._began, 1e-9)
+        if not self.total:
+            print(f"{self.description}: {self._done} done, {rate:.1f} rec/s, {self._failed} failed",
+                  file=self.stream, flush=True)
+            return
         remaining = (self.total - self._done) / rate if rate > 0 else float("inf")
-        percent = 100.0 * self._done / self.total if self.total else 100.0
+        percent = 100.0 * self._done / self.total
         eta = f"{remaining:.0f}s" if remaining != float("inf") else "?"
         print(f"{self.description}: {self._done}/{self.total} ({percent:.1f}%) {rate:.1f} rec/s, "
               f"ETA {eta}, {self._failed} failed", file=self.stream, flush=True)

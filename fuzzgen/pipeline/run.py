@@ -46,6 +46,14 @@ class Summary:
     seconds: float = 0.0
     per_category: Counter = field(default_factory=Counter)
     already_complete: bool = False
+    duplicates: int = 0  # records whose canonical program appeared at an earlier index
+    skipped_duplicates: int = 0  # of those, the ones --dedup left out
+    seen: set = field(default_factory=set, repr=False)
+
+    @property
+    def duplicate_rate(self) -> float:
+        drawn = self.records + self.skipped_duplicates
+        return self.duplicates / drawn if drawn else 0.0
 
     @property
     def rate(self) -> float:
@@ -116,7 +124,7 @@ def run_sample(
     summary = Summary(out=out)
     if start == -1:
         summary.already_complete = True
-        summary.records = scan_records(out, summary.per_category)
+        summary.records = scan_records(out, summary)
         return summary
     partial = partial_path(out)
     failures = failures_path(out)
@@ -125,7 +133,7 @@ def run_sample(
         partial.unlink(missing_ok=True)
         failures.unlink(missing_ok=True)
     else:
-        summary.resumed_from = scan_records(partial, summary.per_category)
+        summary.resumed_from = scan_records(partial, summary)
         drop_failures_after(failures, start - 1)
     write_meta(out, {"identity": identity, "complete": False})
     todo = range(max(start, indices.start), indices.stop)
@@ -154,6 +162,12 @@ def run_sample(
 
 def _take(result: SampleResult, writer: RecordWriter, failures: Path, summary: Summary, config) -> None:
     if result.line is not None:
+        if result.canonical_hash in summary.seen:
+            summary.duplicates += 1
+            if config.dedup:
+                summary.skipped_duplicates += 1
+                return
+        summary.seen.add(result.canonical_hash)
         writer.write(result.line)
         summary.records += 1
         summary.per_category[result.category] += 1
@@ -166,11 +180,17 @@ def _take(result: SampleResult, writer: RecordWriter, failures: Path, summary: S
         os.fsync(handle.fileno())
 
 
-def scan_records(path: Path, per_category: Counter) -> int:
+def scan_records(path: Path, summary: Summary) -> int:
+    """Count the records of a previous (partial) run into ``summary``, duplicates included."""
     count = 0
     with open(path, "rb") as handle:
         for line in handle:
-            per_category[json.loads(line)["category"]] += 1
+            record = json.loads(line)
+            summary.per_category[record["category"]] += 1
+            program_hash = record["meta"].get("canonical_hash")
+            if program_hash in summary.seen:
+                summary.duplicates += 1
+            summary.seen.add(program_hash)
             count += 1
     return count
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import jax
 
 from ..ast_builders import Program, RandomChooser, build_program, derived_seed
+from ..ast_builders.canonical import canonical_hash
 from ..grammar import CATEGORY_NAMES, GrammarSettings
 from ..lowering.execution import describe_values, make_inputs
 from ..lowering.lower import ALL_IR_KINDS, IR_KINDS, lower_program
@@ -25,6 +26,8 @@ class SampleConfig:
     categories: tuple[str, ...] = CATEGORY_NAMES
     settings: GrammarSettings = field(default_factory=GrammarSettings)
     io: bool = False
+    splits: tuple[tuple[str, float], ...] = ()  # e.g. (("train", 0.98), ("valid", 0.01), ("test", 0.01))
+    dedup: bool = False
 
     def __post_init__(self):
         if not self.ir:
@@ -39,6 +42,8 @@ class SampleConfig:
             raise ValueError(f"categories has unknown {bad}; choose from {','.join(CATEGORY_NAMES)}")
         if len(set(self.categories)) != len(self.categories):
             raise ValueError(f"categories={','.join(self.categories)} names a category twice")
+        if self.splits:
+            validate_splits(self.splits)
 
     def identity(self) -> dict:
         """What makes two runs' records the same: compared on resume and merge."""
@@ -48,6 +53,8 @@ class SampleConfig:
             "categories": list(self.categories),
             "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.settings).items()},
             "io": self.io,
+            "splits": [list(pair) for pair in self.splits],
+            "dedup": self.dedup,
             "jax_version": jax.__version__,
         }
 
@@ -91,15 +98,41 @@ def make_record(config: SampleConfig, index: int, program: Program) -> dict:
             "outputs": describe_values(lowered.values["forward"]),
             "gradients": describe_values(lowered.values["backward"]),
         }
+    program_hash = canonical_hash(program.source, program.args)
     record["meta"] = {
         "jax_version": jax.__version__,
         "primitives": list(lowered.primitives),
         "n_statements": program.n_statements,
+        "canonical_hash": program_hash,
     }
+    if config.splits:
+        record["meta"]["split"] = split_for_hash(program_hash, config.splits)
     return record
 
 
-def record_line(config: SampleConfig, index: int) -> str:
-    """The JSONL line for ``index``, newline included: the unit every engine writes."""
+def validate_splits(splits) -> None:
+    names = [name for name, _ in splits]
+    if len(set(names)) != len(names):
+        raise ValueError(f"split names {names} repeat a name")
+    if any(not name.isidentifier() for name in names):
+        raise ValueError(f"split names {names} must be plain words such as train, valid, test")
+    if any(not 0 < share <= 1 for _, share in splits) or abs(sum(share for _, share in splits) - 1) > 1e-9:
+        raise ValueError(f"split shares {[share for _, share in splits]} must be positive and sum to 1")
+
+
+def split_for_hash(program_hash: str, splits) -> str:
+    """The split of a program, from its canonical hash alone: renamed copies land together."""
+    position = int(program_hash, 16) / 16 ** len(program_hash)
+    cumulative = 0.0
+    for name, share in splits:
+        cumulative += share
+        if position < cumulative:
+            return name
+    return splits[-1][0]
+
+
+def record_line(config: SampleConfig, index: int) -> tuple[str, str]:
+    """The JSONL line for ``index`` (newline included: the unit every engine writes) and the
+    program's canonical hash (what dedup compares)."""
     record = make_record(config, index, program_for_index(config, index))
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    return json.dumps(record, ensure_ascii=False) + "\n", record["meta"]["canonical_hash"]
