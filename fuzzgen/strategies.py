@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from .ast_builders import HypothesisChooser, Program, build_program
-from .grammar import CATEGORY_NAMES, DTYPES, GrammarSettings, InvalidSettings
+from .grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, DTYPES, GrammarSettings, InvalidSettings
 from .grammar.walk import MAX_RANK
 
 
@@ -24,7 +24,8 @@ def programs(
 ) -> st.SearchStrategy[Program]:
     """Return a strategy for valid JAX programs drawn from the grammar.
 
-    category: one of the ten category names, or None (default) for any.
+    category: one of the ten category names, an opt-in one (control_flow, vmap), or None
+        (default) for any of the ten.
     dtypes: allowed dtypes, at least one floating (default: float32, float16, bfloat16, int32).
     max_rank: largest array rank, 0-4 (default 4).
     max_statements: most statements in multi-statement programs (default 6).
@@ -33,8 +34,8 @@ def programs(
     Programs shrink towards fewer statements, smaller shapes, the first ops of each group and
     float32.
     """
-    if category is not None and category not in CATEGORY_NAMES:
-        raise InvalidArgument(f"category={category!r} is not one of {CATEGORY_NAMES}")
+    if category is not None and category not in ALL_CATEGORY_NAMES:
+        raise InvalidArgument(f"category={category!r} is not one of {ALL_CATEGORY_NAMES}")
     if max_rank is not None and not (isinstance(max_rank, int) and 0 <= max_rank <= MAX_RANK):
         raise InvalidArgument(f"max_rank={max_rank!r} must be an int between 0 and {MAX_RANK}")
     if max_statements is not None and not (isinstance(max_statements, int) and max_statements >= 1):

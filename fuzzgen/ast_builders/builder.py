@@ -5,17 +5,23 @@ op's rules before any node is made, so a program that type-checks here is valid 
 """
 from __future__ import annotations
 
+import dataclasses
 import string
 
 import libcst as cst
 
 from ..grammar import OPS, PRODUCTIONS, Category, Chooser, GrammarSettings, ValueType
-from ..grammar.ops import DOMAIN_GUARDS, Domain
-from .nodes import ATOM, TypedExpr, literal, literal_precedence, render_op
+from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain
+from ..grammar.structured import VMAP_BASE_CATEGORIES, draw_vmap_axes
+from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .program import ArgSpec, Program
 
 ARG_NAMES = tuple(string.ascii_lowercase[:8])
 MAX_ARGS = len(ARG_NAMES)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class GrammarBug(RuntimeError):
@@ -30,6 +36,8 @@ class ProgramBuilder:
         self._statements: list[cst.SimpleStatementLine] = []
         self._statement_types: list[ValueType] = []
         self._ops: set[str] = set()
+        self._locals = 0
+        self._lambda_params = 0
 
     # --- the Walk interface ---------------------------------------------------------------
 
@@ -42,25 +50,54 @@ class ProgramBuilder:
 
     def apply(self, op_name: str, *operands, **params) -> TypedExpr:
         op = OPS[op_name]
+        operands = [LITERAL_GUARDS[op.domain_of(i)](o) if _is_number(o) else o for i, o in enumerate(operands)]
         typed = [self._as_expr(o, operands) for o in operands]
-        typed = [self._guard(t, op.domain_of(i)) for i, t in enumerate(typed)]
+        functions = {position for position, _ in op.callables}
+        typed = [t if i in functions or _is_number(operands[i]) else self._guard(t, op.domain_of(i))
+                 for i, t in enumerate(typed)]
         types = tuple(t.vtype for t in typed)
         if not params:
             params = op.draw_params(self.chooser, types)
         try:
-            vtype = op.infer(types, params)
+            if op.results != 1:
+                vtype = op.infer_results(types, params)
+            else:
+                vtype = op.infer(types, params)
         except (TypeError, ValueError) as error:
             raise GrammarBug(f"{op_name}{tuple(map(str, types))} {params}: {error}") from error
         node, precedence = render_op(op, typed, params)
         self._ops.add(op_name)
         return TypedExpr(node, vtype, precedence)
 
-    def let(self, value: TypedExpr) -> TypedExpr:
-        name = f"v{len(self._statements)}"
-        target = cst.AssignTarget(cst.Name(name))
+    def let(self, value: TypedExpr):
+        """Bind ``value`` to a new name; a value with several results (``lax.scan``) binds one name
+        per result, in a tuple assignment, and a tuple of names comes back."""
+        types = value.vtype if isinstance(value.vtype, tuple) else (value.vtype,)
+        names = [f"v{self._locals + k}" for k in range(len(types))]
+        self._locals += len(types)
+        if len(names) == 1:
+            target = cst.AssignTarget(cst.Name(names[0]))
+        else:
+            target = cst.AssignTarget(cst.Tuple([cst.Element(cst.Name(n)) for n in names], lpar=[], rpar=[]))
         self._statements.append(cst.SimpleStatementLine([cst.Assign([target], value.node)]))
-        self._statement_types.append(value.vtype)
-        return TypedExpr(cst.Name(name), value.vtype, ATOM)
+        self._statement_types.extend(types)
+        bound = tuple(TypedExpr(cst.Name(n), t, ATOM) for n, t in zip(names, types))
+        return bound[0] if len(bound) == 1 else bound
+
+    def function(self, params: tuple[tuple[str, ValueType], ...], body) -> TypedExpr:
+        """A lambda for a control-flow op: ``params`` are (name hint, type) pairs; ``body`` gets
+        the parameters as typed expressions and returns the body's typed expression (or a pair of
+        them, for ``lax.scan``). The lambda's type is the type its body returns."""
+        names = [f"{hint}{self._lambda_params + k}" for k, (hint, _) in enumerate(params)]
+        self._lambda_params += len(params)
+        result = body(*(TypedExpr(cst.Name(n), t, ATOM) for n, (_, t) in zip(names, params)))
+        if isinstance(result, tuple):
+            first, second = result
+            if first.vtype != second.vtype:
+                raise GrammarBug(f"a scan body returned {first.vtype} and {second.vtype}; they must match")
+            node = lambda_node(names, pair_node(first.node, second.node))
+            return TypedExpr(node, first.vtype, 0)
+        return TypedExpr(lambda_node(names, result.node), result.vtype, 0)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -100,6 +137,14 @@ def build_program(chooser: Chooser, category: Category | str, settings: GrammarS
     category = Category(category)
     settings = settings or GrammarSettings()
     builder = ProgramBuilder(chooser, settings)
-    result = PRODUCTIONS[category](builder)
+    if category is Category.VMAP:
+        inner = Category(chooser.choice(VMAP_BASE_CATEGORIES))
+        result = PRODUCTIONS[inner](builder)
+    else:
+        result = PRODUCTIONS[category](builder)
     function_name = f"{category.value}_{chooser.integer(0, 0xFFFF):04x}"
-    return builder.finish(category.value, result, function_name)
+    program = builder.finish(category.value, result, function_name)
+    if category is Category.VMAP:
+        axes, size = draw_vmap_axes(chooser, [a.vtype for a in program.args])
+        program = dataclasses.replace(program, vmap_axes=axes, axis_size=size)
+    return program

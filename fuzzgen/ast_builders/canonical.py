@@ -55,8 +55,11 @@ def canonical_source(source: str) -> str:
     return ast.unparse(ast.parse(canonical.code))
 
 
-def canonical_hash(source: str, args) -> str:
-    """16 hex chars of sha256 over the canonical source and the argument shapes and dtypes."""
+def canonical_hash(source: str, args, vmap_axes=None) -> str:
+    """16 hex chars of sha256 over the canonical source, the argument shapes and dtypes, and the
+    vmap in_axes of a vmapped program."""
     specs = [[list(a["shape"]), a["dtype"]] if isinstance(a, dict) else [list(a.shape), a.dtype] for a in args]
+    if vmap_axes is not None:
+        specs.append(["vmap", list(vmap_axes)])
     payload = canonical_source(source) + "\n" + json.dumps(specs, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

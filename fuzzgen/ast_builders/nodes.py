@@ -63,6 +63,14 @@ def literal(value) -> cst.BaseExpression:
     raise TypeError(f"cannot render literal {value!r} of type {type(value).__name__}")
 
 
+def lambda_node(names: list[str], body: cst.BaseExpression) -> cst.Lambda:
+    return cst.Lambda(params=cst.Parameters([cst.Param(cst.Name(n)) for n in names]), body=body)
+
+
+def pair_node(first: cst.BaseExpression, second: cst.BaseExpression) -> cst.Tuple:
+    return cst.Tuple([cst.Element(first), cst.Element(second)])
+
+
 def literal_precedence(value) -> int:
     return _UNARY["-"][1] if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 else ATOM
 
@@ -71,7 +79,15 @@ def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.Base
     """The node for ``op`` applied to ``operands``, and its precedence."""
     render = op.render
     if isinstance(render, Call):
-        args = [cst.Arg(o.node) for o in operands]
+        args = [cst.Arg(literal(params[name])) for name in render.leading]
+        for position, operand in enumerate(operands):
+            if position in render.sequence[1:]:
+                continue
+            if render.sequence and position == render.sequence[0]:
+                packed = cst.Tuple([cst.Element(operands[p].node) for p in render.sequence])
+                args.append(cst.Arg(packed))
+            else:
+                args.append(cst.Arg(operand.node))
         args += [cst.Arg(literal(params[name])) for name in render.positional if name in params]
         args += [
             cst.Arg(literal(params[name]), keyword=cst.Name(name),

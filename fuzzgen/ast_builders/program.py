@@ -39,6 +39,25 @@ class Program:
     args: tuple[ArgSpec, ...]
     statement_types: tuple[ValueType, ...]
     ops: frozenset[str]
+    vmap_axes: tuple[int | None, ...] | None = None  # vmap programs: jax.vmap(f, in_axes=vmap_axes)
+    axis_size: int | None = None
+
+    @property
+    def lowered_args(self) -> tuple[ArgSpec, ...]:
+        """The arguments of the function that is lowered: batched along in_axes under vmap."""
+        if self.vmap_axes is None:
+            return self.args
+        from ..grammar.structured import batched_shape
+
+        return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, self.axis_size), a.dtype)
+                     for a, axis in zip(self.args, self.vmap_axes))
+
+    @property
+    def forward_only(self) -> bool:
+        """True where reverse mode does not exist for some op (lax.while_loop)."""
+        from ..grammar import OPS
+
+        return any(not OPS[name].reverse_mode for name in self.ops)
 
     @property
     def function_name(self) -> str:
@@ -59,17 +78,20 @@ class Program:
     @property
     def n_statements(self) -> int:
         """Statements in the body: the assignments and the return."""
-        return len(self.statement_types)
+        return len(self.function.body.body)
 
     @cached_property
     def id(self) -> str:
-        return program_id(self.source, [a.to_json() for a in self.args])
+        return program_id(self.source, [a.to_json() for a in self.lowered_args])
 
     def probe_source(self) -> str:
         """The same function, returning every assigned value and then the result, as a tuple;
         tests use it to check each statement's inferred type against JAX."""
         body = list(self.function.body.body)
-        names = [s.body[0].targets[0].target for s in body[:-1]]
+        names = []
+        for statement in body[:-1]:
+            target = statement.body[0].targets[0].target
+            names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
         returned = body[-1].body[0].value
         probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
         function = self.function.with_changes(body=self.function.body.with_changes(body=body[:-1] + [probe_return]))

@@ -34,14 +34,28 @@ DOMAIN_GUARDS: dict[Domain, tuple[tuple[str, Any], ...]] = {
     Domain.OPEN_UNIT: (("tanh", None), ("multiply", 0.9)),
 }
 
+# A literal operand is moved into its domain when drawn, rather than guarded in the source.
+LITERAL_GUARDS = {
+    Domain.ANY: lambda v: v,
+    Domain.POSITIVE: lambda v: abs(v) + 1.0,
+    Domain.NONZERO: lambda v: abs(v) + 1.0,
+    Domain.BOUNDED: lambda v: max(-1.0, min(1.0, v)),
+    Domain.OPEN_UNIT: lambda v: max(-0.9, min(0.9, v)),
+}
+
 
 @dataclass(frozen=True)
 class Call:
-    """Renders as ``target(operands..., *positional params, **keyword params)``."""
+    """Renders as ``target(*leading params, operands..., *positional params, **keyword params)``.
+
+    ``sequence`` names operand positions passed together as one tuple argument (the branches of
+    ``lax.switch``)."""
 
     target: str  # "jnp.sin", "lax.logistic"
     positional: tuple[str, ...] = ()
     keyword: tuple[str, ...] = ()
+    leading: tuple[str, ...] = ()
+    sequence: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,11 @@ class Op:
     differentiable: bool = True
     draw_params: ParamDrawer = _no_params
     requires: Requirement = _always  # operand types this op can take at all (e.g. rank >= 2)
+    # Control flow: operand positions that are functions (lambdas), as (position, parameter count);
+    # such an operand's type is the type its body returns.
+    callables: tuple[tuple[int, int], ...] = ()
+    results: int = 1  # lax.scan returns (carry, stacked outputs)
+    reverse_mode: bool = True  # False where jax.grad cannot go through the op (lax.while_loop)
     limitations: str = ""
     primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
 
@@ -98,8 +117,7 @@ class Op:
         return (len(operands) == self.arity and all(self.accepts(i, t) for i, t in enumerate(operands))
                 and self.requires(operands))
 
-    def infer(self, operands: tuple[ValueType, ...], params: Mapping[str, Any]) -> ValueType:
-        """The result type, or ShapeError/TypeError where the operands do not fit."""
+    def _check_operands(self, operands: tuple[ValueType, ...]) -> None:
         if len(operands) != self.arity:
             raise TypeError(f"op {self.name!r} takes {self.arity} operands, got {len(operands)}")
         for position, vtype in enumerate(operands):
@@ -107,8 +125,18 @@ class Op:
                 raise TypeError(f"op {self.name!r} operand {position} cannot be {vtype.dtype}")
         if not self.requires(operands):
             raise ShapeError(f"op {self.name!r} does not apply to {', '.join(map(str, operands))}")
+
+    def infer(self, operands: tuple[ValueType, ...], params: Mapping[str, Any]) -> ValueType:
+        """The result type, or ShapeError/TypeError where the operands do not fit."""
+        self._check_operands(operands)
         shape = tuple(self.shape_rule(operands, params))
         return ValueType(shape, self.dtype_rule(operands, params))
+
+    def infer_results(self, operands: tuple[ValueType, ...], params: Mapping[str, Any]) -> tuple[ValueType, ...]:
+        """For ops with several results: the shape and dtype rules return one entry per result."""
+        self._check_operands(operands)
+        shapes, dtypes = self.shape_rule(operands, params), self.dtype_rule(operands, params)
+        return tuple(ValueType(tuple(shape), dtype) for shape, dtype in zip(shapes, dtypes))
 
 
 class Registry:

@@ -24,12 +24,16 @@ class Category(str, enum.Enum):
     MULTI_STATEMENT = "multi_statement"
     NESTED_BRANCH = "nested_branch"
     COMPOUND = "compound"
+    CONTROL_FLOW = "control_flow"  # opt-in
+    VMAP = "vmap"  # opt-in
 
     def __str__(self) -> str:
         return self.value
 
 
-CATEGORY_NAMES = tuple(c.value for c in Category)
+EXTRA_CATEGORY_NAMES = ("control_flow", "vmap")
+CATEGORY_NAMES = tuple(c.value for c in Category if c.value not in EXTRA_CATEGORY_NAMES)  # the default ten
+ALL_CATEGORY_NAMES = CATEGORY_NAMES + EXTRA_CATEGORY_NAMES
 
 FLOAT_LITERALS = (1.0, 2.0, 0.5, 3.0, -1.0, 0.25, 1.5, -2.0, 0.1, 4.0, -0.5, 10.0, 0.75, -3.0, 0.01, 5.0)
 INT_LITERALS = (1, 2, 3, -1, 5)
@@ -56,15 +60,16 @@ def draw_shape(w: Walk, min_rank: int = 0, max_rank: int | None = None) -> tuple
 
 
 def draw_partner_shape(w: Walk, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """A shape that broadcasts against ``shape``: equal, a suffix, ones in places, or scalar."""
+    """A shape that broadcasts against ``shape``: equal, a suffix, ones in places, or scalar; never
+    of higher rank than the settings allow (a value may be, after a reshape)."""
     form = w.chooser.choice(("same", "suffix", "ones", "scalar"))
     if form == "suffix" and shape:
-        return shape[w.chooser.integer(1, len(shape)):]
-    if form == "ones":
-        return tuple(1 if w.chooser.chance(0.5) else d for d in shape)
-    if form == "scalar":
-        return ()
-    return shape
+        shape = shape[w.chooser.integer(1, len(shape)):]
+    elif form == "ones":
+        shape = tuple(1 if w.chooser.chance(0.5) else d for d in shape)
+    elif form == "scalar":
+        shape = ()
+    return shape[len(shape) - min(len(shape), w.settings.max_rank):]
 
 
 def draw_partner_dtype(w: Walk, dtype: str) -> str:

@@ -66,4 +66,8 @@ class Walk(Protocol):
         into the op's domains, and missing static parameters are drawn."""
 
     def let(self, value: Value) -> Value:
-        """Bind ``value`` to a new local name, as a statement of its own."""
+        """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
+        op with several results)."""
+
+    def function(self, params: tuple[tuple[str, ValueType], ...], body) -> Value:
+        """A lambda operand for a control-flow op, typed by what its body returns."""

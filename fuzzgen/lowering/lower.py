@@ -79,22 +79,41 @@ def lower_direction(function, inputs, ir_kinds, concrete_inputs=None):
     return texts, jaxpr_primitives(traced.jaxpr), value
 
 
-def lower_source(source: str, function_name: str, args, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
-    """Exec ``source`` (grammar-built or grammar-checked only) and lower both directions."""
+def lower_source(source: str, function_name: str, args, ir_kinds=IR_KINDS, concrete_inputs=None, *,
+                 vmap_axes=None, forward_only: bool = False) -> LoweredProgram:
+    """Exec ``source`` (grammar-built or grammar-checked only) and lower both directions.
+
+    With ``vmap_axes`` the lowered function is ``jax.vmap(f, in_axes=vmap_axes)`` and ``args`` are
+    its (batched) arguments. With ``forward_only`` (reverse mode does not exist, e.g. through
+    lax.while_loop) every backward entry is None.
+    """
     args = tuple(args)
     unknown = [k for k in ir_kinds if k not in ALL_IR_KINDS]
     if unknown:
         raise ValueError(f"unknown IR kinds {unknown}; choose from {ALL_IR_KINDS}")
-    function = load_function(source, function_name)
+    function = transformed(load_function(source, function_name), vmap_axes)
     inputs = abstract_inputs(args)
     float_argnums = tuple(i for i, a in enumerate(args) if ArgSpec(a.name, a.shape, a.dtype).is_float)
-    forward, forward_primitives, forward_value = lower_direction(function, inputs, ir_kinds, concrete_inputs)
-    backward, backward_primitives, backward_value = lower_direction(
-        gradient_function(function, float_argnums), inputs, ir_kinds, concrete_inputs)
-    ir = {kind: {"forward": forward[kind], "backward": backward[kind]} for kind in ALL_IR_KINDS if kind in ir_kinds}
+    forward, primitives, forward_value = lower_direction(function, inputs, ir_kinds, concrete_inputs)
+    backward, backward_value = {}, None
+    if not forward_only:
+        backward, backward_primitives, backward_value = lower_direction(
+            gradient_function(function, float_argnums), inputs, ir_kinds, concrete_inputs)
+        primitives |= backward_primitives
+    ir = {kind: {"forward": forward[kind], "backward": backward.get(kind)} for kind in ALL_IR_KINDS if kind in ir_kinds}
     values = None if concrete_inputs is None else {"forward": forward_value, "backward": backward_value}
-    return LoweredProgram(ir=ir, primitives=tuple(sorted(forward_primitives | backward_primitives)), values=values)
+    return LoweredProgram(ir=ir, primitives=tuple(sorted(primitives)), values=values)
+
+
+def transformed(function, vmap_axes=None):
+    """The function that is lowered: ``function`` itself, or ``jax.vmap`` of it."""
+    if vmap_axes is None:
+        return function
+    batched = jax.vmap(function, in_axes=tuple(vmap_axes))
+    batched.__name__ = f"vmap_{function.__name__}"
+    return batched
 
 
 def lower_program(program, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
-    return lower_source(program.source, program.function_name, program.args, ir_kinds, concrete_inputs)
+    return lower_source(program.source, program.function_name, program.lowered_args, ir_kinds, concrete_inputs,
+                        vmap_axes=program.vmap_axes, forward_only=program.forward_only)

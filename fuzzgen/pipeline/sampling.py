@@ -14,7 +14,7 @@ import jax
 
 from ..ast_builders import Program, RandomChooser, build_program, derived_seed
 from ..ast_builders.canonical import canonical_hash
-from ..grammar import CATEGORY_NAMES, GrammarSettings
+from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, GrammarSettings
 from ..lowering.execution import describe_values, make_inputs
 from ..lowering.lower import ALL_IR_KINDS, IR_KINDS, lower_program
 
@@ -37,9 +37,9 @@ class SampleConfig:
             raise ValueError(f"ir={','.join(self.ir)} has unknown {bad}; choose from {','.join(ALL_IR_KINDS)}")
         if not self.categories:
             raise ValueError("categories=() is empty; ask for at least one of " + ",".join(CATEGORY_NAMES))
-        bad = [c for c in self.categories if c not in CATEGORY_NAMES]
+        bad = [c for c in self.categories if c not in ALL_CATEGORY_NAMES]
         if bad:
-            raise ValueError(f"categories has unknown {bad}; choose from {','.join(CATEGORY_NAMES)}")
+            raise ValueError(f"categories has unknown {bad}; choose from {','.join(ALL_CATEGORY_NAMES)}")
         if len(set(self.categories)) != len(self.categories):
             raise ValueError(f"categories={','.join(self.categories)} names a category twice")
         if self.splits:
@@ -78,7 +78,7 @@ def input_seed_for_index(seed: int, index: int) -> int:
 
 def make_record(config: SampleConfig, index: int, program: Program) -> dict:
     input_seed = input_seed_for_index(config.seed, index) if config.io else None
-    concrete = make_inputs(program.args, input_seed) if config.io else None
+    concrete = make_inputs(program.lowered_args, input_seed) if config.io else None
     lowered = lower_program(program, config.ir, concrete)
     record = {
         "id": program.id,
@@ -87,8 +87,10 @@ def make_record(config: SampleConfig, index: int, program: Program) -> dict:
         "category": program.category,
         "function_name": program.function_name,
         "python": program.source,
-        "args": [a.to_json() for a in program.args],
+        "args": [a.to_json() for a in program.lowered_args],
     }
+    if program.vmap_axes is not None:
+        record["vmap"] = {"in_axes": list(program.vmap_axes), "axis_size": program.axis_size}
     for kind in ALL_IR_KINDS:
         if kind in config.ir:
             record[kind] = lowered.ir[kind]
@@ -96,15 +98,17 @@ def make_record(config: SampleConfig, index: int, program: Program) -> dict:
         record["io"] = {
             "input_seed": input_seed,
             "outputs": describe_values(lowered.values["forward"]),
-            "gradients": describe_values(lowered.values["backward"]),
+            "gradients": None if program.forward_only else describe_values(lowered.values["backward"]),
         }
-    program_hash = canonical_hash(program.source, program.args)
+    program_hash = canonical_hash(program.source, program.lowered_args, program.vmap_axes)
     record["meta"] = {
         "jax_version": jax.__version__,
         "primitives": list(lowered.primitives),
         "n_statements": program.n_statements,
         "canonical_hash": program_hash,
     }
+    if program.forward_only:
+        record["meta"]["forward_only"] = "reverse-mode differentiation does not exist through lax.while_loop"
     if config.splits:
         record["meta"]["split"] = split_for_hash(program_hash, config.splits)
     return record

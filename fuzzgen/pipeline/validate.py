@@ -1,0 +1,138 @@
+"""`fuzzgen validate`: check every IR text of every record in a file.
+
+Per record: the schema and argument specs; the source against the grammar (before anything is
+executed); the id; each jaxpr against a fresh trace; each StableHLO text parsed with jaxlib's
+MLIR bindings and compiled on CPU; each HLO text parsed by XLA's HLO parser, converted back to
+MLIR and compiled on CPU; optimized HLO parsed; exported StableHLO parsed and compiled; stored
+execution data re-run; and for every ``roundtrip_every``-th record a `jax.export`
+serialize/deserialize/call round trip compared with the Python function.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .reading import ReadStats, RecordError, iter_records, parse_arg_specs, parse_vmap, require_keys
+
+IR_CHECKS = ("jaxpr", "stablehlo", "hlo", "hlo_opt", "stablehlo_export")
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    line: int
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.check}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    records: int = 0
+    roundtrips: int = 0
+    checks: dict = field(default_factory=dict)  # check name -> times run
+    failures: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def validate_record(path: str, line: int, record: dict, roundtrip: bool) -> tuple[list[Failure], list[str]]:
+    """Failures found in one record, and the names of the checks that ran."""
+    from ..ast_builders.checker import UntrustedSourceError, check_source
+    from ..lowering import validation
+    from ..lowering.lower import transformed
+    from ..lowering.namespace import load_function
+
+    def fail(check, message):
+        return [Failure(path, line, check, message)], ran
+
+    ran: list[str] = []
+    try:
+        require_keys(path, line, record, {"id": str, "function_name": str, "python": str, "args": list})
+        args = parse_arg_specs(path, line, record["args"])
+    except RecordError as error:
+        return fail("schema", error.message)
+    ran.append("source")
+    try:
+        check_source(record["python"], args, record["function_name"])
+    except UntrustedSourceError as error:
+        return fail("source", f"python rejected by the grammar checker: {error}")
+    try:
+        vmap_axes = parse_vmap(path, line, record.get("vmap"), args)
+    except RecordError as error:
+        return fail("schema", error.message)
+    function = transformed(load_function(record["python"], record["function_name"]), vmap_axes)
+    float_argnums = tuple(i for i, a in enumerate(args) if a.is_float)
+    forward_only = bool(isinstance(record.get("meta"), dict) and record["meta"].get("forward_only"))
+    directions = ("forward",) if forward_only else ("forward", "backward")
+    failures = []
+    ran.append("id")
+    if (problem := validation.check_id(record, args)) is not None:
+        failures.append(Failure(path, line, "id", problem))
+    for kind in IR_CHECKS:
+        texts = record.get(kind)
+        if texts is None:
+            continue
+        if not (isinstance(texts, dict) and all(isinstance(texts.get(d), str) for d in directions)):
+            failures.append(Failure(path, line, kind, f"{kind!r} must hold forward and backward texts"))
+            continue
+        ran.append(kind)
+        if kind == "jaxpr":
+            problem = validation.check_jaxpr(texts, function, args, float_argnums, forward_only)
+        elif kind in ("stablehlo", "stablehlo_export"):
+            problem = validation.check_stablehlo(texts, directions)
+        elif kind == "hlo":
+            problem = validation.check_hlo(texts, directions)
+        else:
+            problem = validation.check_hlo_opt(texts, directions)
+        if problem is not None:
+            failures.append(Failure(path, line, kind, problem))
+    if isinstance(record.get("io"), dict):
+        ran.append("io")
+        if (problem := validation.check_io(record["io"], function, args, float_argnums, forward_only)) is not None:
+            failures.append(Failure(path, line, "io", problem))
+    if roundtrip:
+        ran.append("roundtrip")
+        seed = validation.roundtrip_seed(record["id"])
+        if (problem := validation.check_export_roundtrip(function, args, seed)) is not None:
+            failures.append(Failure(path, line, "roundtrip", problem))
+    return failures, ran
+
+
+def _validate_job(job):
+    return validate_record(*job)
+
+
+def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None) -> ValidationReport:
+    """Validate every record of ``path``. Raises `RecordError` for a file that cannot be read at
+    all; a malformed line is a failure of the ``json`` check."""
+    report = ValidationReport()
+    stats = ReadStats()
+    jobs = ((str(path), line, record, roundtrip_every > 0 and k % roundtrip_every == 0)
+            for k, (line, record) in enumerate(iter_records(path, stats=stats)))
+    if workers > 1:
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+        results = pool.imap(_validate_job, jobs, chunksize=4)
+    else:
+        pool, results = None, map(_validate_job, jobs)
+    try:
+        for failures, ran in results:
+            report.records += 1
+            report.failures.extend(failures)
+            for check in ran:
+                report.checks[check] = report.checks.get(check, 0) + 1
+            if on_record is not None:
+                on_record()
+    finally:
+        if pool is not None:
+            pool.terminate()
+    report.roundtrips = report.checks.get("roundtrip", 0)
+    for problem in stats.problems:
+        report.failures.append(Failure(str(problem.path), problem.line, "json", problem.message))
+    report.failures.sort(key=lambda failure: failure.line)
+    return report
