@@ -50,36 +50,38 @@ def check_jaxpr(texts: dict, function, args, float_argnums, forward_only=False) 
     return None
 
 
-def check_stablehlo(texts: dict, directions=DIRECTIONS) -> str | None:
-    """Parse with jaxlib's MLIR bindings, then compile on CPU."""
+def _check_each(texts: dict, directions, check, failure: str) -> str | None:
     for direction in directions:
         try:
-            with mlir.make_ir_context() as context:
-                deep_ir.compile_module(deep_ir.parse_stablehlo(texts[direction], context))
+            check(texts[direction])
         except Exception as error:  # MLIR and XLA raise several types; the message is what matters
-            return f"{direction} StableHLO does not parse and compile: {_one_line(error)}"
+            return f"{direction} {failure}: {_one_line(error)}"
     return None
+
+
+def _compile_stablehlo(text: str) -> None:
+    with mlir.make_ir_context() as context:
+        deep_ir.compile_module(deep_ir.parse_stablehlo(text, context))
+
+
+def _compile_hlo(text: str) -> None:
+    with mlir.make_ir_context() as context:
+        deep_ir.compile_module(deep_ir.hlo_text_to_stablehlo_module(text, context))
+
+
+def check_stablehlo(texts: dict, directions=DIRECTIONS) -> str | None:
+    """Parse with jaxlib's MLIR bindings, then compile on CPU."""
+    return _check_each(texts, directions, _compile_stablehlo, "StableHLO does not parse and compile")
 
 
 def check_hlo(texts: dict, directions=DIRECTIONS) -> str | None:
     """Parse with XLA's HLO parser, convert back to MLIR, and compile on CPU."""
-    for direction in directions:
-        try:
-            with mlir.make_ir_context() as context:
-                deep_ir.compile_module(deep_ir.hlo_text_to_stablehlo_module(texts[direction], context))
-        except Exception as error:
-            return f"{direction} HLO does not parse and compile: {_one_line(error)}"
-    return None
+    return _check_each(texts, directions, _compile_hlo, "HLO does not parse and compile")
 
 
 def check_hlo_opt(texts: dict, directions=DIRECTIONS) -> str | None:
     """Optimized HLO is scheduled and fused for CPU; XLA's parser must accept it."""
-    for direction in directions:
-        try:
-            deep_ir.parse_hlo_text(texts[direction])
-        except Exception as error:
-            return f"{direction} optimized HLO does not parse: {_one_line(error)}"
-    return None
+    return _check_each(texts, directions, deep_ir.parse_hlo_text, "optimized HLO does not parse")
 
 
 def _same(a, b) -> bool:
