@@ -6,10 +6,10 @@ import sys
 import traceback
 
 from .. import __version__
-from . import merge, sample
+from . import export, fuzz, merge, replay, sample, stats, validate
 from .common import EXIT_USAGE, Parser, UsageError
 
-SUBCOMMANDS = (sample, merge)
+SUBCOMMANDS = (sample, merge, validate, replay, export, stats, fuzz)
 
 
 def build_parser() -> Parser:

@@ -110,24 +110,25 @@ def _validate_job(job):
 
 def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None) -> ValidationReport:
     """Validate every record of ``path``. Raises `RecordError` for a file that cannot be read at
-    all; a malformed line is a failure of the ``json`` check."""
+    all; a malformed line is a failure of the ``json`` check.
+
+    Records are read here, in this process, and handed to the workers a chunk at a time: reading
+    errors surface in the caller, and memory stays bounded on large files."""
     report = ValidationReport()
     stats = ReadStats()
-    jobs = ((str(path), line, record, roundtrip_every > 0 and k % roundtrip_every == 0)
-            for k, (line, record) in enumerate(iter_records(path, stats=stats)))
-    if workers > 1:
-        pool = multiprocessing.get_context("spawn").Pool(workers)
-        results = pool.imap(_validate_job, jobs, chunksize=4)
-    else:
-        pool, results = None, map(_validate_job, jobs)
+    pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
+    run = pool.map if pool is not None else (lambda job, jobs: list(map(job, jobs)))
     try:
-        for failures, ran in results:
-            report.records += 1
-            report.failures.extend(failures)
-            for check in ran:
-                report.checks[check] = report.checks.get(check, 0) + 1
-            if on_record is not None:
-                on_record()
+        for chunk in _chunks(iter_records(path, stats=stats), CHUNK):
+            jobs = [(str(path), line, record, roundtrip_every > 0 and k % roundtrip_every == 0)
+                    for k, (line, record) in chunk]
+            for failures, ran in run(_validate_job, jobs):
+                report.records += 1
+                report.failures.extend(failures)
+                for check in ran:
+                    report.checks[check] = report.checks.get(check, 0) + 1
+                if on_record is not None:
+                    on_record()
     finally:
         if pool is not None:
             pool.terminate()
@@ -136,3 +137,17 @@ def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on
         report.failures.append(Failure(str(problem.path), problem.line, "json", problem.message))
     report.failures.sort(key=lambda failure: failure.line)
     return report
+
+
+CHUNK = 32
+
+
+def _chunks(records, size):
+    chunk = []
+    for item in enumerate(records):
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

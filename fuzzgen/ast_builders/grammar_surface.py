@@ -1,0 +1,83 @@
+"""What grammar programs may contain, read off the op registry: the checker's allow-list.
+
+Derived from `Op` records on every check, never written out by hand, so ops a plugin registers
+are accepted as soon as they exist. For a call it answers which argument is what, mirroring how
+`nodes.render_op` lays a call out: leading literal parameters, the operands (several of them
+packed into one tuple for ``lax.switch``), then positional and keyword literal parameters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..grammar.ops import Call, Op, Operator, Registry
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One positional argument of a call: a literal parameter, an operand, or a tuple of operands."""
+
+    kind: str  # "literal" | "operand" | "operands"
+    positions: tuple[int, ...] = ()  # the operand positions it holds
+
+
+LITERAL = Slot("literal")
+
+
+def operand_slots(op: Op) -> list[Slot]:
+    sequence = op.render.sequence
+    slots = []
+    for position in range(op.arity):
+        if sequence and position == sequence[0]:
+            slots.append(Slot("operands", tuple(sequence)))
+        elif position not in sequence:
+            slots.append(Slot("operand", (position,)))
+    return slots
+
+
+def call_slots(op: Op, n_positional: int, keywords: set[str]) -> list[Slot] | None:
+    """The role of each positional argument when ``op`` is called with these arguments, or None
+    where the op cannot be called so."""
+    render = op.render
+    fixed = [LITERAL] * len(render.leading) + operand_slots(op)
+    extra = n_positional - len(fixed)
+    if not 0 <= extra <= len(render.positional):
+        return None
+    if not keywords <= set(render.keyword) | set(render.positional[extra:]):
+        return None
+    return fixed + [LITERAL] * extra
+
+
+@dataclass(frozen=True)
+class GrammarSurface:
+    calls: dict[str, tuple[Op, ...]]  # "jnp.sum" -> the ops rendered as a call of it
+    binary: frozenset[str]
+    compare: frozenset[str]
+    unary: frozenset[str]
+
+    @classmethod
+    def of(cls, registry: Registry) -> GrammarSurface:
+        calls: dict[str, list[Op]] = {}
+        symbols: dict[str, set[str]] = {"binary": set(), "compare": set(), "unary": set()}
+        for op in registry:
+            if isinstance(op.render, Call):
+                calls.setdefault(op.render.target, []).append(op)
+            elif isinstance(op.render, Operator):
+                symbols[op.render.form].add(op.render.symbol)
+        return cls({target: tuple(ops) for target, ops in calls.items()},
+                   frozenset(symbols["binary"]), frozenset(symbols["compare"]), frozenset(symbols["unary"]))
+
+    @property
+    def modules(self) -> frozenset[str]:
+        """The namespaces calls go through (``jnp``, ``lax``, ``ext``): never bound, never values."""
+        return frozenset(target.partition(".")[0] for target in self.calls)
+
+    def match(self, target: str, n_positional: int, keywords: set[str]) -> tuple[Op, list[Slot]] | None:
+        """The first op rendered as ``target`` that takes these arguments, with their roles."""
+        for op in self.calls.get(target, ()):
+            slots = call_slots(op, n_positional, keywords)
+            if slots is not None:
+                return op, slots
+        return None
+
+    def keywords_of(self, target: str) -> list[str]:
+        return sorted({k for op in self.calls[target] for k in op.render.keyword + op.render.positional})

@@ -1,0 +1,40 @@
+"""`fuzzgen export`: write records in another layout, such as the seed dataset's."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import EXIT_OK, UsageError
+
+
+def add_parser(subparsers) -> None:
+    from ..pipeline.export import FORMATS
+
+    formats = "; ".join(f"{name}: {f.description}" for name, f in sorted(FORMATS.items()))
+    p = subparsers.add_parser(
+        "export", help="convert sample or corpus JSONL into another layout (e.g. the seed dataset's)",
+        description="Read the records of IN (a `fuzzgen sample` file or a corpus) and write them to OUT in "
+                    f"another layout. Formats: {formats}. OUT is written beside itself and moved into place "
+                    "when whole; the first bad record stops the export and leaves OUT as it was.",
+    )
+    p.add_argument("source", type=Path, metavar="IN", help="sample or corpus JSONL file to read")
+    p.add_argument("out", type=Path, metavar="OUT", help="file to write (a directory for parquet)")
+    p.add_argument("--format", required=True, choices=sorted(FORMATS), metavar="FORMAT",
+                   help=f"output layout, one of: {', '.join(sorted(FORMATS))}")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..pipeline.export import export_records
+    from ..pipeline.extras import MissingExtraError
+    from ..pipeline.output import OutputError
+    from ..pipeline.reading import RecordError
+
+    try:
+        summary = export_records(args.source, args.out, args.format, force=args.force)
+    except (RecordError, OutputError, MissingExtraError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"{error.filename}: {error.strerror}") from None
+    print(summary)
+    return EXIT_OK

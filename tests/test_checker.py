@@ -1,0 +1,366 @@
+"""The grammar checker: hostile sources never run, and every grammar program passes.
+
+Each hostile source creates a sentinel file if it ever executes. `test_payloads_are_live` runs
+them unchecked in plain Python to show that each one really would; every other test asserts
+that, behind the checker, the sentinel never appears.
+"""
+import ast
+import json
+import pickle
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jax import lax
+
+from fuzzgen.ast_builders import ArgSpec
+from fuzzgen.ast_builders.checker import UntrustedSourceError, check_source
+from fuzzgen.ast_builders.source_limits import MAX_DEPTH, cross_check
+from fuzzgen.grammar import EXTRA_CATEGORY_NAMES, OPS, Call, Op, Operator, Registry
+from fuzzgen.grammar import rules
+from fuzzgen.grammar.catalog import FLOAT
+from fuzzgen.lowering.namespace import load_checked_function
+from fuzzgen.lowering.untrusted import lower_untrusted
+from fuzzgen.strategies import programs
+from helpers import run_cli
+from inprocess import run_main
+
+OPEN = "lax.__dict__['__builtins__']['open']"  # reaches open() even with empty __builtins__
+
+# (id, source, parameter names, fragment of the rejection). SENTINEL becomes the sentinel path.
+HOSTILE = [
+    ("dunder_import", "def f(a):\n    v0 = __import__('pathlib').Path(SENTINEL).touch()\n    return a\n",
+     "a", "line 2: call of \"__import__('pathlib')"),
+    ("subclasses_gadget", "def f(a):\n    v0 = [c for c in ().__class__.__bases__[0].__subclasses__() "
+     "if c.__name__ == '_wrap_close'][0].__init__.__globals__['__builtins__']['open'](SENTINEL, 'w')\n"
+     "    return a\n", "a", "line 2: call of '[c for c in"),
+    ("open", "def f(a):\n    v0 = open(SENTINEL, 'w')\n    return a\n", "a", "line 2: call of 'open'"),
+    ("jnp_load_pickle", "def f(a):\n    v0 = jnp.load(PICKLE, allow_pickle=True)\n    return a\n", "a",
+     "line 2: attribute 'jnp.load' is not a grammar op"),
+    ("lax_dict", "def f(a):\n    v0 = lax.__dict__\n    v1 = v0['__builtins__']['open'](SENTINEL, 'w')\n"
+     "    return a\n", "a", "line 2: attribute 'lax.__dict__' is not a grammar op"),
+    ("lax_dict_call", f"def f(a):\n    v0 = {OPEN}(SENTINEL, 'w')\n    return a\n", "a",
+     "line 2: call of \"lax.__dict__['__builtins__']['open']\" is not a grammar op"),
+    ("decorator", "@(lambda fn: [open(SENTINEL, 'w'), fn][1])\ndef f(a):\n    return a\n", "a", "line 1: decorator"),
+    ("default_arg", "def f(a, b=open(SENTINEL, 'w')):\n    return a\n", "ab", "line 1: parameter 'b' has a default"),
+    ("default_arg_gadget", f"def f(a, b={OPEN}(SENTINEL, 'w')):\n    return a\n", "ab", "has a default"),
+    ("nested_function", "def f(a):\n    def g():\n        return open(SENTINEL, 'w')\n    v0 = g()\n    return a\n",
+     "a", "line 2: nested function"),
+    ("walrus", f"def f(a):\n    v0 = jnp.sin((w := {OPEN}(SENTINEL, 'w')) and a)\n    return v0\n", "a",
+     "line 2: boolean operator"),
+    ("walrus_bare", f"def f(a):\n    v0 = jnp.sin((w := {OPEN}(SENTINEL, 'w')))\n    return a\n", "a",
+     "line 2: walrus (:=)"),
+    ("lambda", "def f(a):\n    v0 = (lambda: open(SENTINEL, 'w'))()\n    return a\n", "a", "line 2: call of \"(lambda"),
+    ("lambda_value", "def f(a):\n    v0 = lambda: open(SENTINEL, 'w')\n    v1 = v0()\n    return a\n", "a",
+     "line 2: lambda"),
+    ("list_comprehension", "def f(a):\n    v0 = [open(SENTINEL, 'w') for i in (1,)]\n    return a\n", "a",
+     "line 2: list comprehension"),
+    ("set_comprehension", "def f(a):\n    v0 = {open(SENTINEL, 'w') for i in (1,)}\n    return a\n", "a",
+     "line 2: set comprehension"),
+    ("f_string", "def f(a):\n    v0 = f\"{open(SENTINEL, 'w')}\"\n    return a\n", "a", "line 2: f-string"),
+    ("getattr", "def f(a):\n    v0 = getattr(lax, '__dict__')['__builtins__']['open'](SENTINEL, 'w')\n    return a\n",
+     "a", "line 2: call of \"getattr(lax, '__dict__')"),
+    ("globals", "def f(a):\n    v0 = globals()['lax'].__dict__['__builtins__']['open'](SENTINEL, 'w')\n    return a\n",
+     "a", "line 2: call of \"globals()['lax']"),
+    ("exec", "def f(a):\n    v0 = exec(\"open(SENTINEL, 'w')\")\n    return a\n", "a", "line 2: call of 'exec'"),
+    ("eval", "def f(a):\n    v0 = eval(\"open(SENTINEL, 'w')\")\n    return a\n", "a", "line 2: call of 'eval'"),
+    ("array_method_globals", "def f(a):\n    v0 = a.sum.__func__.__globals__\n"
+     "    v1 = v0['__builtins__']['open'](SENTINEL, 'w')\n    return a\n", "a", "line 2: attribute 'a.sum.__func__"),
+    ("function_globals", "def f(a):\n    v0 = lax.logistic.__globals__['__builtins__']['open'](SENTINEL, 'w')\n"
+     "    return a\n", "a", "line 2: call of \"lax.logistic.__globals__"),
+    ("import", "def f(a):\n    import os\n    v0 = os.open(SENTINEL, os.O_CREAT | os.O_WRONLY)\n    return a\n", "a",
+     "line 2: import"),
+    ("from_import", "def f(a):\n    from pathlib import Path\n    v0 = Path(SENTINEL).touch()\n    return a\n", "a",
+     "line 2: import"),
+    ("global", f"def f(a):\n    global jnp\n    jnp = {OPEN}(SENTINEL, 'w')\n    return a\n", "a", "line 2: global"),
+    ("class", "def f(a):\n    class C:\n        x = open(SENTINEL, 'w')\n    return a\n", "a",
+     "line 2: class definition"),
+    ("starred", "def f(a):\n    v0 = jnp.sin(*[a, open(SENTINEL, 'w')][:1])\n    return v0\n", "a",
+     "line 2: starred argument"),
+    ("module_code_before", "v = open(SENTINEL, 'w')\ndef f(a):\n    return a\n", "a",
+     "line 1: assignment \"v = open("),
+    ("module_code_after", "def f(a):\n    return a\nv = open(SENTINEL, 'w')\n", "a", "line 3: assignment"),
+    ("keyword_param_code", f"def f(a):\n    return jnp.sum(a, axis={OPEN}(SENTINEL, 'w') and None)\n", "a",
+     "line 2: parameter"),
+    ("conditional_expression", "def f(a):\n    return a if open(SENTINEL, 'w') else a\n", "a",
+     "line 2: conditional expression"),
+    ("homoglyph_open", "def f(a):\n    v0 = \uff4f\uff50\uff45\uff4e(SENTINEL, 'w')\n    return a\n", "a",
+     "line 2: call of"),
+    ("builtins_name", "def f(a):\n    v0 = __builtins__['open'](SENTINEL, 'w')\n    return a\n", "a",
+     "line 2: call of \"__builtins__['open']\""),
+    ("builtins_value", "def f(a):\n    v0 = __builtins__\n    v1 = v0['open'](SENTINEL, 'w')\n    return a\n", "a",
+     "line 2: name '__builtins__' is not bound"),
+    ("assert", "def f(a):\n    assert open(SENTINEL, 'w')\n    return a\n", "a", "line 2: assert"),
+    ("with", "def f(a):\n    with open(SENTINEL, 'w'):\n        pass\n    return a\n", "a", "line 2: with statement"),
+    ("lambda_body_in_cond", "def f(a):\n    v0 = jnp.sum(a, axis=None) > 0.0\n"
+     "    v1 = lax.cond(v0, lambda x0: jnp.sin(open(SENTINEL, 'w')), lambda x1: x1, a)\n    return v1\n",
+     "a", "line 3: call of 'open'"),
+    ("lambda_default_in_cond", "def f(a):\n    v0 = jnp.sum(a, axis=None) > 0.0\n"
+     "    v1 = lax.cond(v0, lambda x0, d=open(SENTINEL, 'w'): x0, lambda x1: x1, a)\n    return v1\n",
+     "a", "line 3: a lambda may only have plain parameters"),
+    ("lambda_where_no_function_goes", "def f(a):\n    v0 = jnp.sin((lambda: open(SENTINEL, 'w') and a)())\n"
+     "    return v0\n", "a", "line 2: call of \"(lambda"),
+    ("tuple_target_gadget", f"def f(a):\n    v0, v1 = {OPEN}(SENTINEL, 'w'), a\n    return v1\n", "a",
+     "line 2: tuple"),
+    ("call_on_module_call", f"def f(a):\n    v0 = jnp({OPEN}(SENTINEL, 'w')).sin(a)\n    return v0\n", "a",
+     "line 2: call of \"jnp(lax.__dict__"),
+    ("call_on_module_subscript", f"def f(a):\n    v0 = lax[{OPEN}(SENTINEL, 'w')].logistic(a)\n    return v0\n",
+     "a", "line 2: call of \"lax[lax.__dict__"),
+    ("augmented_assignment", f"def f(a):\n    v0 = a\n    v0 += {OPEN}(SENTINEL, 'w') and 0\n    return v0\n",
+     "a", "line 3: augmented assignment"),
+]
+HOSTILE_IDS = [h[0] for h in HOSTILE]
+
+
+class _OpensOnLoad:
+    """Unpickling this opens a file: what `jnp.load(..., allow_pickle=True)` would run."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
+def materialize(tmp_path, source):
+    """The source with its sentinel path filled in, and that path (which must stay absent)."""
+    sentinel = tmp_path / "sentinel"
+    pickled = tmp_path / "payload.npy"
+    if "PICKLE" in source and not pickled.exists():
+        np.save(pickled, np.array([_OpensOnLoad(sentinel)], dtype=object), allow_pickle=True)
+    return source.replace("SENTINEL", repr(str(sentinel))).replace("PICKLE", repr(str(pickled))), sentinel
+
+
+def specs(names):
+    return tuple(ArgSpec(name, (3,), "float32") for name in names)
+
+
+@pytest.mark.parametrize("name, template, params, fragment", HOSTILE, ids=HOSTILE_IDS)
+def test_hostile_source_is_rejected_before_exec(tmp_path, name, template, params, fragment):
+    source, sentinel = materialize(tmp_path, template)
+    with pytest.raises(UntrustedSourceError) as rejected:
+        check_source(source, specs(params), "f")
+    message = str(rejected.value)
+    assert fragment in message and len(message.splitlines()) == 1, message
+    with pytest.raises(UntrustedSourceError):
+        load_checked_function(source, specs(params), "f")
+    with pytest.raises(UntrustedSourceError):
+        lower_untrusted(source, "f", specs(params))
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("name, template, params, fragment", HOSTILE, ids=HOSTILE_IDS)
+def test_payloads_are_live(tmp_path, name, template, params, fragment):
+    """Unchecked, with builtins, each source does create its sentinel: the tripwire works."""
+    source, sentinel = materialize(tmp_path, template)
+    namespace = {"jnp": jnp, "lax": lax}
+    try:
+        exec(compile(source, "<hostile>", "exec"), namespace)  # noqa: S102 - the point of the test
+        namespace["f"](*[jnp.ones(3, "float32") for _ in params])
+    except Exception:  # noqa: BLE001 - many payloads fail after their side effect
+        pass
+    assert sentinel.exists()
+
+
+def hostile_corpus(tmp_path):
+    path = tmp_path / "hostile.jsonl"
+    lines = []
+    for name, template, params, _ in HOSTILE:
+        source, _ = materialize(tmp_path, template)
+        lines.append(json.dumps({"id": name, "category": "elementwise", "function_name": "f", "python": source,
+                                 "args": [a.to_json() for a in specs(params)],
+                                 "ir_sha256": {"jaxpr": {"forward": "0" * 64, "backward": "0" * 64}}}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_replay_rejects_every_hostile_case(tmp_path, capsys):
+    corpus = hostile_corpus(tmp_path)
+    status, out, err = run_main(capsys, "replay", corpus, "--update")
+    assert status == 1, err
+    assert out.count("rejected  ") == len(HOSTILE)
+    assert f"0 same, 0 changed, {len(HOSTILE)} rejected, 0 error" in out
+    assert not (tmp_path / "sentinel").exists()
+    assert corpus.read_text().count("\n") == len(HOSTILE)  # --update left it as it was
+
+
+def test_replay_in_a_fresh_process_rejects_them_too(tmp_path):
+    result = run_cli("replay", hostile_corpus(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{len(HOSTILE)} rejected" in result.stdout
+    assert not (tmp_path / "sentinel").exists()
+
+
+def test_rejection_names_the_node_and_its_line():
+    source = "def f(a):\n    v0 = jnp.sin(a)\n    v1 = os.system('x')\n    return v0\n"
+    with pytest.raises(UntrustedSourceError, match=r"^line 3: attribute 'os.system' is not a grammar op$"):
+        check_source(source, specs("a"))
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("def f(a):\n    return b\n", "name 'b' is not bound before use"),
+    ("def f(a):\n    v0 = v0\n    return a\n", "name 'v0' is not bound"),
+    ("def f(a):\n    v0 = a\n    v0 = a\n    return v0\n", "'v0' is already bound"),
+    ("def f(a):\n    return 'x'\n", "string"),
+    ("def f(a):\n    return b'x'\n", "string"),
+    ("def f(a):\n    return a[0]\n", "subscript"),
+    ("def f(a):\n    return jnp.pi\n", "attribute 'jnp.pi'"),
+    ("def f(a):\n    return a.T\n", "attribute 'a.T'"),
+    ("def f(a):\n    return True\n", "'True' is only allowed as a parameter"),
+    ("def f(a):\n    return jnp\n", "module 'jnp'"),
+    ("def f(a):\n    return a == a\n", "operator '=='"),
+    ("def f(a):\n    return a ** 2\n", "operator '**'"),
+    ("def f(a):\n    return a < a < a\n", "chained comparison"),
+    ("def f(a):\n    return not a\n", "operator 'not'"),
+    ("def f(a):\n    return 1j\n", "imaginary number"),
+    ("def f(a):\n    return jnp.sin(a, 1)\n", "matches no grammar op"),
+    ("def f(a):\n    return jnp.sum(a, bogus=1)\n", "keyword(s) bogus"),
+    ("def f(a):\n    return jnp.sum(a, axis=0, axis=1)\n", "repeated"),
+    ("def f(a):\n    return jnp.sum(a, axis=a)\n", "must be a literal"),
+    ("def f(a):\n    return jnp.sum(a, **{'axis': 0})\n", "starred argument"),
+    ("def f(a):\n    return 1" + "0" * 40 + "\n", "numeric literal"),
+    ("def f(a):\n    v0 = a\n", "must end with a return"),
+    ("def f(a):\n    return a\n    v0 = a\n", "return must be the last"),
+    ("def f(a):\n    return\n", "must return a value"),
+    ("def f(a):\n    v0 = a; v1 = a\n    return a\n", "';' is not allowed"),
+    ("def f(a): return a\n", "indented block"),
+    ("def f(a, b):\n    return a\n", "do not match the arg specs"),
+    ("def f(b):\n    return b\n", "do not match the arg specs"),
+    ("def f(a, /):\n    return a\n", "plain positional"),
+    ("def f(*a):\n    return a\n", "plain positional"),
+    ("def f(a: int):\n    return a\n", "annotation"),
+    ("def f(a) -> int:\n    return a\n", "return annotations"),
+    ("async def f(a):\n    return a\n", "async"),
+    ("def _f(a):\n    return a\n", "underscore"),
+    ("def jnp(a):\n    return a\n", "reserved"),
+    ("def f(a):\n    v\u00e9 = a\n    return a\n", "not a plain ASCII identifier"),
+    ("def f(a):\n    return yield_ + a\n", "not bound"),
+    ("", "exactly one function definition, found 0"),
+    ("def f(a):\n    return a\ndef g(a):\n    return a\n", "found 2"),
+    ("def f(a):\n    return (a\n", "syntax error"),
+    ("def f(a):\n    return a\x00\n", "null bytes"),
+    ("def f(a):\n    return " + "-" * 100_000 + "a\n", "characters; at most"),
+    ("def f(a):\n    return " + "-" * (MAX_DEPTH + 1) + "a\n", "nested"),
+    ("def f(a):\n    return " + "+".join(["a"] * 30_000) + "\n", "nested"),
+    ("def f(a):\n    return " + "(" * 5000 + "a" + ")" * 5000 + "\n", "syntax error"),
+])
+def test_non_grammar_source_is_rejected(source, fragment):
+    with pytest.raises(UntrustedSourceError) as rejected:
+        check_source(source, specs("a"))
+    assert fragment in str(rejected.value) and len(str(rejected.value).splitlines()) == 1
+
+
+def test_the_function_name_must_match_the_record():
+    source = "def g(a):\n    return a\n"
+    assert check_source(source, specs("a")) == "g"
+    with pytest.raises(UntrustedSourceError, match="named 'g', but the record says 'f'"):
+        check_source(source, specs("a"), "f")
+
+
+@given(programs())
+def test_every_grammar_program_passes(program):
+    assert check_source(program.source, program.args, program.function_name) == program.function_name
+
+
+@pytest.mark.parametrize("category", EXTRA_CATEGORY_NAMES)
+@settings(max_examples=30)
+@given(data=st.data())
+def test_every_opt_in_program_passes(category, data):
+    """control_flow draws lambdas, tuple-packed branches and two-result scans; vmap plain programs."""
+    program = data.draw(programs(category=category))
+    assert check_source(program.source, program.args, program.function_name) == program.function_name
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("def f(a):\n    v0 = lax.cond(a > 0.0, lambda x0, y1: x0, lambda x2: x2, a)\n    return v0\n",
+     "takes a lambda of 1 parameter(s), not 2"),
+    ("def f(a):\n    v0 = lax.cond(a > 0.0, jnp.sin, lambda x2: x2, a)\n    return v0\n", "must be a lambda"),
+    ("def f(a):\n    v0 = lax.cond(a > 0.0, lambda a: a, lambda x2: x2, a)\n    return v0\n", "already bound"),
+    ("def f(a):\n    v0 = lax.cond(a > 0.0, lambda x0: x0, lambda x0: x0, a)\n    return x0\n", "'x0' is not bound"),
+    ("def f(a, b):\n    v0 = lax.scan(lambda c0, x1: (c0, c0), a, b)\n    return v0\n", "1 name(s) bound to a value "
+     "with 2 result(s)"),
+    ("def f(a, b):\n    return lax.scan(lambda c0, x1: (c0, c0), a, b)\n", "has 2 results"),
+    ("def f(a, b):\n    v0, v1, v2 = lax.scan(lambda c0, x1: (c0, c0), a, b)\n    return v0\n", "3 name(s)"),
+    ("def f(a, i):\n    v0 = lax.switch(i, a)\n    return v0\n", "matches no grammar op"),
+    ("def f(a, i):\n    v0 = lax.switch(i, lambda x0: x0, a)\n    return v0\n", "takes a tuple of 3 operands"),
+    ("def f(a, i):\n    v0 = lax.switch(i, [lambda x0: x0, lambda x1: x1, lambda x2: x2], a)\n    return v0\n",
+     "takes a tuple of 3 operands"),
+    ("def f(a):\n    v0 = lax.fori_loop(a, 3, lambda i0, c1: c1, a)\n    return v0\n", "must be a literal"),
+    ("def f(a):\n    v0 = v1 = a\n    return v0\n", "chained assignment"),
+    ("def f(a, b):\n    v0, a.x = lax.scan(lambda c0, x1: (c0, c0), a, b)\n    return v0\n",
+     "must be a name or a tuple of names"),
+])
+def test_control_flow_syntax_is_checked_too(source, fragment):
+    with pytest.raises(UntrustedSourceError) as rejected:
+        check_source(source, specs(source[source.index("(") + 1:source.index(")")].split(", ")))
+    assert fragment in str(rejected.value)
+
+
+def test_every_committed_corpus_program_passes():
+    from pathlib import Path
+
+    from fuzzgen.pipeline.reading import parse_arg_specs
+
+    path = Path(__file__).resolve().parent.parent / "corpus" / "regression.jsonl"
+    for line, text in enumerate(path.read_text().splitlines(), 1):
+        record = json.loads(text)
+        args = parse_arg_specs(path, line, record["args"])
+        assert check_source(record["python"], args, record["function_name"]) == record["function_name"]
+
+
+def test_static_parameters_take_every_literal_the_builder_renders():
+    source = ("def f(a):\n    v0 = jnp.reshape(a, (3, 1))\n    v1 = jnp.sum(v0, axis=(-1,), keepdims=True)\n"
+              "    v2 = jnp.sum(v1, axis=None, keepdims=False)\n    return jnp.transpose(v1, ())\n")
+    assert check_source(source, specs("a")) == "f"
+
+
+def test_the_allow_list_comes_from_the_registry():
+    """A plugin's op is accepted once registered, and an operator nobody registered is not."""
+    softplus = Op(name="softplus", render=Call("ext.softplus", keyword=("beta",)), arity=1, operand_dtypes=(FLOAT,),
+                  dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=frozenset({"unary"}))
+    power = Op(name="power_operator", render=Operator("**"), arity=2, operand_dtypes=(FLOAT, FLOAT),
+               dtype_rule=rules.promoted, shape_rule=rules.broadcast, tags=frozenset({"arith"}))
+    registry = Registry()
+    for op in (*OPS, softplus, power):
+        registry.register(op)
+    source = "def f(a):\n    return ext.softplus(a ** a, beta=2.0)\n"
+    assert check_source(source, specs("a"), registry=registry) == "f"
+    with pytest.raises(UntrustedSourceError, match="attribute 'ext.softplus' is not a grammar op"):
+        check_source(source, specs("a"))
+    with pytest.raises(UntrustedSourceError, match="reserved"):
+        check_source("def f(ext):\n    return ext\n", specs(["ext"]), registry=registry)
+    only_sin = Registry()
+    only_sin.register(OPS["sin"])
+    with pytest.raises(UntrustedSourceError, match="operator '\\+'"):
+        check_source("def f(a):\n    return jnp.sin(a) + a\n", specs("a"), registry=only_sin)
+
+
+@pytest.mark.parametrize("source", [
+    "def f(a):\n    return a[0]\n",
+    "def f(a):\n    return a.__class__\n",
+    "def f(a):\n    return open('x')\n",
+    "def f(a):\n    return 'x'\n",
+    "@jnp.sin\ndef f(a):\n    return a\n",
+    "def f(a=1):\n    return a\n",
+    "def f(a):\n    return __builtins__\n",
+    "x = 1\n",
+])
+def test_cpythons_tree_is_checked_too(source):
+    """The backstop behind libcst: were libcst ever to see these differently, CPython's tree still fails."""
+    with pytest.raises(UntrustedSourceError, match="CPython"):
+        cross_check(ast.parse(source), frozenset({"jnp", "lax"}))
+
+
+def test_the_backstop_passes_grammar_programs():
+    cross_check(ast.parse("def f(a, b):\n    v0 = jnp.sum(a * -1.0, axis=(0,), keepdims=True)\n"
+                          "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"), frozenset({"jnp", "lax"}))
+
+
+def test_pickle_payload_helper_is_a_real_payload(tmp_path):
+    """The jnp.load case is only meaningful if loading the prepared file would run code."""
+    source, sentinel = materialize(tmp_path, "PICKLE")
+    pickle.loads(pickle.dumps(_OpensOnLoad(sentinel)))
+    assert sentinel.exists() and sys.modules.get("numpy") is not None

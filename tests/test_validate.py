@@ -1,0 +1,104 @@
+"""`fuzzgen validate`: every IR kind checked the strongest way, corruptions named by file:line."""
+import json
+import re
+import shutil
+
+import pytest
+
+from fuzzgen.pipeline.run import run_sample
+from fuzzgen.pipeline.sampling import SampleConfig
+from helpers import run_cli
+
+ALL_KINDS = ("jaxpr", "stablehlo", "hlo", "hlo_opt", "stablehlo_export")
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("validate") / "all.jsonl"
+    run_sample(out, 12, SampleConfig(seed=21, ir=ALL_KINDS, io=True), workers=2)
+    return out
+
+
+def test_every_ir_kind_and_io_validate(sampled):
+    result = run_cli("validate", sampled, "--workers", 2, "--roundtrip-every", 3, "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "12 records valid" in result.stdout
+    for check in ("jaxpr x12", "stablehlo x12", "hlo x12", "hlo_opt x12", "stablehlo_export x12", "io x12",
+                  "roundtrip x4", "source x12"):
+        assert check in result.stdout
+
+
+def _corrupt(sampled, tmp_path, line_number, mutate):
+    path = tmp_path / "corrupt.jsonl"
+    lines = sampled.read_text().splitlines(keepends=True)
+    record = json.loads(lines[line_number - 1])
+    mutate(record)
+    lines[line_number - 1] = json.dumps(record) + "\n"
+    path.write_text("".join(lines))
+    return path
+
+
+def _replace(kind, direction, old, new):
+    def mutate(record):
+        assert old in record[kind][direction], f"{old!r} not in the {kind} text"
+        record[kind][direction] = record[kind][direction].replace(old, new, 1)
+    return mutate
+
+
+@pytest.mark.parametrize("kind, mutate", [
+    ("stablehlo", _replace("stablehlo", "backward", "func.func public @main", "func.func public @main(")),
+    ("hlo", _replace("hlo", "forward", "ENTRY", "ENTRY ENTRY")),
+    ("jaxpr", _replace("jaxpr", "forward", "let", "let\n    zz:f32[] = sin 1.0:f32[]")),
+    ("hlo_opt", _replace("hlo_opt", "forward", "ENTRY", "ENTERY")),
+    ("stablehlo_export", _replace("stablehlo_export", "forward", "module @", "modul @")),
+])
+def test_a_corrupted_text_fails_naming_file_line_and_check(sampled, tmp_path, kind, mutate):
+    path = _corrupt(sampled, tmp_path, 5, mutate)
+    result = run_cli("validate", path, "--workers", 1, "--roundtrip-every", 0, "--quiet")
+    assert result.returncode == 1, result.stdout
+    assert f"{path}:5: {kind}:" in result.stdout
+    failures = [line for line in result.stdout.splitlines() if re.match(rf"{re.escape(str(path))}:\d+: ", line)]
+    assert len(failures) == 1, result.stdout
+
+
+def test_wrong_stored_outputs_fail_the_io_check(sampled, tmp_path):
+    def mutate(record):
+        output = record["io"]["outputs"][0]
+        if "values" in output:
+            output["values"][0] = 12345.0
+        else:
+            output["sha256"] = "0" * 64
+    path = _corrupt(sampled, tmp_path, 2, mutate)
+    result = run_cli("validate", path, "--workers", 1, "--roundtrip-every", 0, "--quiet")
+    assert result.returncode == 1 and f"{path}:2: io:" in result.stdout
+
+
+def test_hostile_python_is_rejected_before_it_runs(sampled, tmp_path):
+    sentinel = tmp_path / "ran"
+    def mutate(record):
+        record["python"] = (f"def {record['function_name']}(*args):\n"
+                            f"    return open({str(sentinel)!r}, 'w')\n")
+    path = _corrupt(sampled, tmp_path, 3, mutate)
+    result = run_cli("validate", path, "--workers", 1, "--quiet")
+    assert result.returncode == 1 and f"{path}:3: source:" in result.stdout
+    assert not sentinel.exists()
+
+
+def test_malformed_line_is_a_failure_with_its_line(sampled, tmp_path):
+    path = tmp_path / "torn.jsonl"
+    shutil.copy(sampled, path)
+    with open(path, "a") as handle:
+        handle.write('{"id": "torn"\n')
+    result = run_cli("validate", path, "--workers", 1, "--roundtrip-every", 0, "--quiet")
+    assert result.returncode == 1 and f"{path}:13: json:" in result.stdout
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda p: p / "missing.jsonl", "does not exist"),
+    (lambda p: (p / "empty.jsonl").write_text("") and p / "empty.jsonl" or p / "empty.jsonl", "empty"),
+    (lambda p: p, "directory"),
+])
+def test_unreadable_input_is_a_usage_error(tmp_path, make, fragment):
+    result = run_cli("validate", make(tmp_path), "--quiet")
+    assert result.returncode == 2 and fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
