@@ -82,6 +82,7 @@ def add_parser(subparsers) -> None:
                    help="assign each record a split in meta.split by its canonical hash, e.g. "
                         "train=0.98,valid=0.01,test=0.01: renamed copies of a program always share a split")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_ray_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -94,11 +95,18 @@ def run(args) -> int:
     config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io,
                           splits=args.split, dedup=args.dedup)
     total = len(args.shard.range(args.n)) if args.shard else args.n
+    failures_file = f"{args.out}.failures.jsonl"
     try:
-        summary = run_sample(
-            args.out, args.n, config, force=args.force, resume=args.resume, shard=args.shard,
-            workers=args.workers, timeout=args.timeout, progress=Progress(total, quiet=args.quiet),
-        )
+        if args.engine == "ray":
+            args.out, summary = run_on_ray(args, config, Progress(args.n, quiet=args.quiet))
+            failures_file = f"{args.out}/shard-*.failures.jsonl"
+        else:
+            if args.ray_address is not None or args.shard_size is not None:
+                raise UsageError("--ray-address and --shard-size need --engine ray")
+            summary = run_sample(
+                args.out, args.n, config, force=args.force, resume=args.resume, shard=args.shard,
+                workers=args.workers, timeout=args.timeout, progress=Progress(total, quiet=args.quiet),
+            )
     except OutputError as error:
         raise UsageError(str(error)) from None
     if summary.already_complete:
@@ -107,7 +115,7 @@ def run(args) -> int:
     resumed = f", resumed after {summary.resumed_from}" if summary.resumed_from else ""
     print(f"wrote {summary.records} records to {args.out} in {summary.seconds:.1f} s "
           f"({summary.rate:.1f} records/s{resumed}); {summary.failures} failed"
-          + (f", see {args.out}.failures.jsonl" if summary.failures else ""))
+          + (f", see {failures_file}" if summary.failures else ""))
     dedup = f"; {summary.skipped_duplicates} skipped (--dedup)" if args.dedup else ""
     print(f"duplicate rate {100 * summary.duplicate_rate:.2f}% "
           f"({summary.duplicates} canonical duplicates of earlier programs{dedup})")
@@ -117,3 +125,36 @@ def run(args) -> int:
         share = 100.0 * count / summary.records if summary.records else 0.0
         print(f"  {category:<{width}}  {count:>8}  {share:5.1f}%")
     return EXIT_OK
+
+
+# --- --engine ray (issue 8): its flags and the branch that calls fuzzgen/pipeline/ray_engine.py ---
+DEFAULT_RAY_OUT = "fuzzgen-samples"
+
+
+def add_ray_arguments(p) -> None:
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: this machine's worker processes (default); ray: shards run as Ray tasks and "
+                        f"--out is a directory (default: {DEFAULT_RAY_OUT}/) of shard-NNNNN.jsonl files and a "
+                        "manifest.json; rerunning the same command continues it (needs pip install 'fuzzgen[ray]')")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --engine ray: the cluster to use, e.g. 10.0.0.1:6379 from `ray start --head` "
+                        "(default: $RAY_ADDRESS, else a local Ray instance with --workers CPUs)")
+    p.add_argument("--shard-size", type=bounded_int("--shard-size", 1, 100_000_000), default=None, metavar="R",
+                   help="with --engine ray: indices per shard and Ray task (default: 500)")
+
+
+def run_on_ray(args, config, progress):
+    """Run ``fuzzgen sample --engine ray``; returns (the output directory, the Summary)."""
+    from ..pipeline.extras import MissingExtraError
+    from ..pipeline.ray_engine import DEFAULT_SHARD_SIZE, RayEngineError, run_ray_sample
+
+    if args.shard is not None:
+        raise UsageError("--shard is for the local engine; --engine ray shards the run itself (see --shard-size)")
+    out = Path(DEFAULT_RAY_OUT) if args.out == Path(DEFAULT_OUT) else args.out
+    try:
+        return out, run_ray_sample(
+            out, args.n, config, shard_size=args.shard_size or DEFAULT_SHARD_SIZE, address=args.ray_address,
+            num_cpus=max(1, args.workers), force=args.force, timeout=args.timeout, progress=progress,
+        )
+    except (MissingExtraError, RayEngineError) as error:
+        raise UsageError(str(error)) from None
