@@ -84,8 +84,14 @@ def _in_process(config: SampleConfig, indices: range):
             clear_caches()
 
 
+READY = "ready"
+
+
 def _worker_main(connection, config: SampleConfig) -> None:
+    from ..lowering import lower  # noqa: F401  (imports JAX: not part of any sample's time)
+
     faults = _planted_faults()
+    connection.send(READY)
     done = 0
     while True:
         try:
@@ -107,9 +113,19 @@ class _Worker:
         self.process.start()
         child_end.close()
         self.connection = parent_end
+        self.ready = False  # a worker takes samples once it has imported JAX: start-up is no sample's time
         self.index: int | None = None
         self.started_at = 0.0
         self.done = 0
+
+    def poll_ready(self) -> bool:
+        """True once the worker has said it is ready (reading that message)."""
+        if not self.ready and self.connection.poll():
+            try:
+                self.ready = self.connection.recv() == READY
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     def assign(self, index: int) -> None:
         self.index, self.started_at = index, time.monotonic()
@@ -142,19 +158,25 @@ class WorkerPool:
         next_to_assign = next_out = indices.start
         outstanding = 0
         workers = [_Worker(self.context, self.config) for _ in range(min(self.size, max(len(indices), 1)))]
-        idle = list(workers)
+        idle: list[_Worker] = []
         try:
             while True:
+                for worker in workers:
+                    if worker.index is None and worker not in idle and worker.poll_ready():
+                        idle.append(worker)
+                    elif not worker.ready and not worker.process.is_alive():
+                        self._replace(workers, worker)  # died while starting: no sample was lost
                 while idle and next_to_assign < min(indices.stop, next_out + window):
                     idle.pop().assign(next_to_assign)
                     next_to_assign += 1
                     outstanding += 1
-                if outstanding == 0:
+                if outstanding == 0 and next_to_assign >= indices.stop:
                     return
                 busy = [w for w in workers if w.index is not None]
-                deadline = min(w.started_at for w in busy) + self.timeout
-                wait([w.connection for w in busy] + [w.process.sentinel for w in busy],
-                     timeout=max(0.0, deadline - time.monotonic()))
+                starting = [w for w in workers if not w.ready]
+                deadline = min((w.started_at for w in busy), default=None)
+                wait([w.connection for w in busy + starting] + [w.process.sentinel for w in busy + starting],
+                     timeout=None if deadline is None else max(0.0, deadline + self.timeout - time.monotonic()))
                 for worker in busy:
                     result = self._collect(worker)
                     if result is None:
@@ -164,7 +186,7 @@ class WorkerPool:
                     if worker.process.is_alive() and worker.done < RECYCLE_AFTER:
                         idle.append(worker)
                     else:
-                        idle.append(self._replace(workers, worker))
+                        self._replace(workers, worker)
                 while next_out in ready:
                     yield ready.pop(next_out)
                     next_out += 1
