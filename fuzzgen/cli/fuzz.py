@@ -1,0 +1,79 @@
+"""`fuzzgen fuzz`: hunt JAX/XLA bugs with the oracles as Hypothesis properties; shrink what fails."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..lowering.oracles import ORACLE_NAMES
+from .common import EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, positive_float
+
+DEFAULT_CORPUS = "corpus"
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "fuzz", help="fuzz JAX with oracles; shrink failures into corpus cases",
+        description="Draw programs with Hypothesis and judge each with the oracles, in an isolated worker "
+                    "(a segfault or hang is a finding). A failure is shrunk to a minimal program, printed, and "
+                    f"written to CORPUS/findings.jsonl. Exit status: 1 if anything failed, 0 if not, 2 on bad "
+                    f"arguments. Oracles: {', '.join(ORACLE_NAMES)}.",
+    )
+    p.add_argument("--max-examples", type=bounded_int("--max-examples", 1, 10_000_000), default=100, metavar="N",
+                   help="programs to draw before stopping, not counting shrinking (default: 100)")
+    p.add_argument("--oracles", type=comma_list(ORACLE_NAMES, "--oracles"), default=ORACLE_NAMES, metavar="LIST",
+                   help=f"comma-separated oracles to run (default: all: {','.join(ORACLE_NAMES)})")
+    p.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, metavar="S",
+                   help="Hypothesis seed; the same seed, versions and plugins draw the same programs (default: 0)")
+    p.add_argument("--corpus", type=Path, default=Path(DEFAULT_CORPUS), metavar="DIR",
+                   help=f"directory for shrunk failing cases (default: {DEFAULT_CORPUS}/)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE, which registers extra ops with fuzzgen.grammar.plugins.register; repeatable")
+    p.add_argument("--timeout", type=positive_float("--timeout"), default=60.0, metavar="SECONDS",
+                   help="a program whose oracles run longer is a finding (a hang) (default: 60)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from ..grammar.plugins import PluginError, load_plugins
+    from ..pipeline.fuzz import FuzzConfig, run_fuzz
+
+    if args.corpus.exists() and not args.corpus.is_dir():
+        raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
+    try:
+        load_plugins(args.plugin)
+    except PluginError as error:
+        raise UsageError(str(error)) from None
+    config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
+                        plugins=tuple(args.plugin), timeout=args.timeout)
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    try:
+        report = run_fuzz(config, log=log)
+    except PluginError as error:
+        raise UsageError(str(error)) from None
+    print_report(report, config)
+    return EXIT_FOUND if report.found else EXIT_OK
+
+
+def print_report(report, config) -> None:
+    print(f"judged {report.examples} programs in {report.seconds:.0f} s (seed {config.seed}), "
+          f"oracles: {','.join(config.oracles)}")
+    for oracle in config.oracles:
+        counts = {status: report.statuses[oracle, status] for status in ("passed", "failed", "skipped")}
+        print(f"  {oracle:<20} {counts['passed']:>6} passed {counts['failed']:>6} failed {counts['skipped']:>6} skipped")
+    if not report.found:
+        print("no failures found")
+        return
+    print(f"\n{len(report.families)} kind(s) of failure, by signature (oracle, error type, message, primitives):")
+    for family in report.families:
+        print(f"  [{family.signature.key}] x{family.count}  {family.oracle}: {family.error_type}: {family.message}")
+        print(f"      primitives in every occurrence: {', '.join(sorted(family.primitives)) or '-'}")
+    for number, finding in enumerate(report.findings, 1):
+        print(f"\nminimal failing program {number} of {len(report.findings)}: {finding.verdict.oracle} "
+              f"[{finding.signature.key}], seen {finding.count}x while fuzzing")
+        print(f"  error: {finding.verdict.error}")
+        print(f"  args: {', '.join(f'{a.name}: {a.dtype}{list(a.shape)}' for a in finding.program.args)}; "
+              f"input seed {finding.case.input_seed}")
+        print("\n" + finding.program.source)
+        if finding.corpus_path is not None:
+            print(f"  written to {finding.corpus_path} (id {finding.record['id']})")

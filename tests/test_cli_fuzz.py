@@ -1,0 +1,48 @@
+"""`fuzzgen fuzz`: bad arguments are one line and exit 2; a clean run exits 0."""
+import pytest
+
+from fuzzgen.cli.main import main
+from helpers import run_cli
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-examples", "0"], "--max-examples 0 must be between 1 and"),
+    (["--max-examples", "many"], "--max-examples 'many' is not an integer"),
+    (["--oracles", "crash,telepathy"], "unknown telepathy"),
+    (["--oracles", ""], "is empty"),
+    (["--timeout", "0"], "--timeout 0 must be a positive number"),
+    (["--seed", "-1"], "--seed -1 must be"),
+    (["--plugin", "no_such_plugin_module"], "no module named 'no_such_plugin_module'"),
+    (["--plugin", "os"], "registered no ops"),
+    (["--plugin", "not a name"], "is not a module name"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
+    try:
+        status = main(["fuzz", *args])
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    err = capsys.readouterr().err
+    assert status == 2
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_a_corpus_path_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "corpus").write_text("")
+    assert main(["fuzz", "--corpus", str(tmp_path / "corpus")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_a_bad_plugin_prints_no_traceback(tmp_path):
+    (tmp_path / "half_plugin.py").write_text("from fuzzgen.grammar import plugins\nplugins.register(42)\n")
+    result = run_cli("fuzz", "--plugin", "half_plugin", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.startswith("fuzzgen: error: --plugin half_plugin:") and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_run_without_failures_exits_0_and_writes_no_case(tmp_path):
+    result = run_cli("fuzz", "--max-examples", 4, "--oracles", "crash,forward_vs_reverse", "--corpus",
+                     tmp_path / "corpus", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "judged" in result.stdout and "no failures found" in result.stdout
+    assert not (tmp_path / "corpus" / "findings.jsonl").exists()

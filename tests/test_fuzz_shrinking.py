@@ -1,0 +1,126 @@
+"""Planted bugs: the fuzzer finds each within 500 examples, shrinks it to at most 2 statements and
+at most 4 elements per array, writes a corpus case, and the case replays.
+
+Each test writes its buggy op as a plugin module into ``tmp_path`` (so that the isolated worker
+process can import it too) and registers it only for the test's duration.
+"""
+import json
+import math
+import textwrap
+
+import pytest
+
+from fuzzgen.ast_builders.program import ArgSpec
+from fuzzgen.grammar import plugins
+from fuzzgen.lowering.lower import lower_source
+from fuzzgen.lowering.oracles import Subject, run_oracles
+from fuzzgen.pipeline.fuzz import FINDINGS_FILE, FuzzConfig, run_fuzz
+from fuzzgen.pipeline.isolation import Case, ir_hashes
+from helpers import run_cli
+
+HEADER = """
+import jax
+import jax.numpy as jnp
+from fuzzgen.grammar import Call, Op, plugins, rules
+from fuzzgen.grammar.catalog import FLOAT
+
+def binary_op(name, implementation):
+    # Tagged "arith": productions draw it wherever they combine two floating values.
+    plugins.register(Op(name=name, render=Call("ext." + name), arity=2, operand_dtypes=(FLOAT, FLOAT),
+                        dtype_rule=rules.promoted, shape_rule=rules.broadcast,
+                        tags=frozenset({"arith", "elementwise"})), implementation=implementation)
+"""
+
+WRONG_CUSTOM_JVP = HEADER + """
+@jax.custom_jvp
+def planted_mul(x, y):
+    return x * y
+
+@planted_mul.defjvp
+def _planted_mul_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    return x * y, tx * y + 2.0 * x * ty  # wrong: d(xy)/dy is x, not 2x
+
+binary_op("planted_mul", planted_mul)
+"""
+
+JIT_DIFFERS_FROM_EAGER = HEADER + """
+def planted_add(x, y):
+    if isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+        return x + y + 0.5  # the traced (jit) path differs from the eager one
+    return x + y
+
+binary_op("planted_add", planted_add)
+"""
+
+
+@pytest.fixture
+def plant(tmp_path, monkeypatch):
+    """Write ``source`` as plugin module ``name`` and load it, for this test only."""
+    monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
+    (tmp_path / "plugins").mkdir()
+
+    def write_and_load(name, source, load=True):
+        (tmp_path / "plugins" / f"{name}.py").write_text(textwrap.dedent(source))
+        return plugins.load_plugin(name) if load else None
+
+    with plugins.scoped_registrations():
+        yield write_and_load
+
+
+def assert_minimal(program):
+    assert program.n_statements <= 2, program.source
+    assert all(math.prod(a.shape) <= 4 for a in program.args), (program.source, program.args)
+
+
+def assert_case_replays(corpus, oracle):
+    """The stored case re-lowers to its stored hashes, and its oracle fails on it again."""
+    lines = (corpus / FINDINGS_FILE).read_text().splitlines()
+    assert len(lines) >= 1
+    record = json.loads(lines[0])
+    assert {"id", "category", "function_name", "python", "args", "ir_sha256", "jax_version", "jaxlib_version",
+            "finding"} <= set(record)
+    assert {"oracle", "error", "input_seed", "signature"} <= set(record["finding"])
+    args = tuple(ArgSpec(a["name"], tuple(a["shape"]), a["dtype"]) for a in record["args"])
+    lowered = lower_source(record["python"], record["function_name"], args)
+    case = Case(record["python"], record["function_name"], args, (oracle,), record["finding"]["input_seed"])
+    assert ir_hashes(case) == record["ir_sha256"]
+    assert set(lowered.ir) == set(record["ir_sha256"])
+    subject = Subject(record["python"], record["function_name"], args)
+    (verdict,) = run_oracles(subject, (record["finding"]["oracle"],), record["finding"]["input_seed"])
+    assert verdict.failed, verdict
+    return record
+
+
+def test_wrong_custom_jvp_is_found_shrunk_and_replayed(plant, tmp_path):
+    plant("planted_custom_jvp", WRONG_CUSTOM_JVP)
+    config = FuzzConfig(max_examples=500, oracles=("gradient", "forward_vs_reverse"), seed=1,
+                        corpus=tmp_path / "corpus", isolate=False, report_multiple_bugs=False)
+    report = run_fuzz(config)
+    assert report.examples <= 500 + 1000  # found in generation, then shrunk
+    (finding,) = report.findings
+    assert finding.verdict.oracle == "gradient", finding.verdict
+    assert "ext.planted_mul" in finding.program.source
+    assert_minimal(finding.program)
+    # A custom_jvp's transpose comes from its own JVP, so forward and reverse mode agree: only
+    # the numerical oracle can see this bug.
+    assert report.statuses["forward_vs_reverse", "failed"] == 0
+    record = assert_case_replays(tmp_path / "corpus", "gradient")
+    assert record["finding"]["oracle"] == "gradient"
+
+
+@pytest.mark.slow
+def test_jit_path_differing_from_eager_is_found_through_the_cli(plant, tmp_path):
+    """The whole command: plugin loaded in the isolated worker, exit 1, minimal program printed."""
+    plant("planted_jit", JIT_DIFFERS_FROM_EAGER, load=False)
+    result = run_cli("fuzz", "--plugin", "planted_jit", "--oracles", "eager_vs_jit", "--max-examples", 500,
+                     "--seed", 3, "--corpus", tmp_path / "corpus", "--quiet",
+                     env={"PYTHONPATH": str(tmp_path / "plugins")})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "minimal failing program 1 of 1: eager_vs_jit" in result.stdout
+    assert "ext.planted_add(" in result.stdout
+    plugins.load_plugin("planted_jit")
+    record = assert_case_replays(tmp_path / "corpus", "eager_vs_jit")
+    assert record["finding"]["plugins"] == ["planted_jit"]
+    args = [ArgSpec(a["name"], tuple(a["shape"]), a["dtype"]) for a in record["args"]]
+    assert record["python"].count("\n") <= 3 and all(math.prod(a.shape) <= 4 for a in args), record["python"]

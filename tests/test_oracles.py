@@ -1,0 +1,206 @@
+"""Each oracle passes correct programs and fails a program with the one bug it is meant to see;
+the float64 reference accepts legitimate low-precision differences and recognizes jumps."""
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+import pytest
+from jax import core
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching, mlir
+
+from fuzzgen.ast_builders.program import ArgSpec
+from fuzzgen.grammar import plugins
+from fuzzgen.lowering.inputs import FLOAT_BOUND, draw_inputs, reference_inputs
+from fuzzgen.lowering.oracles import ORACLE_NAMES, Subject, Verdict, run_oracles
+from fuzzgen.lowering.oracles.arbitration import Outcome, judge, nearly_equal
+from fuzzgen.lowering.oracles.gradients import OFFSETS, Projection, _numerical
+from fuzzgen.lowering.oracles.verdict import raised
+
+F32_3 = (ArgSpec("a", (3,), "float32"), ArgSpec("b", (3,), "float32"))
+
+
+def subject(body: str, args=F32_3) -> Subject:
+    names = ", ".join(a.name for a in args)
+    return Subject(f"def f({names}):\n    return {body}\n", "f", tuple(args))
+
+
+def statuses(verdicts):
+    return {v.oracle: v.status for v in verdicts}
+
+
+def planted(monkeypatch, name, implementation):
+    """Make ``ext.<name>`` callable from program source, for this test only."""
+    monkeypatch.setattr(plugins.EXTENSIONS, name, implementation, raising=False)
+
+
+def linear_primitive(name, *, transpose_factor=2.0, batch_factor=2.0):
+    """x -> 2x as a primitive, with a chosen (possibly wrong) transpose and batching rule."""
+    primitive = Primitive(name)
+    primitive.def_impl(lambda x: x * 2.0)
+    primitive.def_abstract_eval(lambda x: core.ShapedArray(x.shape, x.dtype))
+    mlir.register_lowering(primitive, mlir.lower_fun(lambda x: x * 2.0, multiple_results=False))
+    ad.primitive_jvps[primitive] = lambda primals, tangents: (primitive.bind(primals[0]), primitive.bind(tangents[0]))
+    ad.primitive_transposes[primitive] = lambda ct, x: [ct * transpose_factor]
+    batching.primitive_batchers[primitive] = lambda args, dims: (args[0] * batch_factor, dims[0])
+    return primitive.bind
+
+
+def test_every_oracle_passes_a_correct_program():
+    verdicts = run_oracles(subject("jnp.sin(a) * b + jnp.where(a > 0.5, jnp.exp(a), b) @ b"), ORACLE_NAMES, seed=3)
+    assert statuses(verdicts) == dict.fromkeys(ORACLE_NAMES, "passed"), verdicts
+
+
+def test_low_precision_program_passes_despite_fused_rounding():
+    args = (ArgSpec("a", (4, 4), "bfloat16"), ArgSpec("b", (4,), "bfloat16"))
+    verdicts = run_oracles(subject("jnp.tanh(a @ b) * jnp.exp(b) - jnp.sum(a * b)", args), ORACLE_NAMES, seed=5)
+    assert all(v.status != "failed" for v in verdicts), verdicts
+
+
+def test_gradient_oracle_sees_a_wrong_custom_jvp_that_forward_vs_reverse_cannot(monkeypatch):
+    @jax.custom_jvp
+    def bad_sin(x):
+        return jnp.sin(x)
+
+    bad_sin.defjvp(lambda primals, tangents: (jnp.sin(primals[0]), 2.0 * jnp.cos(primals[0]) * tangents[0]))
+    planted(monkeypatch, "bad_sin", bad_sin)
+    verdicts = run_oracles(subject("ext.bad_sin(a) * b"), ("gradient", "forward_vs_reverse"), seed=0)
+    assert statuses(verdicts) == {"gradient": "failed", "forward_vs_reverse": "passed"}
+    assert "central differences" in verdicts[0].details and verdicts[0].error_type == "Mismatch"
+
+
+def test_forward_vs_reverse_sees_a_wrong_transpose_rule(monkeypatch):
+    planted(monkeypatch, "double", linear_primitive("planted_transpose", transpose_factor=3.0))
+    (verdict,) = run_oracles(subject("ext.double(a) * b"), ("forward_vs_reverse",), seed=0)
+    assert verdict.failed and "forward mode" in verdict.details
+
+
+def test_vmap_oracle_sees_a_wrong_batching_rule_that_eager_vs_jit_cannot(monkeypatch):
+    planted(monkeypatch, "double", linear_primitive("planted_batching", batch_factor=2.5))
+    verdicts = run_oracles(subject("ext.double(a) + b"), ("vmap", "eager_vs_jit", "forward_vs_reverse"), seed=0)
+    assert statuses(verdicts) == {"vmap": "failed", "eager_vs_jit": "passed", "forward_vs_reverse": "passed"}
+    assert "outside the float64 reference range" in verdicts[0].details
+
+
+def test_eager_vs_jit_sees_a_traced_path_that_differs(monkeypatch):
+    def sneaky(x):
+        return x + 0.25 if isinstance(x, jax.core.Tracer) else x
+
+    planted(monkeypatch, "sneaky", sneaky)
+    (verdict,) = run_oracles(subject("ext.sneaky(a) * b"), ("eager_vs_jit",), seed=0)
+    assert verdict.failed and verdict.details.startswith("forward: eager output 0"), verdict
+
+
+def test_crash_oracle_reports_the_stage_and_exception(monkeypatch):
+    def broken(x):
+        if isinstance(x, jax.core.Tracer):
+            raise RuntimeError("planted internal error 0x7f00 in pass 12")
+        return x
+
+    planted(monkeypatch, "broken", broken)
+    (verdict,) = run_oracles(subject("ext.broken(a) + b"), ("crash",), seed=0)
+    assert verdict.failed and verdict.error_type == "RuntimeError"
+    assert verdict.details.startswith("while tracing the forward function")
+
+
+def test_an_oracle_that_raises_is_a_finding_not_a_crash_of_the_run(monkeypatch):
+    def impossible_to_export(x):
+        return jax.pure_callback(lambda v: np.asarray(v), jax.ShapeDtypeStruct(x.shape, x.dtype), x)
+
+    planted(monkeypatch, "callback", impossible_to_export)
+    (verdict,) = run_oracles(subject("ext.callback(a) + b"), ("export",), seed=0)
+    assert verdict.failed and verdict.error_type
+
+
+def test_unknown_oracles_are_refused():
+    with pytest.raises(ValueError, match="unknown oracles"):
+        run_oracles(subject("a + b"), ("crash", "telepathy"))
+
+
+# --- the float64 reference ------------------------------------------------------------------
+
+
+def _bf16(*values):
+    return np.asarray(values, dtype=ml_dtypes.bfloat16)
+
+
+def test_reference_accepts_fused_and_unfused_rounding_but_not_a_wrong_value():
+    args = (ArgSpec("a", (3,), "bfloat16"), ArgSpec("b", (3,), "bfloat16"), ArgSpec("c", (3,), "bfloat16"))
+    program = subject("a * b + c", args)
+    a, b, c = _bf16(1.1, -2.3, 0.7), _bf16(1.9, 0.3, 1.3), _bf16(2.0, 0.5, 1.5)  # no cancellation
+    wide = [x.astype(np.float64) for x in (a, b, c)]
+    unfused = ((wide[0] * wide[1]).astype(ml_dtypes.bfloat16).astype(np.float64) + wide[2]).astype(ml_dtypes.bfloat16)
+    fused = (wide[0] * wide[1] + wide[2]).astype(ml_dtypes.bfloat16)  # what XLA computes in float32
+    inputs = [a, b, c]
+    ok = judge({"eager": [unfused], "jit": [fused]}, lambda: program.jaxpr("forward"), inputs, 0, "forward")
+    assert ok == Outcome()
+    wrong = (fused.astype(np.float64) * 1.5).astype(ml_dtypes.bfloat16)
+    bad = judge({"eager": [unfused], "jit": [wrong]}, lambda: program.jaxpr("forward"), inputs, 0, "forward")
+    assert bad.problem and bad.problem.startswith("forward: jit output 0") and "eager within it" in bad.problem
+
+
+def test_executions_that_agree_with_each_other_are_not_blamed_for_an_inaccurate_primitive():
+    """XLA's float32 lgamma is off by more ulps than the reference allows; eager and jit agree."""
+    program = subject("jnp.sin(a)", (ArgSpec("a", (2,), "float32"),))
+    inputs = [np.float32([0.3, 1.2])]
+    shifted = (np.sin(inputs[0].astype(np.float64)) * (1 + 3e-5)).astype(np.float32)
+    nudged = shifted * np.float32(1 + 1e-6)  # beyond the quick check, within the reference's allowance
+    outcome = judge({"eager": [shifted], "jit": [nudged]}, lambda: program.jaxpr("forward"), inputs, 0, "forward")
+    assert outcome == Outcome()
+    apart = judge({"eager": [shifted], "jit": [shifted * np.float32(1.01)]}, lambda: program.jaxpr("forward"),
+                  inputs, 0, "forward")
+    assert apart.problem
+
+
+def test_reference_reports_inputs_within_rounding_of_a_jump():
+    args = (ArgSpec("a", (1,), "bfloat16"), ArgSpec("b", (1,), "bfloat16"))
+    program = subject("jnp.where(a * b > 1.0, a, b - 4.0)", args)
+    inputs = [_bf16(1.0), _bf16(1.0)]  # a * b lands exactly on the threshold
+    outcome = judge({"eager": [_bf16(-3.0)], "jit": [_bf16(1.0)]}, lambda: program.jaxpr("forward"), inputs, 0, "x")
+    assert outcome.near_jump == "gt" and outcome.problem is None
+
+
+def test_nearly_equal_treats_nan_and_inf_positions_consistently():
+    nan, inf = np.nan, np.inf
+    assert nearly_equal(np.float32([1.0, nan, inf]), np.float32([1.0000001, nan, inf]))
+    assert not nearly_equal(np.float32([1.0, nan]), np.float32([1.0, 0.0]))
+    assert not nearly_equal(np.float32([inf]), np.float32([-inf]))
+    assert not nearly_equal(np.float32([1.0]), np.float16([1.0]))
+    assert not nearly_equal(np.float32([1.0]), np.float32([1.001]))
+
+
+def _projection(curve, derivative):
+    return Projection(forward=derivative, reverse=derivative, scale=abs(derivative), size=1.0,
+                      curve={t: float(curve(t)) for t in OFFSETS}, output_scale=abs(float(curve(0.0))))
+
+
+def test_differences_across_a_kink_are_not_judged():
+    assert _numerical(_projection(lambda t: abs(t - 2e-4), -1.0)) is None
+    assert _numerical(_projection(lambda t: np.floor(1e4 * t + 0.5), 0.0)) is None
+
+
+def test_differences_on_a_smooth_curve_recover_the_derivative():
+    estimate, uncertainty, _ = _numerical(_projection(lambda t: np.sin(0.3 + 2 * t), 2 * np.cos(0.3)))
+    assert abs(estimate - 2 * np.cos(0.3)) < 1e-9 and uncertainty < 1e-2
+
+
+# --- inputs and verdicts --------------------------------------------------------------------
+
+
+def test_inputs_are_a_pure_function_of_the_seed_and_respect_dtypes():
+    args = (ArgSpec("a", (2, 3), "bfloat16"), ArgSpec("b", (), "int32"), ArgSpec("c", (4,), "float16"))
+    first, again, other = draw_inputs(args, 7), draw_inputs(args, 7), draw_inputs(args, 8)
+    assert all(np.array_equal(x, y) for x, y in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+    assert [str(x.dtype) for x in first] == ["bfloat16", "int32", "float16"]
+    reference = reference_inputs(args, 7)
+    assert reference[0].dtype == np.float64 and np.all(np.abs(reference[0]) <= FLOAT_BOUND)
+    assert np.array_equal(reference[0].astype(ml_dtypes.bfloat16), first[0])
+
+
+def test_verdicts_round_trip_and_name_the_exception():
+    verdict = raised("crash", RuntimeError("INTERNAL: bad\nsecond line"), "compiling the forward function")
+    assert verdict.error == "RuntimeError: while compiling the forward function: INTERNAL: bad"
+    assert Verdict.from_json(verdict.to_json()) == verdict
+    with pytest.raises(ValueError, match="status="):
+        Verdict("crash", "exploded")

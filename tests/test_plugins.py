@@ -1,0 +1,87 @@
+"""Plugins extend the grammar from outside with one Op record each; bad plugins fail clearly."""
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from fuzzgen.grammar import OPS, Call, Op, plugins, rules
+from fuzzgen.grammar.catalog import FLOAT
+from fuzzgen.grammar.plugins import PluginError, load_plugin
+from fuzzgen.lowering.lower import lower_program
+from fuzzgen.strategies import programs
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _unary(name, target):
+    return Op(name=name, render=Call(target), arity=1, operand_dtypes=(FLOAT,), dtype_rule=rules.same_as_first,
+              shape_rule=rules.same_shape, tags=frozenset({"unary", "elementwise"}))
+
+
+@pytest.fixture
+def scoped(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with plugins.scoped_registrations():
+        yield tmp_path
+
+
+def test_the_example_plugin_registers_its_ops_and_they_are_drawn_and_lowered(scoped):
+    assert load_plugin("softplus_ops") == ("softplus", "sinc")
+    assert load_plugin("softplus_ops") == ("softplus", "sinc")  # loading twice is harmless
+    assert OPS["softplus"].render.target == "ext.softplus"
+    seen = set()
+
+    @settings(max_examples=40, database=None)
+    @given(programs(category="unary", dtypes=("float32",)))
+    def lowers(program):
+        lower_program(program, ("jaxpr",))
+        seen.update(op for op in ("softplus", "sinc") if op in program.ops)
+
+    lowers()
+    assert seen, "no drawn program used a plugin op"
+
+
+def test_scoped_registrations_leave_the_grammar_as_it_was(scoped):
+    before = {op.name for op in OPS}
+    with plugins.scoped_registrations():
+        load_plugin("softplus_ops")
+        assert "softplus" in OPS
+    assert {op.name for op in OPS} == before and not hasattr(plugins.EXTENSIONS, "softplus")
+    assert load_plugin("softplus_ops") == ("softplus", "sinc")  # and it can be loaded again
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: plugins.register("sin"), "takes an Op record, got str"),
+    (lambda: plugins.register(_unary("mine", "ext.mine")), "needs implementation="),
+    (lambda: plugins.register(_unary("mine", "ext.mine-x"), implementation=abs), "ext.<identifier>"),
+    (lambda: plugins.register(_unary("mine", "jnp.sin"), implementation=abs), "only for ext.<name> targets"),
+    (lambda: plugins.register(_unary("sin", "jnp.sin")), "already registered"),
+])
+def test_register_refuses_bad_records(scoped, call, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()
+
+
+@pytest.mark.parametrize("source, message", [
+    ("import os\n", "registered no ops"),
+    ("from fuzzgen.grammar import plugins\nplugins.register('not an op')\n", "TypeError: register() takes an Op"),
+    ("raise RuntimeError('broken on purpose')\n", "RuntimeError: broken on purpose"),
+    ("import not_installed_anywhere\n", "No module named 'not_installed_anywhere'"),
+    ("from fuzzgen.grammar import Call, Op, plugins, rules\nfrom fuzzgen.grammar.catalog import FLOAT\n"
+     "plugins.register(Op(name='nope', render=Call('jnp.not_a_function'), arity=1, operand_dtypes=(FLOAT,),"
+     " dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=frozenset({'unary'})))\n",
+     "jax.numpy does not have"),
+])
+def test_bad_plugins_raise_one_line_errors(scoped, source, message):
+    name = f"bad_plugin_{abs(hash(source))}"  # a fresh module each time: imports are cached
+    (scoped / f"{name}.py").write_text(textwrap.dedent(source))
+    with pytest.raises(PluginError) as raised:
+        load_plugin(name)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_missing_module_is_named(scoped):
+    with pytest.raises(PluginError, match="no module named 'no_such_plugin'"):
+        load_plugin("no_such_plugin")
