@@ -14,7 +14,7 @@ from fuzzgen.grammar import plugins
 from fuzzgen.lowering.inputs import FLOAT_BOUND, draw_inputs, reference_inputs
 from fuzzgen.lowering.oracles import ORACLE_NAMES, Subject, Verdict, run_oracles
 from fuzzgen.lowering.oracles.arbitration import Outcome, judge, nearly_equal
-from fuzzgen.lowering.oracles.gradients import OFFSETS, Projection, _numerical
+from fuzzgen.lowering.oracles.gradients import FRACTIONS, STEP, Projection, _numerical
 from fuzzgen.lowering.oracles.verdict import raised
 
 F32_3 = (ArgSpec("a", (3,), "float32"), ArgSpec("b", (3,), "float32"))
@@ -171,7 +171,7 @@ def test_nearly_equal_treats_nan_and_inf_positions_consistently():
 
 def _projection(curve, derivative):
     return Projection(forward=derivative, reverse=derivative, scale=abs(derivative), size=1.0,
-                      curve={t: float(curve(t)) for t in OFFSETS}, output_scale=abs(float(curve(0.0))))
+                      curve={f: float(curve(f * STEP)) for f in FRACTIONS}, output_scale=abs(float(curve(0.0))))
 
 
 def test_differences_across_a_kink_are_not_judged():

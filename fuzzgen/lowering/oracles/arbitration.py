@@ -1,9 +1,11 @@
 """Deciding whether two executions that should agree, but round differently, really disagree.
 
 A cheap bitwise-or-nearly check settles almost every program. Only when it fails is the float64
-`Envelope` computed, and then each execution is judged against it rather than against the other:
-both inside means a legitimate rounding difference; one outside is a finding naming that one.
-Inputs that sit within rounding of a jump (a tie in ``where``, ``floor``) are redrawn.
+`Envelope` computed, and each execution is judged against it: both inside means a legitimate
+rounding difference. An execution is wrong where it is outside *and* disagrees with another
+execution beyond the envelope's allowance (executions that agree with each other but not with
+float64 show a primitive less accurate than its reference, not an inconsistency). Inputs that sit
+within rounding of a jump (a tie in ``where``, ``floor``) are redrawn.
 """
 from __future__ import annotations
 

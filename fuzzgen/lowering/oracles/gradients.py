@@ -24,7 +24,11 @@ from .verdict import mismatch, passed, skipped
 
 PROJECTIONS = 3
 STEP = 1e-3
-OFFSETS = (-STEP, -STEP / 2, -STEP / 4, 0.0, STEP / 4, STEP / 2, STEP)
+FRACTIONS = (-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0)  # of the step: where the curve is sampled
+# The step is shrunk until forward mode predicts the output moves by at most this share of its
+# size: cos(prod(x)) with a product near 1e5 oscillates many times within STEP, and seven samples
+# of it alias into a smooth-looking curve.
+MAX_CHANGE = 1e-2
 # forward vs reverse: the same linear map computed two ways in float64. Relative to the terms of
 # both inner products, plus a floor relative to |u| |v| for cancellation inside the linear map
 # (arctan2(v, v) has derivative 0, computed as the difference of two equal terms).
@@ -43,8 +47,9 @@ class Projection:
     reverse: float  # <vjp(u), v>
     scale: float  # sum of |terms| of both inner products: what rounding is relative to
     size: float  # sum |u| times sum |v|: a floor for rounding inside the linear map
-    curve: dict  # t -> <u, f(x + t v)>, for t in +-STEP, +-STEP/2, +-STEP/4 and 0
+    curve: dict  # f -> <u, f(x + f * step * v)>, for f in FRACTIONS
     output_scale: float  # sum |u * f(x)|
+    step: float = STEP  # the difference step along v, shrunk for fast-varying functions
 
 
 def projections(subject: Subject, seed: int) -> list[Projection] | str:
@@ -71,8 +76,10 @@ def _compute(subject: Subject, seed: int):
         us = [np.ones(y_shape.shape) if k == 0 else random_like([np.zeros(y_shape.shape)], seed, 2 * k)[0]
               for k in range(PROJECTIONS)]
         vs = [random_like(x, seed, 2 * k + 1) for k in range(PROJECTIONS)]
-        points = [[xi + t * vi for xi, vi in zip(x, v)] for v in vs for t in OFFSETS]
-        stacked = [np.stack([point[i] for point in points]) for i in range(len(x))]
+
+        def points(steps):
+            moved = [[xi + f * step * vi for xi, vi in zip(x, v)] for v, step in zip(vs, steps) for f in FRACTIONS]
+            return [np.stack([point[i] for point in moved]) for i in range(len(x))]
 
         @jax.jit
         def probe(xs, tangents, cotangents, moved):
@@ -84,21 +91,30 @@ def _compute(subject: Subject, seed: int):
             values = jax.lax.map(lambda point: f(*point), moved)
             return y, [push(*v) for v in tangents], [pullback(u.astype(y.dtype)) for u in cotangents], values
 
-        y, jvps, vjps, values = probe(tuple(x), [tuple(v) for v in vs], us, stacked)
-        y, values = np.asarray(y, dtype=np.float64), np.asarray(values, dtype=np.float64)
+        steps = [STEP] * PROJECTIONS
+        y, jvps, vjps, values = probe(tuple(x), [tuple(v) for v in vs], us, points(steps))
+        y = np.asarray(y, dtype=np.float64)
         if not np.all(np.isfinite(y)):
             return "the float64 result is not finite at these inputs"
+        for k, (u, jv) in enumerate(zip(us, jvps)):
+            predicted = np.sum(np.abs(u * np.asarray(jv, np.float64)))
+            budget = MAX_CHANGE * np.sum(np.abs(u) * (np.abs(y) + 1.0))
+            if np.isfinite(predicted) and predicted * STEP > budget:
+                steps[k] = budget / predicted
+        if min(steps) < STEP:  # same shapes: the compiled probe is reused
+            _, _, _, values = probe(tuple(x), [tuple(v) for v in vs], us, points(steps))
+        values = np.asarray(values, dtype=np.float64)
         out = []
         for k, (u, v, jv, cotangents) in enumerate(zip(us, vs, jvps, vjps)):
             forward_terms = u * np.asarray(jv, dtype=np.float64)
             reverse_terms = [np.asarray(c, np.float64) * t for c, t in zip(cotangents, v)]
-            curve = {t: float(np.sum(u * values[k * len(OFFSETS) + j])) for j, t in enumerate(OFFSETS)}
+            curve = {f: float(np.sum(u * values[k * len(FRACTIONS) + j])) for j, f in enumerate(FRACTIONS)}
             out.append(Projection(
                 forward=float(np.sum(forward_terms)),
                 reverse=float(sum(np.sum(r) for r in reverse_terms)),
                 scale=float(np.sum(np.abs(forward_terms)) + sum(np.sum(np.abs(r)) for r in reverse_terms)),
                 curve=curve, output_scale=float(np.sum(np.abs(u * y))),
-                size=float(np.sum(np.abs(u)) * sum(np.sum(np.abs(t)) for t in v)),
+                size=float(np.sum(np.abs(u)) * sum(np.sum(np.abs(t)) for t in v)), step=steps[k],
             ))
         return out
 
@@ -153,18 +169,18 @@ def _numerical(p: Projection):
     curve is not smooth enough on [-STEP, STEP] to tell (a kink, a jump, a huge curvature)."""
     if not (np.isfinite(p.forward) and np.isfinite(p.reverse)) or not all(np.isfinite(list(p.curve.values()))):
         return None
-    c, h = p.curve, STEP
+    c, h = p.curve, p.step
 
-    def central(step):
-        return (c[step] - c[-step]) / (2 * step)
+    def central(f):
+        return (c[f] - c[-f]) / (2 * f * h)
 
-    def one_sided_gap(step):  # forward minus backward difference: h * f'' where smooth, the jump at a kink
-        return abs((c[step] - c[0.0]) / step - (c[0.0] - c[-step]) / step)
+    def one_sided_gap(f):  # forward minus backward difference: h * f'' where smooth, the jump at a kink
+        return abs((c[f] - c[0.0]) / (f * h) - (c[0.0] - c[-f]) / (f * h))
 
-    d1, d2, d4 = central(h), central(h / 2), central(h / 4)
+    d1, d2, d4 = central(1.0), central(0.5), central(0.25)
     r1, r2 = (4 * d2 - d1) / 3, (4 * d4 - d2) / 3
     rounding = 64 * EPS64 * (p.output_scale + abs(c[0.0])) / (h / 4)
-    uncertainty = one_sided_gap(h) + one_sided_gap(h / 4) + abs(d1 - d2) + abs(d2 - d4) + abs(r1 - r2) + rounding
+    uncertainty = one_sided_gap(1.0) + one_sided_gap(0.25) + abs(d1 - d2) + abs(d2 - d4) + abs(r1 - r2) + rounding
     magnitude = max(abs(r2), p.scale / 2)
     if uncertainty > KINK_SHARE * magnitude + rounding:
         return None
