@@ -6,9 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .output import (
-    OutputError, failures_path, fsync_directory, meta_path, partial_path, read_meta, scan_complete_lines, write_meta,
-)
+from .output import OutputError, failures_path, meta_path, partial_path, publish, read_meta, scan_complete_lines
 
 
 def _shard_meta(path: Path) -> dict:
@@ -91,13 +89,6 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
                 failures += metas[path].get("failures", 0)
         sink.flush()
         os.fsync(sink.fileno())
-    failure_file = tmp.with_name(tmp.name + ".failures")
-    if failures:
-        os.replace(failure_file, failures_path(out))
-    else:
-        failure_file.unlink()
-        failures_path(out).unlink(missing_ok=True)
-    os.replace(tmp, out)
-    fsync_directory(out.parent)
-    write_meta(out, {"identity": {**base, "shard": None}, "complete": True, "records": records, "failures": failures})
+    publish(out, tmp, tmp.with_name(tmp.name + ".failures"),
+            {"identity": {**base, "shard": None}, "complete": True, "records": records, "failures": failures})
     return records

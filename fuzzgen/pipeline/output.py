@@ -54,6 +54,19 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def publish(out: Path, records_tmp: Path, failures_tmp: Path, meta: dict) -> None:
+    """Move a fully written (and fsync'd) records file and its failures file into place as
+    ``out`` and ``out.failures.jsonl`` (an empty failures file means none), then record ``meta``."""
+    if failures_tmp.stat().st_size:
+        os.replace(failures_tmp, failures_path(out))
+    else:
+        failures_tmp.unlink()
+        failures_path(out).unlink(missing_ok=True)
+    os.replace(records_tmp, out)
+    fsync_directory(out.parent)
+    write_meta(out, meta)
+
+
 def read_meta(out: Path) -> dict | None:
     path = meta_path(out)
     if not path.exists():

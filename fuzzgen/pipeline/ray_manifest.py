@@ -20,9 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .output import (
-    OutputError, failures_path, fsync_directory, partial_path, write_atomically, write_meta,
-)
+from .output import OutputError, fsync_directory, partial_path, publish, write_atomically
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "fuzzgen-ray-manifest/1"
@@ -187,13 +185,6 @@ def concatenate_shards(out_dir: Path | str, out: Path | str, *, force: bool = Fa
         for handle in (sink, failure_sink):
             handle.flush()
             os.fsync(handle.fileno())
-    if manifest["failures"]:
-        os.replace(failure_tmp, failures_path(out))
-    else:
-        failure_tmp.unlink()
-        failures_path(out).unlink(missing_ok=True)
-    os.replace(tmp, out)
-    fsync_directory(out.parent)
-    write_meta(out, {"identity": manifest["identity"], "complete": True, "records": manifest["records"],
-                     "failures": manifest["failures"]})
+    publish(out, tmp, failure_tmp, {"identity": manifest["identity"], "complete": True,
+                                     "records": manifest["records"], "failures": manifest["failures"]})
     return manifest["records"]
