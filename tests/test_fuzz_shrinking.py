@@ -124,3 +124,7 @@ def test_jit_path_differing_from_eager_is_found_through_the_cli(plant, tmp_path)
     assert record["finding"]["plugins"] == ["planted_jit"]
     args = [ArgSpec(a["name"], tuple(a["shape"]), a["dtype"]) for a in record["args"]]
     assert record["python"].count("\n") <= 3 and all(math.prod(a.shape) <= 4 for a in args), record["python"]
+    findings = tmp_path / "corpus" / FINDINGS_FILE
+    assert f"replay it with: fuzzgen replay {findings} --plugin planted_jit" in result.stdout
+    replayed = run_cli("replay", findings, "--plugin", "planted_jit", env={"PYTHONPATH": str(tmp_path / "plugins")})
+    assert replayed.returncode == 0 and "same" in replayed.stdout, replayed.stdout + replayed.stderr

@@ -85,3 +85,63 @@ def test_bad_plugins_raise_one_line_errors(scoped, source, message):
 def test_a_missing_module_is_named(scoped):
     with pytest.raises(PluginError, match="no module named 'no_such_plugin'"):
         load_plugin("no_such_plugin")
+
+
+def test_scoped_registrations_put_back_a_replaced_op_in_its_place(scoped):
+    order = [op.name for op in OPS]
+    sin = OPS["sin"]
+    with plugins.scoped_registrations():
+        plugins.register(_unary("sin", "jnp.cos"), replace=True)
+        assert OPS["sin"].render.target == "jnp.cos"
+    assert OPS["sin"] is sin and [op.name for op in OPS] == order  # drawing order unchanged
+
+
+def _plugin_case(tmp_path) -> Path:
+    """A fuzz case whose source calls the example plugin's ``ext.softplus``, as `fuzzgen fuzz` writes it."""
+    import json
+
+    from fuzzgen.ast_builders.program import ArgSpec
+    from fuzzgen.pipeline.isolation import Case, ir_hashes
+
+    load_plugin("softplus_ops")
+    source = "def f(x):\n    y = ext.softplus(x)\n    return jnp.sin(y)\n"
+    args = (ArgSpec("x", (2,), "float32"),)
+    hashes = ir_hashes(Case(source, "f", args, ("gradient",)))
+    assert hashes is not None
+    record = {"id": "0123456789abcdef", "category": "unary", "function_name": "f", "python": source,
+              "args": [a.to_json() for a in args], "ir_sha256": hashes,
+              "finding": {"oracle": "gradient", "error": "Mismatch: planted", "input_seed": 0,
+                          "signature": "0" * 12, "plugins": ["softplus_ops"]}}
+    path = tmp_path / "findings.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def test_replay_loads_plugins_named_with_the_flag_and_names_a_missing_one(scoped):
+    from helpers import run_cli
+
+    path = _plugin_case(scoped)
+    env = {"PYTHONPATH": str(EXAMPLES)}
+    without = run_cli("replay", path, env=env)
+    assert without.returncode == 1, without.stdout + without.stderr
+    assert "rejected" in without.stdout and "replay with --plugin softplus_ops" in without.stdout
+    replayed = run_cli("replay", path, "--plugin", "softplus_ops", env=env)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "1 same" in replayed.stdout
+    missing = run_cli("replay", path, "--plugin", "no_such_plugin", env=env)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1, missing.stderr
+    assert "no module named 'no_such_plugin'" in missing.stderr
+
+
+def test_a_case_naming_plugins_badly_is_an_invalid_case(scoped):
+    import json
+
+    from fuzzgen.pipeline.reading import RecordError
+    from fuzzgen.pipeline.replay import replay_paths
+
+    path = _plugin_case(scoped)
+    record = json.loads(path.read_text())
+    record["finding"]["plugins"] = ["os; rm -rf /"]
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(RecordError, match="'finding.plugins' must be a list of module names"):
+        replay_paths([path], strict=True)

@@ -76,4 +76,6 @@ def print_report(report, config) -> None:
               f"input seed {finding.case.input_seed}")
         print("\n" + finding.program.source)
         if finding.corpus_path is not None:
-            print(f"  written to {finding.corpus_path} (id {finding.record['id']})")
+            plugin_flags = "".join(f" --plugin {name}" for name in config.plugins)
+            print(f"  written to {finding.corpus_path} (id {finding.record['id']}); "
+                  f"replay it with: fuzzgen replay {finding.corpus_path}{plugin_flags}")

@@ -24,6 +24,9 @@ def add_parser(subparsers) -> None:
                    help="after a deliberate JAX upgrade: rewrite the stored hashes, texts and versions of changed "
                         "cases; each file is replaced atomically, only if the whole run read cleanly and the file "
                         "holds no rejected or failed case")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE, which registers extra ops, before checking any case: for fuzz cases "
+                        "found with --plugin (their finding.plugins names it); repeatable")
     p.add_argument("--strict", action="store_true",
                    help="stop at the first malformed line or invalid case (default: report it as file:line, "
                         "skip it, replay the rest, and exit 2)")
@@ -31,10 +34,15 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    from ..grammar.plugins import PluginError, load_plugins
     from ..pipeline.corpus import running_versions
     from ..pipeline.reading import RecordError
     from ..pipeline.replay import Status, replay_paths
 
+    try:
+        load_plugins(args.plugin)
+    except PluginError as error:
+        raise UsageError(str(error)) from None
     jax_version = running_versions()["jax_version"]
 
     def show(result) -> None:

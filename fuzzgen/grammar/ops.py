@@ -153,6 +153,13 @@ class Registry:
         self._ops[op.name] = op
         return op
 
+    def unregister(self, name: str) -> Op:
+        """Remove and return op ``name``: for undoing a plugin in tests and notebooks."""
+        try:
+            return self._ops.pop(name)
+        except KeyError:
+            raise KeyError(f"no op named {name!r} in the grammar") from None
+
     def __getitem__(self, name: str) -> Op:
         try:
             return self._ops[name]

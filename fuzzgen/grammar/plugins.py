@@ -96,22 +96,30 @@ def load_plugins(names) -> tuple[str, ...]:
     return tuple(op for name in names for op in load_plugin(name))
 
 
+def loaded_plugins() -> tuple[str, ...]:
+    """The plugin modules loaded so far, in loading order."""
+    return tuple(_loaded)
+
+
 @contextlib.contextmanager
 def scoped_registrations():
     """Undo every op and implementation registered inside the block (for tests and notebooks).
 
-    The registry has no public removal, on purpose: a long-lived grammar only grows. Tests that
-    plant buggy ops need them gone afterwards, so this restores a snapshot.
+    A long-lived grammar only grows; tests that plant buggy ops need them gone afterwards, so
+    this puts back the ops (a replaced one too), implementations and loaded-plugin bookkeeping.
     """
-    ops_before = dict(OPS._ops)  # noqa: SLF001 - the registry's one storage, restored wholesale
+    ops_before = {op.name: op for op in OPS}
     extensions_before = dict(vars(EXTENSIONS))
     registered_before = {k: list(v) for k, v in _registered_by.items()}
     loaded_before = dict(_loaded)
     try:
         yield
     finally:
-        OPS._ops.clear()  # noqa: SLF001
-        OPS._ops.update(ops_before)  # noqa: SLF001
+        if [(op.name, op) for op in OPS] != list(ops_before.items()):
+            for op in list(OPS):  # re-registered in the old order: ops are drawn in that order
+                OPS.unregister(op.name)
+            for op in ops_before.values():
+                OPS.register(op)
         vars(EXTENSIONS).clear()
         vars(EXTENSIONS).update(extensions_before)
         _registered_by.clear()

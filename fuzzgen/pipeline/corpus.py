@@ -51,6 +51,7 @@ class Case:
     hashes: dict[str, dict[str, str | None]]
     vmap_axes: tuple[int | None, ...] | None = None  # lowered as jax.vmap(f, in_axes=vmap_axes)
     forward_only: str | None = None  # why there is no backward (reverse mode does not exist)
+    plugins: tuple[str, ...] = ()  # plugin modules whose ops the source calls (``finding.plugins``)
 
     @property
     def where(self) -> str:
@@ -90,13 +91,22 @@ def parse_case(path, line: int, obj: dict) -> Case:
     forward_only = obj.get("forward_only", obj.get("meta", {}).get("forward_only"))
     if forward_only is not None and not isinstance(forward_only, str):
         raise RecordError(path, line, "'meta.forward_only' must be a text (why reverse mode does not exist)")
+    plugins = parse_plugins(path, line, obj.get("finding", {}).get("plugins", []))
     texts = {k: t for k in ALL_IR_KINDS if (t := parse_ir_texts(path, line, obj, k)) is not None}
     hashes = parse_hashes(path, line, obj.get(HASH_KEY, {}))
     if not texts and not hashes:
         raise RecordError(path, line, f"stores no IR to compare: no {HASH_KEY} and none of {', '.join(ALL_IR_KINDS)}")
     return Case(path=Path(path), line=line, record=obj, id=obj["id"], category=obj["category"],
                 function_name=obj["function_name"], python=obj["python"], args=args, texts=texts, hashes=hashes,
-                vmap_axes=vmap_axes, forward_only=forward_only)
+                vmap_axes=vmap_axes, forward_only=forward_only, plugins=plugins)
+
+
+def parse_plugins(path, line: int, value) -> tuple[str, ...]:
+    """``finding.plugins``: module names, kept as data (a case never gets a module imported)."""
+    if not (isinstance(value, list) and all(
+            isinstance(v, str) and v and all(part.isidentifier() for part in v.split(".")) for v in value)):
+        raise RecordError(path, line, "'finding.plugins' must be a list of module names such as my_ops")
+    return tuple(value)
 
 
 def parse_hashes(path, line: int, value: dict) -> dict[str, dict[str, str]]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..grammar.plugins import loaded_plugins
 from ..lowering.lower import DIRECTIONS, LoweredProgram
 from ..lowering.untrusted import UntrustedSourceError, lower_untrusted
 from .corpus import Case, parse_case, running_versions, sha256_text, updated_record
@@ -74,12 +75,21 @@ def replay_case(case: Case) -> CaseResult:
         lowered = lower_untrusted(case.python, case.function_name, case.args, case.kinds,
                                   vmap_axes=case.vmap_axes, forward_only=bool(case.forward_only))
     except UntrustedSourceError as error:
-        return CaseResult(case, Status.REJECTED, message=str(error))
+        return CaseResult(case, Status.REJECTED, message=str(error) + _plugin_hint(case))
     except Exception as error:  # noqa: BLE001 - JAX raises many types; each is this case's failure
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return CaseResult(case, Status.ERROR, message=f"{type(error).__name__}: {first}"[:300])
     changes = tuple(compare(case, lowered))
     return CaseResult(case, Status.CHANGED if changes else Status.SAME, changes, lowered=lowered)
+
+
+def _plugin_hint(case: Case) -> str:
+    """Why a fuzz case that calls a plugin's ops is rejected: that plugin is not loaded."""
+    missing = [name for name in case.plugins if name not in loaded_plugins()]
+    if not missing:
+        return ""
+    flags = " ".join(f"--plugin {name}" for name in missing)
+    return f" (the case was found with plugin {', '.join(missing)}: replay with {flags})"
 
 
 def compare(case: Case, lowered: LoweredProgram):
