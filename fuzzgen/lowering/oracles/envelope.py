@@ -7,9 +7,9 @@ in false alarms (cancellation, ``where`` near a tie, overflow in float16) or hid
 
 So the reference re-executes the program's own jaxpr in float64, equation by equation, several
 times (Monte Carlo arithmetic): once exactly, once rounding every result to its native dtype (what
-eager does), and ``NOISY_RUNS`` times perturbing every result by up to ``NOISE_ULPS`` units of its
-native dtype's rounding (sums and dot products by that much of the sum of absolute terms, since
-reordering them is legal). The spread of those runs, per element, is the `Envelope` a correct
+eager does), and ``NOISY_RUNS`` times perturbing every result by up to `noise_amplitude` of its
+native dtype (sums and dot products by that much of the sum of absolute terms, since reordering
+them is legal). The spread of those runs, per element, is the `Envelope` a correct
 execution lands in. Discontinuous equations whose inputs lie within that spread of a jump are
 reported instead (`Envelope.near_jump`): there, no tolerance is meaningful and the caller draws
 other inputs.
@@ -23,11 +23,15 @@ import jax
 import numpy as np
 from jax.extend import core as jex_core
 
-from ..precision import is_floating, largest, smallest_normal, unit_roundoff
+from ..precision import LOW_PRECISION, is_floating, largest, smallest_normal, unit_roundoff
 from . import discontinuities
 
 NOISY_RUNS = 6
-NOISE_ULPS = 8.0
+NOISE_ULPS = 8.0  # float32: XLA's float32 transcendentals are a few ulps off, differently fused
+# float16 and bfloat16: XLA computes them in float32 and rounds the result once, so one result is
+# off by at most about one native ulp (2 units of roundoff) plus float32's own error. Noise of
+# NOISE_ULPS native units here hid a 10% error in most bfloat16 programs (bench/oracle_sensitivity.py).
+LOW_PRECISION_NOISE_ULPS = 2.0
 SLACK_WIDTHS = 2.0  # the envelope is widened by this many times its own width
 
 # Primitives that call a sub-jaxpr with the same semantics: interpreted recursively.
@@ -193,13 +197,20 @@ class _Run:
         name = eqn.primitive.name
         if name in EXACT or (name == "convert_element_type" and np.array_equal(out.astype(native).astype(np.float64), out)):
             return out
-        amplitude = NOISE_ULPS * unit_roundoff(native)
+        amplitude = noise_amplitude(native)
         if name in SUMS:
             absolute = np.asarray(eqn.primitive.bind(*[np.abs(v) for v in values], **params))
             scale = absolute * (math.ceil(math.log2(max(2, _terms(eqn, values, out)))) + 1)
         else:
             scale = np.maximum(np.abs(out), ABSOLUTE_ERROR_SCALE.get(name, 0.0))
         return out + amplitude * scale * self.rng.uniform(-1.0, 1.0, size=out.shape)
+
+
+def noise_amplitude(dtype) -> float:
+    """How far, relative to its magnitude, one correct result of ``dtype`` may be from exact."""
+    if np.dtype(dtype).name in LOW_PRECISION:
+        return LOW_PRECISION_NOISE_ULPS * unit_roundoff(dtype) + NOISE_ULPS * unit_roundoff(np.float32)
+    return NOISE_ULPS * unit_roundoff(dtype)
 
 
 def _terms(eqn, values, out) -> int:
