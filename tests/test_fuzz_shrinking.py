@@ -9,6 +9,7 @@ import math
 import textwrap
 
 import pytest
+from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from fuzzgen.ast_builders.program import ArgSpec
 from fuzzgen.grammar import plugins
@@ -107,6 +108,23 @@ def test_wrong_custom_jvp_is_found_shrunk_and_replayed(plant, tmp_path):
     assert report.statuses["forward_vs_reverse", "failed"] == 0
     record = assert_case_replays(tmp_path / "corpus", "gradient")
     assert record["finding"]["oracle"] == "gradient"
+
+
+def test_shrinking_is_not_cut_short_by_hypothesis_wall_clock_limit(plant):
+    """Hypothesis stops shrinking after five minutes of wall time; the fuzzer lifts that limit, so
+    the minimal program does not depend on how loaded the machine is (the limit, when asked for,
+    still applies)."""
+    plant("planted_jit", JIT_DIFFERS_FROM_EAGER)
+    settings = dict(max_examples=500, oracles=("eager_vs_jit",), seed=3, corpus=None, isolate=False,
+                    report_multiple_bugs=False)
+    limit_before = hypothesis_engine.MAX_SHRINKING_SECONDS
+    cut_short = run_fuzz(FuzzConfig(**settings, shrink_seconds=1e-9))
+    unlimited = run_fuzz(FuzzConfig(**settings))
+    assert hypothesis_engine.MAX_SHRINKING_SECONDS == limit_before  # restored after each run
+    (cut_finding,), (finding,) = cut_short.findings, unlimited.findings
+    assert_minimal(finding.program)
+    assert cut_short.examples < unlimited.examples
+    assert cut_finding.program.n_statements > finding.program.n_statements, cut_finding.program.source
 
 
 @pytest.mark.slow

@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
                    help="import MODULE, which registers extra ops with fuzzgen.grammar.plugins.register; repeatable")
     p.add_argument("--timeout", type=positive_float("--timeout"), default=60.0, metavar="SECONDS",
                    help="a program whose oracles run longer is a finding (a hang) (default: 60)")
+    p.add_argument("--shrink-seconds", type=positive_float("--shrink-seconds"), default=None, metavar="SECONDS",
+                   help="stop shrinking a failure after this long and report it as it is then (default: no "
+                        "limit, so the minimal program depends only on the seed and versions)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=run)
 
@@ -45,7 +48,7 @@ def run(args) -> int:
     except PluginError as error:
         raise UsageError(str(error)) from None
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
-                        plugins=tuple(args.plugin), timeout=args.timeout)
+                        plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     try:
         report = run_fuzz(config, log=log)

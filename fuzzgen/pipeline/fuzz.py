@@ -9,7 +9,9 @@ line in ``<corpus>/findings.jsonl``, replayable from its python, arg specs and i
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ import jaxlib
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..grammar.plugins import load_plugins
 from ..lowering.oracles import ORACLE_NAMES
@@ -44,6 +47,7 @@ class FuzzConfig:
     isolate: bool = True
     strategy_options: dict = field(default_factory=dict)  # passed to fuzzgen.strategies.programs
     report_multiple_bugs: bool = True
+    shrink_seconds: float | None = None  # None: shrink until Hypothesis is done, however long
 
     def __post_init__(self):
         if self.max_examples < 1:
@@ -53,6 +57,8 @@ class FuzzConfig:
             raise ValueError(f"oracles={','.join(self.oracles)}: choose one or more of {','.join(ORACLE_NAMES)}")
         if not self.timeout > 0:
             raise ValueError(f"timeout={self.timeout} must be a positive number of seconds")
+        if self.shrink_seconds is not None and not self.shrink_seconds > 0:
+            raise ValueError(f"shrink_seconds={self.shrink_seconds} must be a positive number of seconds or None")
 
 
 @dataclass
@@ -133,7 +139,7 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
         property_holds = hypothesis_seed(config.seed)(property_holds)
     shrunk: list[OracleFailure] = []
     try:
-        with checker:
+        with checker, shrink_time_limit(config.shrink_seconds):
             try:
                 property_holds()
             except BaseException as error:  # noqa: BLE001 - sorted below: ours are kept, others re-raised
@@ -146,6 +152,20 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
         report.seconds = time.monotonic() - began
         report.families = triage.families
     return report
+
+
+@contextlib.contextmanager
+def shrink_time_limit(seconds: float | None):
+    """Hypothesis stops shrinking after five minutes of wall time, a limit its engine documents as
+    monkeypatchable. At about a second per judged program, that cut shrinking short on a loaded
+    machine and made the "minimal" program depend on the machine's speed; without it the shrunk
+    program depends only on the seed and versions."""
+    before = hypothesis_engine.MAX_SHRINKING_SECONDS
+    hypothesis_engine.MAX_SHRINKING_SECONDS = math.inf if seconds is None else seconds
+    try:
+        yield
+    finally:
+        hypothesis_engine.MAX_SHRINKING_SECONDS = before
 
 
 def _oracle_failures(error: BaseException) -> list[OracleFailure]:
