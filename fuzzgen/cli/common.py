@@ -56,6 +56,16 @@ def positive_float(flag):
     return parse
 
 
+def load_plugins_or_fail(names) -> None:
+    """Import the --plugin modules; a bad one is a usage error (one line, exit 2)."""
+    from ..grammar.plugins import PluginError, load_plugins
+
+    try:
+        load_plugins(names)
+    except PluginError as error:
+        raise UsageError(str(error)) from None
+
+
 def fail(prog: str, message: str) -> int:
     print(f"{prog}: error: {message}", file=sys.stderr)
     return EXIT_USAGE

@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 from ..lowering.oracles import ORACLE_NAMES
-from .common import EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, positive_float
+from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
+                     positive_float)
 
 DEFAULT_CORPUS = "corpus"
 
@@ -38,15 +39,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..grammar.plugins import PluginError, load_plugins
+    from ..grammar.plugins import PluginError
     from ..pipeline.fuzz import FuzzConfig, run_fuzz
 
     if args.corpus.exists() and not args.corpus.is_dir():
         raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
-    try:
-        load_plugins(args.plugin)
-    except PluginError as error:
-        raise UsageError(str(error)) from None
+    load_plugins_or_fail(args.plugin)
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
                         plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import UsageError
+from .common import UsageError, load_plugins_or_fail
 
 
 def add_parser(subparsers) -> None:
@@ -34,15 +34,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..grammar.plugins import PluginError, load_plugins
     from ..pipeline.corpus import running_versions
     from ..pipeline.reading import RecordError
     from ..pipeline.replay import Status, replay_paths
 
-    try:
-        load_plugins(args.plugin)
-    except PluginError as error:
-        raise UsageError(str(error)) from None
+    load_plugins_or_fail(args.plugin)
     jax_version = running_versions()["jax_version"]
 
     def show(result) -> None:

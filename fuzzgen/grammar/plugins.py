@@ -69,7 +69,7 @@ def load_plugin(name: str) -> tuple[str, ...]:
     """
     if name in _loaded:
         return _loaded[name]
-    if not name or not all(part.isidentifier() for part in name.split(".")):
+    if not is_module_name(name):
         raise PluginError(f"--plugin {name!r} is not a module name such as my_ops or package.my_ops")
     before = {op.name for op in OPS}
     try:
@@ -90,6 +90,11 @@ def load_plugin(name: str) -> tuple[str, ...]:
         _check_target(name, OPS[op_name])
     _loaded[name] = names
     return names
+
+
+def is_module_name(name) -> bool:
+    """``my_ops`` or ``package.my_ops``: what --plugin and a case's ``finding.plugins`` accept."""
+    return isinstance(name, str) and bool(name) and all(part.isidentifier() for part in name.split("."))
 
 
 def load_plugins(names) -> tuple[str, ...]:

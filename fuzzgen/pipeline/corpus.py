@@ -16,6 +16,7 @@ import jax
 import jaxlib
 
 from ..ast_builders.program import ArgSpec
+from ..grammar.plugins import is_module_name
 from ..lowering.lower import ALL_IR_KINDS, DIRECTIONS, LoweredProgram
 from .reading import RecordError, parse_arg_specs, parse_ir_texts, parse_vmap, require_keys
 
@@ -103,8 +104,7 @@ def parse_case(path, line: int, obj: dict) -> Case:
 
 def parse_plugins(path, line: int, value) -> tuple[str, ...]:
     """``finding.plugins``: module names, kept as data (a case never gets a module imported)."""
-    if not (isinstance(value, list) and all(
-            isinstance(v, str) and v and all(part.isidentifier() for part in v.split(".")) for v in value)):
+    if not (isinstance(value, list) and all(is_module_name(v) for v in value)):
         raise RecordError(path, line, "'finding.plugins' must be a list of module names such as my_ops")
     return tuple(value)
 
