@@ -18,7 +18,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402
 
-from fuzzgen.pipeline.sampling import SampleConfig, make_record, program_for_index  # noqa: E402
+from fuzzgen.sample.draw import SampleConfig, make_record, program_for_index  # noqa: E402
 
 DEFAULT = ("jaxpr", "stablehlo", "hlo")
 CONFIGS = {

@@ -24,10 +24,10 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # keep the loca
 import jax  # noqa: E402
 import ray  # noqa: E402
 
-from fuzzgen.pipeline.ray_engine import run_ray_sample  # noqa: E402
-from fuzzgen.pipeline.ray_manifest import read_manifest  # noqa: E402
-from fuzzgen.pipeline.run import run_sample  # noqa: E402
-from fuzzgen.pipeline.sampling import SampleConfig  # noqa: E402
+from fuzzgen.sample.ray.engine import run_ray_sample  # noqa: E402
+from fuzzgen.sample.ray.manifest import read_manifest  # noqa: E402
+from fuzzgen.sample.run import run_sample  # noqa: E402
+from fuzzgen.sample.draw import SampleConfig  # noqa: E402
 
 CONFIG = SampleConfig(seed=0)
 

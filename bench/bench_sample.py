@@ -31,9 +31,10 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 from fuzzgen.lowering.lower import gradient_function  # noqa: E402
-from fuzzgen.lowering.namespace import abstract_inputs, load_function  # noqa: E402
-from fuzzgen.pipeline.run import run_sample  # noqa: E402
-from fuzzgen.pipeline.sampling import SampleConfig, make_record, program_for_index  # noqa: E402
+from fuzzgen.lowering.execution import abstract_inputs
+from fuzzgen.trust.sandbox import load_function  # noqa: E402
+from fuzzgen.sample.run import run_sample  # noqa: E402
+from fuzzgen.sample.draw import SampleConfig, make_record, program_for_index  # noqa: E402
 
 CONFIG = SampleConfig(seed=0)
 
@@ -45,7 +46,7 @@ def fuzzgen_way(programs):
 
 def bare_jax_way(programs):
     for _, program in programs:
-        f = load_function(program.source, program.function_name)
+        f = load_function(program.spec.source)
         inputs = abstract_inputs(program.args)
         for function in (f, gradient_function(f, program.float_argnums)):
             traced = jax.jit(function).trace(*inputs)
@@ -57,7 +58,7 @@ def bare_jax_way(programs):
 
 def seed_way(programs):
     for _, program in programs:
-        f = load_function(program.source, program.function_name)
+        f = load_function(program.spec.source)
         inputs = abstract_inputs(program.args)
         grad_f = jax.grad(lambda *xs: jnp.sum(f(*xs)), argnums=program.float_argnums)
         str(jax.make_jaxpr(f)(*inputs))
@@ -101,8 +102,8 @@ def throughput(workers: int, n: int) -> float:
 MEMORY_PROBE = """
 import json, os, resource, sys
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-from fuzzgen.pipeline.engine import _in_process
-from fuzzgen.pipeline.sampling import SampleConfig
+from fuzzgen.sample.pool import _in_process
+from fuzzgen.sample.draw import SampleConfig
 total, checkpoints = int(sys.argv[1]), {int(c) for c in sys.argv[2].split(",")}
 for done, _ in enumerate(_in_process(SampleConfig(seed=0), range(total)), 1):
     if done in checkpoints:

@@ -26,9 +26,9 @@ from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-from fuzzgen.lowering.oracles import ORACLE_NAMES  # noqa: E402
-from fuzzgen.pipeline.isolation import Case, IsolatedChecker  # noqa: E402
-from fuzzgen.pipeline.sampling import SampleConfig, program_for_index  # noqa: E402
+from fuzzgen.oracles import ORACLE_NAMES  # noqa: E402
+from fuzzgen.fuzz.isolation import Case, IsolatedChecker  # noqa: E402
+from fuzzgen.sample.draw import SampleConfig, program_for_index  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -112,7 +112,8 @@ def summary(done: int, counts, oracles) -> str:
 
 
 def recheck(path: Path) -> int:
-    from fuzzgen.ast_builders.program import ArgSpec
+    from fuzzgen.program.spec import ArgSpec
+    from fuzzgen.trust import check_program
 
     still = 0
     with IsolatedChecker(timeout=300) as checker:
@@ -120,7 +121,7 @@ def recheck(path: Path) -> int:
             logged = json.loads(line)
             args = tuple(ArgSpec(a["name"], tuple(a["shape"]), a["dtype"]) for a in logged["args"])
             name = logged["python"].split("(", 1)[0].removeprefix("def ")
-            case = Case(logged["python"], name, args, (logged["oracle"],), logged["index"])
+            case = Case(check_program(logged["python"], name, args), (logged["oracle"],), logged["index"])
             (verdict,) = checker.check(case).verdicts
             still += verdict.failed
             print(f"[{logged['index']}] {logged['oracle']}: was failed, now {verdict.status} {verdict.error[:200]}")

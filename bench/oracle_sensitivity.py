@@ -38,8 +38,9 @@ from jax.interpreters import ad, batching, mlir  # noqa: E402
 
 from fuzzgen.grammar import plugins  # noqa: E402
 from fuzzgen.grammar.types import FLOAT_DTYPES  # noqa: E402
-from fuzzgen.lowering.oracles import Subject, run_oracles  # noqa: E402
-from fuzzgen.pipeline.sampling import SampleConfig, program_for_index  # noqa: E402
+from fuzzgen.oracles import Subject, run_oracles  # noqa: E402
+from fuzzgen.trust import check_program  # noqa: E402
+from fuzzgen.sample.draw import SampleConfig, program_for_index  # noqa: E402
 
 ORACLE_FOR_RULE = {"jit": "eager_vs_jit", "jvp": "gradient", "transpose": "forward_vs_reverse", "batching": "vmap"}
 
@@ -123,10 +124,10 @@ def main(argv=None) -> int:
             continue
         source, dtype = planted
         for (rule, eps), op in ops.items():
-            if rule in ("jvp", "transpose") and not program.float_argnums:
+            if rule in ("jvp", "transpose") and not program.spec.float_argnums:
                 continue
             setattr(plugins.EXTENSIONS, "planted", op)
-            subject = Subject(source, program.function_name, tuple(program.args))
+            subject = Subject(check_program(source, program.function_name, program.spec.args))
             (verdict,) = run_oracles(subject, (ORACLE_FOR_RULE[rule],), seed=index)
             counts[rule, dtype, eps, verdict.status] += 1
         if (index + 1) % 10 == 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from .ast_builders import HypothesisChooser, Program, build_program
+from .program import HypothesisChooser, Program, build_program
 from .grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, DTYPES, GrammarSettings, InvalidSettings
 from .grammar.walk import MAX_RANK
 

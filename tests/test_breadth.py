@@ -8,11 +8,13 @@ import libcst as cst
 import pytest
 from hypothesis import given, settings
 
-from fuzzgen.ast_builders.canonical import canonical_hash, canonical_source
+from fuzzgen.program.canonical import canonical_hash, canonical_source
+from fuzzgen.trust import grammar_built
 from fuzzgen.lowering.lower import lower_program
-from fuzzgen.lowering.namespace import abstract_inputs, load_function
-from fuzzgen.pipeline.run import run_sample
-from fuzzgen.pipeline.sampling import SampleConfig, program_for_index, split_for_hash
+from fuzzgen.lowering.execution import abstract_inputs
+from fuzzgen.trust.sandbox import load_function
+from fuzzgen.sample.run import run_sample
+from fuzzgen.sample.draw import SampleConfig, program_for_index, split_for_hash
 from fuzzgen.strategies import programs
 
 SPLITS = (("train", 0.98), ("valid", 0.01), ("test", 0.01))
@@ -47,7 +49,7 @@ def test_control_flow_and_vmap_lower_with_gradients_where_reverse_mode_exists(ex
 @settings(max_examples=30)
 @given(programs(category="control_flow"))
 def test_control_flow_types_match_eval_shape(program):
-    probe = load_function(program.probe_source(), program.function_name)
+    probe = load_function(program.probe)
     shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
     assert [(tuple(s.shape), str(s.dtype)) for s in shapes] == [(t.shape, t.dtype) for t in program.statement_types]
     lower_program(program, ("jaxpr",))
@@ -74,7 +76,7 @@ def test_ninety_nine_percent_unique_at_ten_thousand():
     hashes = Counter()
     for i in range(10_000):
         program = program_for_index(config, i)
-        hashes[canonical_hash(program.source, program.lowered_args, program.vmap_axes)] += 1
+        hashes[canonical_hash(program.spec.source, program.lowered_args, program.vmap_axes)] += 1
     assert len(hashes) / 10_000 >= 0.99
 
 
@@ -83,9 +85,15 @@ def test_canonical_form_ignores_names_and_literal_spelling():
     b = "def other(p, q):\n    w = p * 2.0\n    return jnp.sin(w) + q\n"
     c = "def f(x, y):\n    t = x * 3.0\n    return jnp.sin(t) + y\n"
     args = [{"shape": [3], "dtype": "float32"}] * 2
+    a, b, c = (grammar_built(text, "f") for text in (a, b, c))
     assert canonical_source(a) == canonical_source(b)
     assert canonical_hash(a, args) == canonical_hash(b, args) != canonical_hash(c, args)
     assert canonical_hash(a, args) != canonical_hash(a, [{"shape": [4], "dtype": "float32"}] * 2)
+
+
+def test_canonical_hash_refuses_unchecked_text():
+    with pytest.raises(TypeError, match="CheckedSource"):
+        canonical_hash("def f(a):\n    return a\n", [{"shape": [], "dtype": "float32"}])
 
 
 class _Rename(cst.CSTTransformer):
@@ -109,13 +117,14 @@ def test_a_renamed_test_program_lands_in_the_same_split():
     found = 0
     for index in range(3000):
         program = program_for_index(config, index)
-        original = canonical_hash(program.source, program.lowered_args)
+        original = canonical_hash(program.spec.source, program.lowered_args)
         split = split_for_hash(original, SPLITS)
         if split == "train":
             continue
         renamed = cst.parse_module(program.source).visit(_Rename(program.source)).code
         assert renamed != program.source
-        assert split_for_hash(canonical_hash(renamed, program.lowered_args), SPLITS) == split
+        assert split_for_hash(canonical_hash(grammar_built(renamed, program.function_name), program.lowered_args),
+                              SPLITS) == split
         found += 1
     assert found >= 20  # ~2% of 3000 are valid/test
 

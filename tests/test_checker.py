@@ -16,14 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax import lax
 
-from fuzzgen.ast_builders import ArgSpec
-from fuzzgen.ast_builders.checker import UntrustedSourceError, check_source
-from fuzzgen.ast_builders.source_limits import MAX_DEPTH, cross_check
+from fuzzgen.program import ArgSpec
+from fuzzgen.trust.checker import UntrustedSourceError, check_source
+from fuzzgen.trust.limits import MAX_DEPTH, cross_check
 from fuzzgen.grammar import EXTRA_CATEGORY_NAMES, OPS, Call, Op, Operator, Registry
 from fuzzgen.grammar import rules
 from fuzzgen.grammar.catalog import FLOAT
-from fuzzgen.lowering.namespace import load_checked_function
-from fuzzgen.lowering.untrusted import lower_untrusted
+from fuzzgen.trust.sandbox import load_checked_function
+from fuzzgen.trust import check_program
 from fuzzgen.strategies import programs
 from helpers import run_cli
 from inprocess import run_main
@@ -148,7 +148,7 @@ def test_hostile_source_is_rejected_before_exec(tmp_path, name, template, params
     with pytest.raises(UntrustedSourceError):
         load_checked_function(source, specs(params), "f")
     with pytest.raises(UntrustedSourceError):
-        lower_untrusted(source, "f", specs(params))
+        check_program(source, "f", specs(params))
     assert not sentinel.exists()
 
 
@@ -255,14 +255,14 @@ def test_non_grammar_source_is_rejected(source, fragment):
 
 def test_the_function_name_must_match_the_record():
     source = "def g(a):\n    return a\n"
-    assert check_source(source, specs("a")) == "g"
+    assert check_source(source, specs("a")).function_name == "g"
     with pytest.raises(UntrustedSourceError, match="named 'g', but the record says 'f'"):
         check_source(source, specs("a"), "f")
 
 
 @given(programs())
 def test_every_grammar_program_passes(program):
-    assert check_source(program.source, program.args, program.function_name) == program.function_name
+    assert check_source(program.source, program.args, program.function_name).function_name == program.function_name
 
 
 @pytest.mark.parametrize("category", EXTRA_CATEGORY_NAMES)
@@ -271,7 +271,7 @@ def test_every_grammar_program_passes(program):
 def test_every_opt_in_program_passes(category, data):
     """control_flow draws lambdas, tuple-packed branches and two-result scans; vmap plain programs."""
     program = data.draw(programs(category=category))
-    assert check_source(program.source, program.args, program.function_name) == program.function_name
+    assert check_source(program.source, program.args, program.function_name).function_name == program.function_name
 
 
 @pytest.mark.parametrize("source, fragment", [
@@ -302,19 +302,19 @@ def test_control_flow_syntax_is_checked_too(source, fragment):
 def test_every_committed_corpus_program_passes():
     from pathlib import Path
 
-    from fuzzgen.pipeline.reading import parse_arg_specs
+    from fuzzgen.records.jsonl import parse_arg_specs
 
     path = Path(__file__).resolve().parent.parent / "corpus" / "regression.jsonl"
     for line, text in enumerate(path.read_text().splitlines(), 1):
         record = json.loads(text)
         args = parse_arg_specs(path, line, record["args"])
-        assert check_source(record["python"], args, record["function_name"]) == record["function_name"]
+        assert check_source(record["python"], args, record["function_name"]).function_name == record["function_name"]
 
 
 def test_static_parameters_take_every_literal_the_builder_renders():
     source = ("def f(a):\n    v0 = jnp.reshape(a, (3, 1))\n    v1 = jnp.sum(v0, axis=(-1,), keepdims=True)\n"
               "    v2 = jnp.sum(v1, axis=None, keepdims=False)\n    return jnp.transpose(v1, ())\n")
-    assert check_source(source, specs("a")) == "f"
+    assert check_source(source, specs("a")).function_name == "f"
 
 
 def test_the_allow_list_comes_from_the_registry():
@@ -327,7 +327,7 @@ def test_the_allow_list_comes_from_the_registry():
     for op in (*OPS, softplus, power):
         registry.register(op)
     source = "def f(a):\n    return ext.softplus(a ** a, beta=2.0)\n"
-    assert check_source(source, specs("a"), registry=registry) == "f"
+    assert check_source(source, specs("a"), registry=registry).function_name == "f"
     with pytest.raises(UntrustedSourceError, match="attribute 'ext.softplus' is not a grammar op"):
         check_source(source, specs("a"))
     with pytest.raises(UntrustedSourceError, match="reserved"):

@@ -11,12 +11,13 @@ import textwrap
 import pytest
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
-from fuzzgen.ast_builders.program import ArgSpec
+from fuzzgen.program.spec import ArgSpec
 from fuzzgen.grammar import plugins
-from fuzzgen.lowering.lower import lower_source
-from fuzzgen.lowering.oracles import Subject, run_oracles
-from fuzzgen.pipeline.fuzz import FINDINGS_FILE, FuzzConfig, run_fuzz
-from fuzzgen.pipeline.isolation import Case, ir_hashes
+from fuzzgen.lowering.lower import lower_spec
+from fuzzgen.trust import check_program
+from fuzzgen.oracles import Subject, run_oracles
+from fuzzgen.fuzz.driver import FINDINGS_FILE, FuzzConfig, run_fuzz
+from fuzzgen.fuzz.isolation import Case, ir_hashes
 from helpers import run_cli
 
 HEADER = """
@@ -83,11 +84,12 @@ def assert_case_replays(corpus, oracle):
             "finding"} <= set(record)
     assert {"oracle", "error", "input_seed", "signature"} <= set(record["finding"])
     args = tuple(ArgSpec(a["name"], tuple(a["shape"]), a["dtype"]) for a in record["args"])
-    lowered = lower_source(record["python"], record["function_name"], args)
-    case = Case(record["python"], record["function_name"], args, (oracle,), record["finding"]["input_seed"])
+    spec = check_program(record["python"], record["function_name"], args)
+    lowered = lower_spec(spec)
+    case = Case(spec, (oracle,), record["finding"]["input_seed"])
     assert ir_hashes(case) == record["ir_sha256"]
     assert set(lowered.ir) == set(record["ir_sha256"])
-    subject = Subject(record["python"], record["function_name"], args)
+    subject = Subject(spec)
     (verdict,) = run_oracles(subject, (record["finding"]["oracle"],), record["finding"]["input_seed"])
     assert verdict.failed, verdict
     return record

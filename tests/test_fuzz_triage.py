@@ -5,11 +5,12 @@ import textwrap
 
 import pytest
 
-from fuzzgen.ast_builders.program import ArgSpec
-from fuzzgen.lowering.oracles.verdict import FAILED, Verdict, mismatch
-from fuzzgen.pipeline.fuzz import FINDINGS_FILE, failure_type, write_case
-from fuzzgen.pipeline.isolation import DIED, TIMEOUT, Case, IsolatedChecker
-from fuzzgen.pipeline.triage import Signature, Triage, normalize_message
+from fuzzgen.program.spec import ArgSpec
+from fuzzgen.trust import check_program
+from fuzzgen.oracles.verdict import FAILED, Verdict, mismatch
+from fuzzgen.fuzz.driver import FINDINGS_FILE, failure_type, write_case
+from fuzzgen.fuzz.isolation import DIED, TIMEOUT, Case, IsolatedChecker
+from fuzzgen.fuzz.triage import Signature, Triage, normalize_message
 
 
 @pytest.mark.parametrize("message, normalized", [
@@ -85,7 +86,7 @@ def test_a_dying_or_hanging_worker_is_a_finding_and_the_next_case_still_runs(tmp
     args = (ArgSpec("a", (2,), "float32"),)
 
     def case(body, oracles=("crash", "eager_vs_jit")):
-        return Case(f"def f(a):\n    return {body}\n", "f", args, oracles)
+        return Case(check_program(f"def f(a):\n    return {body}\n", "f", args), oracles)
 
     with IsolatedChecker(plugins=("faulty_ops",), timeout=20) as checker:
         died = checker.check(case("ext.segfault(a) + 1.0"))

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzzgen.lowering.oracles import ORACLE_NAMES, Subject, run_oracles
+from fuzzgen.oracles import ORACLE_NAMES, Subject, run_oracles
 from fuzzgen.strategies import programs
 
 # The active profile is loaded before collection (conftest.py, or --hypothesis-profile).

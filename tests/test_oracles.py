@@ -9,20 +9,21 @@ from jax import core
 from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 
-from fuzzgen.ast_builders.program import ArgSpec
+from fuzzgen.program.spec import ArgSpec
 from fuzzgen.grammar import plugins
-from fuzzgen.lowering.inputs import FLOAT_BOUND, draw_inputs, reference_inputs
-from fuzzgen.lowering.oracles import ORACLE_NAMES, Subject, Verdict, run_oracles
-from fuzzgen.lowering.oracles.arbitration import Outcome, judge, nearly_equal
-from fuzzgen.lowering.oracles.gradients import FRACTIONS, STEP, Projection, _numerical
-from fuzzgen.lowering.oracles.verdict import raised
+from fuzzgen.oracles.inputs import FLOAT_BOUND, draw_inputs, reference_inputs
+from fuzzgen.trust import check_program
+from fuzzgen.oracles import ORACLE_NAMES, Subject, Verdict, run_oracles
+from fuzzgen.oracles.arbitration import Outcome, judge, nearly_equal
+from fuzzgen.oracles.gradients import FRACTIONS, STEP, Projection, _numerical
+from fuzzgen.oracles.verdict import raised
 
 F32_3 = (ArgSpec("a", (3,), "float32"), ArgSpec("b", (3,), "float32"))
 
 
 def subject(body: str, args=F32_3) -> Subject:
     names = ", ".join(a.name for a in args)
-    return Subject(f"def f({names}):\n    return {body}\n", "f", tuple(args))
+    return Subject(check_program(f"def f({names}):\n    return {body}\n", "f", tuple(args)))
 
 
 def statuses(verdicts):

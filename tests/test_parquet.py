@@ -7,14 +7,15 @@ import pyarrow.parquet as pq
 import pytest
 import yaml  # a dependency of libcst, so always there; the card itself is written without it
 
-from fuzzgen.ast_builders.canonical import canonical_hash
-from fuzzgen.pipeline.dataset_card import to_yaml
-from fuzzgen.pipeline.extras import MissingExtraError
-from fuzzgen.pipeline.output import OutputError
-from fuzzgen.pipeline.parquet_export import export_parquet
-from fuzzgen.pipeline.reading import RecordError
-from fuzzgen.pipeline.run import run_sample
-from fuzzgen.pipeline.sampling import SampleConfig
+from fuzzgen.program.canonical import canonical_hash
+from fuzzgen.trust import grammar_built
+from fuzzgen.dataset.card import to_yaml
+from fuzzgen.extras import MissingExtraError
+from fuzzgen.records.atomic import OutputError
+from fuzzgen.dataset.parquet import export_parquet
+from fuzzgen.records.jsonl import RecordError
+from fuzzgen.sample.run import run_sample
+from fuzzgen.sample.draw import SampleConfig
 from helpers import snapshot
 
 SPLITS = {0: "test", 1: "valid", 2: "valid"}  # by index; every other record is train (some explicitly)
@@ -73,7 +74,7 @@ def test_shards_load_with_pyarrow_and_match_the_jsonl(sampled, tmp_path):
             assert row["args"] == record["args"]
             assert row["primitives"] == record["meta"]["primitives"]
             assert row["n_statements"] == record["meta"]["n_statements"]
-            assert row["canonical_hash"] == canonical_hash(record["python"], record["args"])
+            assert row["canonical_hash"] == canonical_hash(grammar_built(record["python"], record["function_name"]), record["args"])
             for kind in ("jaxpr", "stablehlo", "hlo"):
                 assert row[f"{kind}_forward"] == record[kind]["forward"]
                 assert row[f"{kind}_backward"] == record[kind]["backward"]
@@ -194,7 +195,7 @@ def test_yaml_writer_round_trips_through_a_real_parser(value):
 
 
 def test_an_interrupted_export_leaves_the_old_one_whole(sampled, tmp_path, monkeypatch):
-    import fuzzgen.pipeline.parquet_export as parquet_export
+    import fuzzgen.dataset.parquet as parquet_export
 
     out = tmp_path / "dataset"
     export_parquet(sampled, out)

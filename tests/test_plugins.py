@@ -100,8 +100,8 @@ def _plugin_case(tmp_path) -> Path:
     """A fuzz case whose source calls the example plugin's ``ext.softplus``, as `fuzzgen fuzz` writes it."""
     import json
 
-    from fuzzgen.ast_builders.program import ArgSpec
-    from fuzzgen.pipeline.isolation import Case, ir_hashes
+    from fuzzgen.program.spec import ArgSpec
+    from fuzzgen.fuzz.isolation import Case, ir_hashes
 
     load_plugin("softplus_ops")
     source = "def f(x):\n    y = ext.softplus(x)\n    return jnp.sin(y)\n"
@@ -136,8 +136,8 @@ def test_replay_loads_plugins_named_with_the_flag_and_names_a_missing_one(scoped
 def test_a_case_naming_plugins_badly_is_an_invalid_case(scoped):
     import json
 
-    from fuzzgen.pipeline.reading import RecordError
-    from fuzzgen.pipeline.replay import replay_paths
+    from fuzzgen.records.jsonl import RecordError
+    from fuzzgen.replay import replay_paths
 
     path = _plugin_case(scoped)
     record = json.loads(path.read_text())

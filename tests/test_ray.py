@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from fuzzgen.grammar import GrammarSettings
-from fuzzgen.pipeline.output import OutputError
-from fuzzgen.pipeline.ray_manifest import concatenate_shards, read_manifest, sha256_of
-from fuzzgen.pipeline.run import run_sample
-from fuzzgen.pipeline.sampling import SampleConfig
+from fuzzgen.records.atomic import OutputError
+from fuzzgen.sample.ray.manifest import concatenate_shards, read_manifest, sha256_of
+from fuzzgen.sample.run import run_sample
+from fuzzgen.sample.draw import SampleConfig
 from helpers import ROOT, run_cli, snapshot
 
 # Ray keeps a local cluster on loopback only when told before it is imported (see ray_engine).
@@ -55,7 +55,7 @@ def local_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ray_run(cluster, tmp_path_factory):
-    from fuzzgen.pipeline.ray_engine import run_ray_sample
+    from fuzzgen.sample.ray.engine import run_ray_sample
 
     out_dir = tmp_path_factory.mktemp("ray") / "data"
     summary = run_ray_sample(out_dir, N, CONFIG, shard_size=SHARD_SIZE)
@@ -87,7 +87,7 @@ def test_shards_concatenate_to_the_local_output(ray_run, local_run, tmp_path):
 
 @needs_ray
 def test_dedup_drops_duplicates_across_shards_as_the_local_run_does(cluster, tmp_path):
-    from fuzzgen.pipeline.ray_engine import run_ray_sample
+    from fuzzgen.sample.ray.engine import run_ray_sample
 
     # Scalar float32 elementwise programs repeat: index 4 repeats 0 (same shard), 17 repeats 0 (shard 3).
     config = SampleConfig(seed=0, categories=("elementwise",), dedup=True,
@@ -107,7 +107,7 @@ def local_prefix(local_run: Path, n: int) -> bytes:
 @needs_ray
 def test_a_killed_worker_is_retried_and_the_output_has_no_gap_or_duplicate(cluster, local_run, tmp_path,
                                                                            monkeypatch):
-    from fuzzgen.pipeline.ray_engine import KILL_HOOK_ENV, RayEngineError, run_ray_sample
+    from fuzzgen.sample.ray.engine import KILL_HOOK_ENV, RayEngineError, run_ray_sample
 
     marker = tmp_path / "killed-once"
     monkeypatch.setenv(KILL_HOOK_ENV, f"1:3:{marker}")  # shard 1's worker exits after 3 samples, once
@@ -129,7 +129,7 @@ def test_a_killed_worker_is_retried_and_the_output_has_no_gap_or_duplicate(clust
 
 @needs_ray
 def test_crashing_and_hanging_samples_fail_as_in_a_local_run(cluster, tmp_path, monkeypatch):
-    from fuzzgen.pipeline.ray_engine import run_ray_sample
+    from fuzzgen.sample.ray.engine import run_ray_sample
 
     # The sample at index 3 aborts its process, the one at 7 hangs: the first attempt of each shard
     # dies (abort, watchdog), and Ray's retry isolates every sample as the local engine does.
@@ -146,8 +146,8 @@ def test_crashing_and_hanging_samples_fail_as_in_a_local_run(cluster, tmp_path, 
 
 DRIVER = textwrap.dedent("""
     import sys
-    from fuzzgen.pipeline.ray_engine import run_ray_sample
-    from fuzzgen.pipeline.sampling import SampleConfig
+    from fuzzgen.sample.ray.engine import run_ray_sample
+    from fuzzgen.sample.draw import SampleConfig
     run_ray_sample(sys.argv[2], int(sys.argv[3]), SampleConfig(seed=int(sys.argv[4])), shard_size=2,
                    address=sys.argv[1], manifest_every=0)
 """)
@@ -155,7 +155,7 @@ DRIVER = textwrap.dedent("""
 
 @needs_ray
 def test_after_the_driver_is_killed_the_same_call_skips_complete_shards(cluster, local_run, tmp_path):
-    from fuzzgen.pipeline.ray_engine import run_ray_sample
+    from fuzzgen.sample.ray.engine import run_ray_sample
 
     out_dir = tmp_path / "data"
     driver = subprocess.Popen([sys.executable, "-c", DRIVER, cluster, str(out_dir), str(N), str(SEED)],
@@ -188,7 +188,7 @@ def test_after_the_driver_is_killed_the_same_call_skips_complete_shards(cluster,
 
 @needs_ray
 def test_a_damaged_shard_is_recomputed(cluster, ray_run, local_run, tmp_path):
-    from fuzzgen.pipeline.ray_engine import run_ray_sample
+    from fuzzgen.sample.ray.engine import run_ray_sample
     import shutil
 
     out_dir = tmp_path / "data"

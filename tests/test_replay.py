@@ -7,10 +7,10 @@ import jax
 import pytest
 
 from fuzzgen.grammar import CATEGORY_NAMES, EXTRA_CATEGORY_NAMES
-from fuzzgen.lowering.lower import DIRECTIONS, IR_KINDS
-from fuzzgen.pipeline import replay as replay_module
-from fuzzgen.pipeline.corpus import sha256_text
-from fuzzgen.pipeline.replay import Status, replay_paths
+from fuzzgen.ir import DIRECTIONS, IR_KINDS
+from fuzzgen import replay as replay_module
+from fuzzgen.records.corpus import sha256_text
+from fuzzgen.replay import Status, replay_paths
 from helpers import run_cli, snapshot
 from inprocess import run_main
 

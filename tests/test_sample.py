@@ -6,9 +6,11 @@ import jax
 import pytest
 
 from fuzzgen.grammar import CATEGORY_NAMES
-from fuzzgen.lowering.namespace import abstract_inputs, load_function
-from fuzzgen.pipeline.run import run_sample
-from fuzzgen.pipeline.sampling import SampleConfig, program_for_index
+from fuzzgen.lowering.execution import abstract_inputs
+from fuzzgen.trust import grammar_built
+from fuzzgen.trust.sandbox import load_function
+from fuzzgen.sample.run import run_sample
+from fuzzgen.sample.draw import SampleConfig, program_for_index
 
 KEYS = ["id", "seed", "index", "category", "function_name", "python", "args", "jaxpr", "stablehlo", "hlo", "meta"]
 
@@ -42,7 +44,7 @@ def test_thousand_records_follow_the_schema(thousand):
 
 def test_stored_forward_jaxpr_equals_a_fresh_trace(thousand):
     for record in thousand:
-        function = load_function(record["python"], record["function_name"])
+        function = load_function(grammar_built(record["python"], record["function_name"]))
         args = [type("A", (), {"shape": a["shape"], "dtype": a["dtype"]}) for a in record["args"]]
         fresh = str(jax.make_jaxpr(function)(*abstract_inputs(args)))
         assert fresh == record["jaxpr"]["forward"], record["python"]

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from fuzzgen.pipeline.run import Shard, run_sample
-from fuzzgen.pipeline.sampling import SampleConfig
+from fuzzgen.sample.run import Shard, run_sample
+from fuzzgen.sample.draw import SampleConfig
 from helpers import ROOT, run_cli, snapshot
 
 CONFIG = SampleConfig(seed=11, ir=("jaxpr", "stablehlo"))

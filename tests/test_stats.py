@@ -6,14 +6,15 @@ from collections import Counter
 
 import pytest
 
-from fuzzgen.ast_builders.canonical import canonical_hash
-from fuzzgen.pipeline.dataset_records import check_record
-from fuzzgen.pipeline.extras import MissingExtraError
-from fuzzgen.pipeline.plots import PLOT_FILES, write_plots
-from fuzzgen.pipeline.reading import RecordError
-from fuzzgen.pipeline.run import run_sample
-from fuzzgen.pipeline.sampling import SampleConfig
-from fuzzgen.pipeline.stats import collect_stats, count_tokens
+from fuzzgen.program.canonical import canonical_hash
+from fuzzgen.trust import grammar_built
+from fuzzgen.records.schema import check_record
+from fuzzgen.extras import MissingExtraError
+from fuzzgen.dataset.plots import PLOT_FILES, write_plots
+from fuzzgen.records.jsonl import RecordError
+from fuzzgen.sample.run import run_sample
+from fuzzgen.sample.draw import SampleConfig
+from fuzzgen.dataset.stats import collect_stats, count_tokens
 from helpers import run_cli
 
 IR_KINDS = ("jaxpr", "stablehlo", "hlo")
@@ -87,7 +88,7 @@ def test_counts_match_the_records_read_by_hand(sampled):
             assert lengths["chars"]["max"] == max(map(len, texts))
             assert lengths["lines"]["total"] == sum(len(t.splitlines()) for t in texts)
             assert lengths["tokens"]["count"] == 30 and lengths["tokens"]["total"] > lengths["lines"]["total"]
-    hashes = {canonical_hash(r["python"], r["args"]) for r in records}
+    hashes = {canonical_hash(grammar_built(r["python"], r["function_name"]), r["args"]) for r in records}
     assert summary["duplicates"]["unique_programs"] == len(hashes)
     assert summary["duplicates"]["duplicate_records"] == 30 - len(hashes)
     assert summary["splits"] == {"train": {"count": 30, "share": 1.0}}
@@ -113,7 +114,7 @@ def test_duplicates_are_renamed_copies_and_splits_come_from_meta(sampled, tmp_pa
             record["meta"]["split"] = "test"
         elif position < 5:
             record["meta"]["split"] = "valid"
-    records[9]["meta"]["canonical_hash"] = canonical_hash(records[9]["python"], records[9]["args"])
+    records[9]["meta"]["canonical_hash"] = canonical_hash(grammar_built(records[9]["python"], records[9]["function_name"]), records[9]["args"])
     copies = [renamed_copy(records[0]), renamed_copy(records[4])]
     assert copies[0]["python"] != records[0]["python"]
     path = write_records(tmp_path / "dups.jsonl", records + copies)

@@ -7,12 +7,13 @@ from hypothesis.errors import InvalidArgument
 
 from fuzzgen.grammar import CATEGORY_NAMES
 from fuzzgen.lowering.lower import lower_program
-from fuzzgen.lowering.namespace import abstract_inputs, load_function
+from fuzzgen.lowering.execution import abstract_inputs
+from fuzzgen.trust.sandbox import load_function
 from fuzzgen.strategies import programs
 
 
 def _jax_types(program):
-    probe = load_function(program.probe_source(), program.function_name)
+    probe = load_function(program.probe)
     shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
     return [(tuple(s.shape), str(s.dtype)) for s in shapes]
 

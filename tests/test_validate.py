@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from fuzzgen.pipeline.run import run_sample
-from fuzzgen.pipeline.sampling import SampleConfig
+from fuzzgen.sample.run import run_sample
+from fuzzgen.sample.draw import SampleConfig
 from helpers import run_cli
 
 ALL_KINDS = ("jaxpr", "stablehlo", "hlo", "hlo_opt", "stablehlo_export")

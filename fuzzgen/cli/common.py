@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+from ..errors import EXIT_USAGE, UsageError
 
-
-class UsageError(Exception):
-    """Bad input from the user; the message says what is wrong and how to fix it."""
+EXIT_OK, EXIT_FOUND = 0, 1
+__all__ = ["EXIT_FOUND", "EXIT_OK", "EXIT_USAGE", "Parser", "UsageError", "bounded_int", "comma_list",
+           "positive_float"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -57,15 +56,7 @@ def positive_float(flag):
 
 
 def load_plugins_or_fail(names) -> None:
-    """Import the --plugin modules; a bad one is a usage error (one line, exit 2)."""
-    from ..grammar.plugins import PluginError, load_plugins
+    """Import the --plugin modules; a bad one is a `PluginError` (one line, exit 2)."""
+    from ..grammar.plugins import load_plugins
 
-    try:
-        load_plugins(names)
-    except PluginError as error:
-        raise UsageError(str(error)) from None
-
-
-def fail(prog: str, message: str) -> int:
-    print(f"{prog}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    load_plugins(names)

@@ -7,7 +7,7 @@ from .common import EXIT_OK, UsageError
 
 
 def add_parser(subparsers) -> None:
-    from ..pipeline.export import FORMATS
+    from ..dataset.export import FORMATS
 
     formats = "; ".join(f"{name}: {f.description}" for name, f in sorted(FORMATS.items()))
     p = subparsers.add_parser(
@@ -25,15 +25,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline.export import export_records
-    from ..pipeline.extras import MissingExtraError
-    from ..pipeline.output import OutputError
-    from ..pipeline.reading import RecordError
+    from ..dataset.export import export_records
 
     try:
         summary = export_records(args.source, args.out, args.format, force=args.force)
-    except (RecordError, OutputError, MissingExtraError) as error:
-        raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"{error.filename}: {error.strerror}") from None
     print(summary)

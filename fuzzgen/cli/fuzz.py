@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..lowering.oracles import ORACLE_NAMES
+from ..oracles import ORACLE_NAMES
 from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
                      positive_float)
 
@@ -39,8 +39,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..grammar.plugins import PluginError
-    from ..pipeline.fuzz import FuzzConfig, run_fuzz
+    from ..fuzz.driver import FuzzConfig, run_fuzz
 
     if args.corpus.exists() and not args.corpus.is_dir():
         raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
@@ -48,10 +47,7 @@ def run(args) -> int:
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
                         plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
-    try:
-        report = run_fuzz(config, log=log)
-    except PluginError as error:
-        raise UsageError(str(error)) from None
+    report = run_fuzz(config, log=log)
     print_report(report, config)
     return EXIT_FOUND if report.found else EXIT_OK
 

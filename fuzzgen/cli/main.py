@@ -7,7 +7,8 @@ import traceback
 
 from .. import __version__
 from . import export, fuzz, merge, replay, sample, stats, validate
-from .common import EXIT_USAGE, Parser, UsageError
+from ..errors import FuzzgenError
+from .common import EXIT_USAGE, Parser
 
 SUBCOMMANDS = (sample, merge, validate, replay, export, stats, fuzz)
 
@@ -30,11 +31,11 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     try:
         return args.handler(args)
-    except UsageError as error:
+    except FuzzgenError as error:  # bad arguments, files or environment: one line, no traceback
         if args.debug:
             traceback.print_exc()
         print(f"fuzzgen: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return error.exit_status
     except BrokenPipeError:  # e.g. `fuzzgen ... | head`: the reader left; that is not an error
         sys.stdout = open(os.devnull, "w")
         return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK
 
 
 def add_parser(subparsers) -> None:
@@ -19,12 +19,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline.merge import merge_shards
-    from ..pipeline.output import OutputError
+    from ..sample.merge import merge_shards
 
-    try:
-        records = merge_shards(args.out, args.shards, force=args.force)
-    except OutputError as error:
-        raise UsageError(str(error)) from None
+    records = merge_shards(args.out, args.shards, force=args.force)
     print(f"merged {len(args.shards)} shards into {args.out}: {records} records")
     return EXIT_OK

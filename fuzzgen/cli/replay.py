@@ -34,9 +34,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline.corpus import running_versions
-    from ..pipeline.reading import RecordError
-    from ..pipeline.replay import Status, replay_paths
+    from ..records.corpus import running_versions
+    from ..replay import Status, replay_paths
 
     load_plugins_or_fail(args.plugin)
     jax_version = running_versions()["jax_version"]
@@ -56,8 +55,6 @@ def run(args) -> int:
     try:
         report = replay_paths(args.paths, strict=args.strict, update=args.update, on_result=show,
                               on_problem=complain)
-    except RecordError as error:
-        raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"{error.filename}: {error.strerror}") from None
     counts = ", ".join(f"{report.counts[s]} {s}" for s in Status)

@@ -6,14 +6,14 @@ import os
 from pathlib import Path
 
 from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES
-from ..lowering.lower import ALL_IR_KINDS, IR_KINDS
+from ..ir import ALL_IR_KINDS, IR_KINDS
 from .common import EXIT_OK, UsageError, bounded_int, comma_list, positive_float
 
 DEFAULT_OUT = "fuzzgen-samples.jsonl"
 
 
 def shard_spec(text: str):
-    from ..pipeline.run import Shard
+    from ..sample.run import Shard
 
     index, slash, count = text.partition("/")
     try:
@@ -25,7 +25,7 @@ def shard_spec(text: str):
 
 
 def split_spec(text: str):
-    from ..pipeline.sampling import validate_splits
+    from ..sample.draw import validate_splits
 
     pairs = []
     try:
@@ -87,28 +87,24 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline.output import OutputError
-    from ..pipeline.progress import Progress
-    from ..pipeline.run import run_sample
-    from ..pipeline.sampling import SampleConfig
+    from ..sample.progress import Progress
+    from ..sample.run import run_sample
+    from ..sample.draw import SampleConfig
 
     config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io,
                           splits=args.split, dedup=args.dedup)
     total = len(args.shard.range(args.n)) if args.shard else args.n
     failures_file = f"{args.out}.failures.jsonl"
-    try:
-        if args.engine == "ray":
-            args.out, summary = run_on_ray(args, config, Progress(args.n, quiet=args.quiet))
-            failures_file = f"{args.out}/shard-*.failures.jsonl"
-        else:
-            if args.ray_address is not None or args.shard_size is not None:
-                raise UsageError("--ray-address and --shard-size need --engine ray")
-            summary = run_sample(
-                args.out, args.n, config, force=args.force, resume=args.resume, shard=args.shard,
-                workers=args.workers, timeout=args.timeout, progress=Progress(total, quiet=args.quiet),
-            )
-    except OutputError as error:
-        raise UsageError(str(error)) from None
+    if args.engine == "ray":
+        args.out, summary = run_on_ray(args, config, Progress(args.n, quiet=args.quiet))
+        failures_file = f"{args.out}/shard-*.failures.jsonl"
+    else:
+        if args.ray_address is not None or args.shard_size is not None:
+            raise UsageError("--ray-address and --shard-size need --engine ray")
+        summary = run_sample(
+            args.out, args.n, config, force=args.force, resume=args.resume, shard=args.shard,
+            workers=args.workers, timeout=args.timeout, progress=Progress(total, quiet=args.quiet),
+        )
     if summary.already_complete:
         print(f"{args.out} is already complete ({summary.records} records); nothing to do")
         return EXIT_OK
@@ -145,16 +141,12 @@ def add_ray_arguments(p) -> None:
 
 def run_on_ray(args, config, progress):
     """Run ``fuzzgen sample --engine ray``; returns (the output directory, the Summary)."""
-    from ..pipeline.extras import MissingExtraError
-    from ..pipeline.ray_engine import DEFAULT_SHARD_SIZE, RayEngineError, run_ray_sample
+    from ..sample.ray.engine import DEFAULT_SHARD_SIZE, run_ray_sample
 
     if args.shard is not None:
         raise UsageError("--shard is for the local engine; --engine ray shards the run itself (see --shard-size)")
     out = Path(DEFAULT_RAY_OUT) if args.out == Path(DEFAULT_OUT) else args.out
-    try:
-        return out, run_ray_sample(
-            out, args.n, config, shard_size=args.shard_size or DEFAULT_SHARD_SIZE, address=args.ray_address,
-            num_cpus=max(1, args.workers), force=args.force, timeout=args.timeout, progress=progress,
-        )
-    except (MissingExtraError, RayEngineError) as error:
-        raise UsageError(str(error)) from None
+    return out, run_ray_sample(
+        out, args.n, config, shard_size=args.shard_size or DEFAULT_SHARD_SIZE, address=args.ray_address,
+        num_cpus=max(1, args.workers), force=args.force, timeout=args.timeout, progress=progress,
+    )

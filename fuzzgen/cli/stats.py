@@ -12,7 +12,7 @@ def add_parser(subparsers) -> None:
         description="Report records per category, arguments per dtype and rank, the primitive histogram, "
                     "statements per program, IR lengths (characters, lines, tokens) per IR kind and direction, "
                     "the duplicate rate by canonical hash, and split counts. Tokens: identifiers, numbers and "
-                    "single punctuation characters (fuzzgen.pipeline.stats.TOKEN_PATTERN), the same for every IR. "
+                    "single punctuation characters (fuzzgen.dataset.stats.TOKEN_PATTERN), the same for every IR. "
                     "Malformed lines are skipped and counted unless --strict.",
     )
     p.add_argument("file", type=Path, metavar="FILE", help="a JSONL file written by `fuzzgen sample`")
@@ -24,32 +24,21 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline.extras import MissingExtraError
-    from ..pipeline.output import OutputError
-    from ..pipeline.reading import RecordError
-    from ..pipeline.stats import collect_stats, format_json, format_text
+    from ..dataset.stats import collect_stats, format_json, format_text
 
     if args.plot is not None:  # fail on a missing extra or a bad DIR before reading a large file
-        from ..pipeline.extras import require
-        from ..pipeline.plots import check_plot_directory
+        from ..extras import require
+        from ..dataset.plots import check_plot_directory
 
-        try:
-            require("matplotlib", "plot", "--plot")
-            check_plot_directory(args.plot)
-        except (MissingExtraError, OutputError) as error:
-            raise UsageError(str(error)) from None
-    try:
-        stats = collect_stats(args.file, strict=args.strict)
-    except RecordError as error:
-        raise UsageError(str(error)) from None
+        require("matplotlib", "plot", "--plot")
+        check_plot_directory(args.plot)
+    stats = collect_stats(args.file, strict=args.strict)
     print(format_json(stats) if args.json else format_text(stats))
     if args.plot is not None:
-        from ..pipeline.plots import write_plots
+        from ..dataset.plots import write_plots
 
         try:
             written = write_plots(stats, args.plot)
-        except (MissingExtraError, OutputError) as error:
-            raise UsageError(str(error)) from None
         except OSError as error:
             raise UsageError(f"cannot write charts to {args.plot}: {error.strerror or error}") from None
         if not args.json:  # keep --json output a single JSON document

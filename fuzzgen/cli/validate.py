@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .common import EXIT_FOUND, EXIT_OK, UsageError, bounded_int
+from .common import EXIT_FOUND, EXIT_OK, bounded_int
 
 
 def add_parser(subparsers) -> None:
@@ -26,17 +26,14 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline.progress import Progress
-    from ..pipeline.reading import RecordError
-    from ..pipeline.validate import validate_file
+    from ..sample.progress import Progress
+    from ..dataset.validate import validate_file
 
     progress = Progress(total=None, quiet=args.quiet, description="validating")
     progress.start()
     try:
         report = validate_file(args.file, roundtrip_every=args.roundtrip_every, workers=args.workers,
                                on_record=progress.advance)
-    except RecordError as error:
-        raise UsageError(str(error)) from None
     finally:
         progress.close()
     for failure in report.failures:

@@ -1,5 +1,5 @@
 """The typed grammar: value types, op records, and the ten categories as productions."""
-from . import catalog, catalog_breadth, catalog_control  # noqa: F401  (register the built-in ops)
+from . import catalog  # noqa: F401  (registers the built-in ops)
 from .choices import Chooser
 from .ops import OPS, Call, Domain, Op, Operator, Registry
 from .productions import ALL_CATEGORY_NAMES, CATEGORY_NAMES, EXTRA_CATEGORY_NAMES, PRODUCTIONS, Category

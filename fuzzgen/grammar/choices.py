@@ -1,7 +1,7 @@
 """The one interface through which the grammar makes a choice.
 
 The grammar walk never draws randomness itself; it asks a `Chooser`. Two drivers implement it
-(`fuzzgen.ast_builders.drivers`): a seeded PRNG for index-addressable sampling, and Hypothesis'
+(`fuzzgen.program.drivers`): a seeded PRNG for index-addressable sampling, and Hypothesis'
 `draw` for property tests and shrinking. Each method is written so that the *first* option, the
 *low* end of a range and ``False`` are the simplest program: that is where Hypothesis shrinks.
 """

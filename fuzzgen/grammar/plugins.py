@@ -2,7 +2,7 @@
 
 A record naming ``jnp.x`` or ``lax.x`` fuzzes an existing JAX function (or a patched JAX); a record
 naming ``ext.x`` fuzzes the user's own function, passed as ``implementation=``. Generated programs
-reach those through the ``ext`` namespace that `fuzzgen.lowering.namespace` hands every program.
+reach those through the ``ext`` namespace that `fuzzgen.trust.sandbox` hands every program.
 
     # my_ops.py
     from fuzzgen.grammar import Call, Op, plugins
@@ -25,6 +25,7 @@ import sys
 from types import SimpleNamespace
 from typing import Callable
 
+from ..errors import FuzzgenError
 from .ops import OPS, Call, Op
 
 EXTENSION_PREFIX = "ext."
@@ -36,7 +37,7 @@ _registered_by: dict[str, list[str]] = {}  # module name -> op names it register
 _loaded: dict[str, tuple[str, ...]] = {}  # plugin module name -> op names, once loaded
 
 
-class PluginError(ValueError):
+class PluginError(FuzzgenError, ValueError):
     """A plugin that cannot be used; ``str()`` is one line saying why and what to fix."""
 
 

@@ -1,7 +1,7 @@
 """What a production needs from the thing that builds programs, and the settings that bound it.
 
 Productions (`productions.py`) are written against `Walk`, not against libcst: the grammar says
-*what* a category's programs look like; `fuzzgen.ast_builders` says how they become a syntax tree.
+*what* a category's programs look like; `fuzzgen.program` says how they become a syntax tree.
 """
 from __future__ import annotations
 

@@ -66,3 +66,11 @@ def describe_values(values) -> list[dict]:
     if isinstance(values, (tuple, list)):
         return [describe_value(v) for v in values]
     return [describe_value(values)]
+
+
+def abstract_inputs(args) -> list:
+    """Shape/dtype placeholders for tracing: IR depends on types only, not on values."""
+    import jax
+    import jax.numpy as jnp
+
+    return [jax.ShapeDtypeStruct(tuple(a.shape), jnp.dtype(a.dtype)) for a in args]

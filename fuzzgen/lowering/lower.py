@@ -10,15 +10,12 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from ..ast_builders.program import ArgSpec
-from . import deep_ir
+from ..ir import IR_KINDS, in_table_order, ir_kind
+from ..program.spec import ProgramSpec
+from ..trust.sandbox import load_function
+from .execution import abstract_inputs
 from .mlir_context import shared_context
-from .namespace import abstract_inputs, load_function
 
-IR_KINDS = ("jaxpr", "stablehlo", "hlo")  # the default set
-OPT_IN_IR_KINDS = ("hlo_opt", "stablehlo_export")
-ALL_IR_KINDS = IR_KINDS + OPT_IN_IR_KINDS
-DIRECTIONS = ("forward", "backward")
 
 
 @dataclass(frozen=True)
@@ -56,51 +53,60 @@ def jaxpr_primitives(jaxpr) -> set[str]:
     return names
 
 
+class Direction:
+    """One direction of a program, traced once and lowered at most once; every IR text of it
+    comes from that trace and lowering, made on demand by its kind's ``produce`` function."""
+
+    def __init__(self, function, inputs):
+        self.function, self.inputs = function, inputs
+        self.traced = jax.jit(function).trace(*inputs)
+        self._lowered = None
+        self._texts: dict[str, str] = {}
+
+    @property
+    def lowered(self):
+        if self._lowered is None:
+            with shared_context():
+                self._lowered = self.traced.lower()
+        return self._lowered
+
+    def text(self, kind: str) -> str:
+        if kind not in self._texts:
+            self._texts[kind] = ir_kind(kind).producer()(self)
+        return self._texts[kind]
+
+    @property
+    def primitives(self) -> set[str]:
+        return jaxpr_primitives(self.traced.jaxpr)
+
+
 def lower_direction(function, inputs, ir_kinds, concrete_inputs=None):
     """One trace and at most one lowering of ``function``: its IR texts, its primitives, and its
     value on ``concrete_inputs`` when given."""
-    traced = jax.jit(function).trace(*inputs)
-    texts = {}
-    if "jaxpr" in ir_kinds:
-        texts["jaxpr"] = str(traced.jaxpr)
-    lowered = None
-    if {"stablehlo", "hlo", "hlo_opt"} & set(ir_kinds) or concrete_inputs is not None:
-        with shared_context():
-            lowered = traced.lower()
-        if "stablehlo" in ir_kinds or "hlo_opt" in ir_kinds:
-            texts["stablehlo"] = lowered.as_text()
-        if "hlo" in ir_kinds:
-            texts["hlo"] = lowered.as_text(dialect="hlo")
-        if "hlo_opt" in ir_kinds:
-            texts["hlo_opt"] = deep_ir.optimized_hlo(texts["stablehlo"])
-    if "stablehlo_export" in ir_kinds:
-        texts["stablehlo_export"] = deep_ir.exported_stablehlo(function, inputs)
-    value = lowered.compile()(*concrete_inputs) if concrete_inputs is not None else None
-    return texts, jaxpr_primitives(traced.jaxpr), value
+    direction = Direction(function, inputs)
+    texts = {kind: direction.text(kind) for kind in in_table_order(ir_kinds)}
+    value = direction.lowered.compile()(*concrete_inputs) if concrete_inputs is not None else None
+    return texts, direction.primitives, value
 
 
-def lower_source(source: str, function_name: str, args, ir_kinds=IR_KINDS, concrete_inputs=None, *,
-                 vmap_axes=None, forward_only: bool = False) -> LoweredProgram:
-    """Exec ``source`` (grammar-built or grammar-checked only) and lower both directions.
+def lower_spec(spec: ProgramSpec, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
+    """Lower both directions of ``spec`` (built by the grammar or checked against it).
 
-    With ``vmap_axes`` the lowered function is ``jax.vmap(f, in_axes=vmap_axes)`` and ``args`` are
-    its (batched) arguments. With ``forward_only`` (reverse mode does not exist, e.g. through
-    lax.while_loop) every backward entry is None.
+    Under ``spec.vmap_axes`` the lowered function is ``jax.vmap(f, in_axes=vmap_axes)`` and
+    ``spec.args`` are its (batched) arguments. Where ``spec.forward_only`` (reverse mode does not
+    exist, e.g. through lax.while_loop) every backward entry is None.
     """
-    args = tuple(args)
-    unknown = [k for k in ir_kinds if k not in ALL_IR_KINDS]
-    if unknown:
-        raise ValueError(f"unknown IR kinds {unknown}; choose from {ALL_IR_KINDS}")
-    function = transformed(load_function(source, function_name), vmap_axes)
-    inputs = abstract_inputs(args)
-    float_argnums = tuple(i for i, a in enumerate(args) if ArgSpec(a.name, a.shape, a.dtype).is_float)
+    for kind in ir_kinds:
+        ir_kind(kind)  # unknown kinds fail before any tracing
+    function = transformed(load_function(spec.source), spec.vmap_axes)
+    inputs = abstract_inputs(spec.args)
     forward, primitives, forward_value = lower_direction(function, inputs, ir_kinds, concrete_inputs)
     backward, backward_value = {}, None
-    if not forward_only:
+    if not spec.forward_only:
         backward, backward_primitives, backward_value = lower_direction(
-            gradient_function(function, float_argnums), inputs, ir_kinds, concrete_inputs)
+            gradient_function(function, spec.float_argnums), inputs, ir_kinds, concrete_inputs)
         primitives |= backward_primitives
-    ir = {kind: {"forward": forward[kind], "backward": backward.get(kind)} for kind in ALL_IR_KINDS if kind in ir_kinds}
+    ir = {kind: {"forward": forward[kind], "backward": backward.get(kind)} for kind in in_table_order(ir_kinds)}
     values = None if concrete_inputs is None else {"forward": forward_value, "backward": backward_value}
     return LoweredProgram(ir=ir, primitives=tuple(sorted(primitives)), values=values)
 
@@ -115,5 +121,4 @@ def transformed(function, vmap_axes=None):
 
 
 def lower_program(program, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
-    return lower_source(program.source, program.function_name, program.lowered_args, ir_kinds, concrete_inputs,
-                        vmap_axes=program.vmap_axes, forward_only=program.forward_only)
+    return lower_spec(program.spec, ir_kinds, concrete_inputs)

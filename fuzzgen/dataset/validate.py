@@ -1,0 +1,144 @@
+"""`fuzzgen validate`: check every IR text of every record in a file.
+
+Per record: the schema and argument specs; the source against the grammar (before anything is
+executed); the id; each jaxpr against a fresh trace; each StableHLO text parsed with jaxlib's
+MLIR bindings and compiled on CPU; each HLO text parsed by XLA's HLO parser, converted back to
+MLIR and compiled on CPU; optimized HLO parsed; exported StableHLO parsed and compiled; stored
+execution data re-run; and for every ``roundtrip_every``-th record a `jax.export`
+serialize/deserialize/call round trip compared with the Python function.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..ir import IR_KIND_TABLE
+from ..records.jsonl import ReadStats, RecordError, iter_records, parse_arg_specs, parse_vmap, require_keys
+
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    line: int
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.check}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    records: int = 0
+    roundtrips: int = 0
+    checks: dict = field(default_factory=dict)  # check name -> times run
+    failures: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def validate_record(path: str, line: int, record: dict, roundtrip: bool) -> tuple[list[Failure], list[str]]:
+    """Failures found in one record, and the names of the checks that ran."""
+    from ..lowering import checks
+    from ..program.spec import ProgramSpec
+    from ..trust import UntrustedSourceError, check_source
+
+    def fail(check, message):
+        return [Failure(path, line, check, message)], ran
+
+    ran: list[str] = []
+    try:
+        require_keys(path, line, record, {"id": str, "function_name": str, "python": str, "args": list})
+        args = parse_arg_specs(path, line, record["args"])
+    except RecordError as error:
+        return fail("schema", error.message)
+    ran.append("source")
+    try:
+        checked = check_source(record["python"], args, record["function_name"])
+    except UntrustedSourceError as error:
+        return fail("source", f"python rejected by the grammar checker: {error}")
+    try:
+        vmap_axes = parse_vmap(path, line, record.get("vmap"), args)
+    except RecordError as error:
+        return fail("schema", error.message)
+    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    forward_only = meta.get("forward_only")
+    spec = ProgramSpec(checked, args, vmap_axes, str(forward_only) if forward_only else None)
+    program = checks.StoredProgram(spec)
+    failures = []
+    ran.append("id")
+    if (problem := checks.check_id(record, args)) is not None:
+        failures.append(Failure(path, line, "id", problem))
+    for kind in IR_KIND_TABLE:
+        texts = record.get(kind.name)
+        if texts is None:
+            continue
+        if not (isinstance(texts, dict) and all(isinstance(texts.get(d), str) for d in program.directions)):
+            failures.append(Failure(path, line, kind.name, f"{kind.name!r} must hold forward and backward texts"))
+            continue
+        ran.append(kind.name)
+        if (problem := kind.checker()(texts, program)) is not None:
+            failures.append(Failure(path, line, kind.name, problem))
+    if isinstance(record.get("io"), dict):
+        ran.append("io")
+        if (problem := checks.check_io(record["io"], program)) is not None:
+            failures.append(Failure(path, line, "io", problem))
+    if roundtrip:
+        ran.append("roundtrip")
+        seed = checks.roundtrip_seed(record["id"])
+        if (problem := checks.check_export_roundtrip(program, seed)) is not None:
+            failures.append(Failure(path, line, "roundtrip", problem))
+    return failures, ran
+
+
+def _validate_job(job):
+    return validate_record(*job)
+
+
+def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None) -> ValidationReport:
+    """Validate every record of ``path``. Raises `RecordError` for a file that cannot be read at
+    all; a malformed line is a failure of the ``json`` check.
+
+    Records are read here, in this process, and handed to the workers a chunk at a time: reading
+    errors surface in the caller, and memory stays bounded on large files."""
+    report = ValidationReport()
+    stats = ReadStats()
+    pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
+    run = pool.map if pool is not None else (lambda job, jobs: list(map(job, jobs)))
+    try:
+        for chunk in _chunks(iter_records(path, stats=stats), CHUNK):
+            jobs = [(str(path), line, record, roundtrip_every > 0 and k % roundtrip_every == 0)
+                    for k, (line, record) in chunk]
+            for failures, ran in run(_validate_job, jobs):
+                report.records += 1
+                report.failures.extend(failures)
+                for check in ran:
+                    report.checks[check] = report.checks.get(check, 0) + 1
+                if on_record is not None:
+                    on_record()
+    finally:
+        if pool is not None:
+            pool.terminate()
+    report.roundtrips = report.checks.get("roundtrip", 0)
+    for problem in stats.problems:
+        report.failures.append(Failure(str(problem.path), problem.line, "json", problem.message))
+    report.failures.sort(key=lambda failure: failure.line)
+    return report
+
+
+CHUNK = 32
+
+
+def _chunks(records, size):
+    chunk = []
+    for item in enumerate(records):
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

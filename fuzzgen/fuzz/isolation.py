@@ -1,0 +1,244 @@
+"""Run oracles in a child process, so that a segfault or a hang in XLA is a finding, not the end.
+
+One long-lived worker (spawned, not forked: forking a process that runs JAX's threads can
+deadlock) judges case after case, keeping JAX's per-primitive compilation caches warm. Before
+each oracle it says which one it starts, so a worker that dies or overruns ``timeout`` is blamed
+on that oracle; it is then replaced and the run goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+
+from ..program.spec import ProgramSpec
+from ..grammar import OPS
+from ..oracles.verdict import FAILED, Verdict
+
+# JAX's caches keep compiled code for every primitive and shape seen: eager execution of the next
+# program is ~5x faster with them warm, so they are never cleared. A worker whose memory passes
+# this limit finishes its case and is replaced instead.
+MEMORY_LIMIT_MB = 3000
+STARTUP_TIMEOUT = 300.0  # importing JAX and the plugins, on a loaded machine
+DIED, TIMEOUT = "ProcessDied", "Timeout"
+
+
+@dataclass(frozen=True)
+class Case:
+    """What a worker needs to judge one program: its spec, the oracles and the input seed."""
+
+    spec: ProgramSpec
+    oracles: tuple[str, ...]
+    input_seed: int = 0
+
+    @classmethod
+    def from_program(cls, program, oracles, input_seed: int = 0) -> Case:
+        return cls(program.spec, tuple(oracles), input_seed)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdicts: tuple[Verdict, ...]
+    primitives: tuple[str, ...] = ()
+    seconds: float = 0.0
+    ir_sha256: dict | None = field(default=None, compare=False)
+
+    @property
+    def failures(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.failed)
+
+
+def check_case(case: Case, on_start=None) -> CheckResult:
+    """Judge ``case`` in this process."""
+    from ..oracles import Subject, run_oracles
+
+    began = time.monotonic()
+    subject = Subject(case.spec)
+    verdicts = run_oracles(subject, case.oracles, case.input_seed, on_start=on_start)
+    return CheckResult(tuple(verdicts), _primitives(subject, case), time.monotonic() - began)
+
+
+def ir_hashes(case: Case) -> dict | None:
+    """sha256 of every IR text, ``{kind: {forward, backward}}``; None when lowering raises."""
+    from ..lowering.lower import lower_spec
+
+    try:
+        lowered = lower_spec(case.spec)
+    except Exception:  # noqa: BLE001 - a case whose lowering crashes has no hashes
+        return None
+    return {kind: {d: hashlib.sha256(text.encode()).hexdigest() for d, text in texts.items()}
+            for kind, texts in lowered.ir.items()}
+
+
+def _primitives(subject, case: Case) -> tuple[str, ...]:
+    """The program's jaxpr primitives; where tracing fails, those its ops usually become."""
+    try:
+        return tuple(sorted(subject.primitives))
+    except Exception:  # noqa: BLE001
+        return static_primitives(case.spec.text)
+
+
+def static_primitives(source: str) -> tuple[str, ...]:
+    """Primitives named by the op records whose render target appears in ``source``."""
+    found = set()
+    for op in OPS:
+        target = getattr(op.render, "target", None)
+        if target and f"{target}(" in source:
+            found.update(op.primitives)
+    return tuple(sorted(found))
+
+
+def _worker_main(connection, plugins: tuple[str, ...]) -> None:
+    from ..grammar.plugins import load_plugins
+
+    try:
+        load_plugins(plugins)
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
+        connection.send(("error", str(error)))
+        return
+    connection.send(("ready", None))
+    while True:
+        try:
+            request = connection.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        kind, case = request
+        if kind == "hashes":
+            connection.send(("done", ir_hashes(case)))
+            continue
+        result = check_case(case, on_start=lambda name: connection.send(("start", name)))
+        retire = resident_megabytes() > MEMORY_LIMIT_MB
+        connection.send(("done", result) if not retire else ("last", result))
+        if retire:
+            return
+
+
+def resident_megabytes() -> float:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0  # not Linux: never recycle
+
+
+class IsolatedChecker:
+    """Judges cases in a worker process; use as a context manager, or call `close`."""
+
+    def __init__(self, plugins: tuple[str, ...] = (), timeout: float = 60.0):
+        self.plugins, self.timeout = tuple(plugins), timeout
+        self.context = multiprocessing.get_context("spawn")
+        self.process = self.connection = None
+        self.restarts = 0
+
+    def __enter__(self) -> IsolatedChecker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def check(self, case: Case) -> CheckResult:
+        began = time.monotonic()
+        outcome, running = self._ask(("check", case))
+        if isinstance(outcome, CheckResult):
+            return outcome
+        blame = running or (case.oracles[0] if case.oracles else "crash")
+        verdict = Verdict(blame, FAILED, outcome, DIED if outcome.startswith("the process") else TIMEOUT)
+        return CheckResult((verdict,), static_primitives(case.spec.text), time.monotonic() - began)
+
+    def ir_hashes(self, case: Case) -> dict | None:
+        outcome, _ = self._ask(("hashes", case))
+        return outcome if isinstance(outcome, dict) else None
+
+    def _ask(self, request):
+        """Send ``request``; return (the worker's answer or a one-line failure, the oracle running)."""
+        self._ensure_worker()
+        self.connection.send(request)
+        deadline = time.monotonic() + self.timeout
+        running = None
+        while True:
+            ready = wait([self.connection, self.process.sentinel], timeout=max(0.0, deadline - time.monotonic()))
+            if self.connection in ready or self.connection.poll():
+                try:
+                    message, payload = self.connection.recv()
+                except (EOFError, OSError):
+                    message = None
+                if message == "start":
+                    running = payload
+                    continue
+                if message == "done":
+                    return payload, running
+                if message == "last":  # the worker retires after this answer (memory)
+                    self._discard()
+                    return payload, running
+            if not self.process.is_alive():
+                self.process.join()
+                code = self.process.exitcode
+                how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+                self._discard()
+                return f"the process running the oracles died ({how})" + (f" in {running}" if running else ""), running
+            if time.monotonic() >= deadline:
+                self._discard()
+                return f"the oracles ran past the {self.timeout:g} s timeout" + (f" in {running}" if running else ""), running
+
+    def _ensure_worker(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            return
+        self._discard()
+        parent_end, child_end = self.context.Pipe()
+        self.process = self.context.Process(target=_worker_main, args=(child_end, self.plugins), daemon=True)
+        self.process.start()
+        child_end.close()
+        self.connection = parent_end
+        self.restarts += 1
+        if not self.connection.poll(STARTUP_TIMEOUT):
+            self._discard()
+            raise RuntimeError(f"the oracle worker did not start within {STARTUP_TIMEOUT:g} s")
+        try:
+            message, payload = self.connection.recv()
+        except (EOFError, OSError):
+            message, payload = "error", f"the oracle worker exited at start (exit status {self.process.exitcode})"
+        if message != "ready":
+            self._discard()
+            from ..grammar.plugins import PluginError
+            raise PluginError(payload)
+
+    def _discard(self) -> None:
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+            self.connection.close()
+        self.process = self.connection = None
+
+    def close(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            try:
+                self.connection.send(None)
+                self.process.join(timeout=5)
+            except (OSError, ValueError):
+                pass
+        self._discard()
+
+
+class InProcessChecker:
+    """The same interface without isolation: faster to start, but a crash ends the caller."""
+
+    def __enter__(self) -> InProcessChecker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def check(self, case: Case) -> CheckResult:
+        return check_case(case)
+
+    def ir_hashes(self, case: Case) -> dict | None:
+        return ir_hashes(case)
+
+    def close(self) -> None:
+        pass

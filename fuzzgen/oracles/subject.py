@@ -1,0 +1,88 @@
+"""One program under test, with what several oracles share computed once (loaded function, inputs,
+compiled executables), so running six oracles costs little more than running the slowest."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..program.spec import ArgSpec, ProgramSpec
+from .inputs import draw_inputs, reference_inputs
+from ..lowering.lower import gradient_function, jaxpr_primitives, transformed
+from ..lowering.execution import abstract_inputs
+from ..trust.sandbox import load_function
+
+
+@dataclass
+class Subject:
+    """The program a `ProgramSpec` describes, as the oracles judge it: the same function the
+    dataset lowers (``jax.vmap`` of the source's under ``vmap_axes``), on ``spec.args``."""
+
+    spec: ProgramSpec
+    cache: dict = field(default_factory=dict, repr=False)  # what oracles share
+
+    @classmethod
+    def from_program(cls, program) -> Subject:
+        return cls(program.spec)
+
+    @property
+    def args(self) -> tuple[ArgSpec, ...]:
+        return self.spec.args
+
+    @property
+    def float_argnums(self) -> tuple[int, ...]:
+        return self.spec.float_argnums
+
+    @cached_property
+    def function(self):
+        return transformed(load_function(self.spec.source), self.spec.vmap_axes)
+
+    @cached_property
+    def gradient(self):
+        """``grad(sum(f))`` over every floating argument: the backward direction of the dataset."""
+        return gradient_function(self.function, self.float_argnums)
+
+    @cached_property
+    def abstract_inputs(self):
+        return abstract_inputs(self.args)
+
+    def inputs(self, seed: int) -> list[np.ndarray]:
+        return draw_inputs(self.args, seed)
+
+    def reference_inputs(self, seed: int) -> list[np.ndarray]:
+        return reference_inputs(self.args, seed)
+
+    def compiled(self, direction: str):
+        """The AOT-compiled executable of ``forward`` (f) or ``backward`` (its gradient)."""
+        if direction not in self.cache:
+            function = self.function if direction == "forward" else self.gradient
+            self.cache[direction] = jax.jit(function).trace(*self.abstract_inputs).lower().compile()
+        return self.cache[direction]
+
+    def directions(self):
+        """(name, callable) for the function and its gradient: every oracle checks both, except
+        where the program has no reverse mode (then only the function)."""
+        if self.spec.forward_only:
+            return (("forward", self.function),)
+        return (("forward", self.function), ("backward", self.gradient))
+
+    @cached_property
+    def primitives(self) -> frozenset[str]:
+        """Primitives of both directions' jaxprs (nested ones included)."""
+        return frozenset().union(*(jaxpr_primitives(self.jaxpr(direction)) for direction, _ in self.directions()))
+
+    def jaxpr(self, direction: str):
+        function = self.function if direction == "forward" else self.gradient
+        return jax.make_jaxpr(function)(*self.abstract_inputs)
+
+
+def as_arrays(values) -> list:
+    return [jnp.asarray(v) for v in values]
+
+
+def flat_outputs(result) -> list[np.ndarray]:
+    """A result (array or tuple of arrays) as a list of NumPy arrays."""
+    return [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(result)]

@@ -1,0 +1,150 @@
+"""Walk the grammar with a chooser and build a typed libcst `FunctionDef`.
+
+`ProgramBuilder` implements the grammar's `Walk`: every `apply` infers the result type from the
+op's rules before any node is made, so a program that type-checks here is valid JAX.
+"""
+from __future__ import annotations
+
+import dataclasses
+import string
+
+import libcst as cst
+
+from ..grammar import OPS, PRODUCTIONS, Category, Chooser, GrammarSettings, ValueType
+from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain
+from ..grammar.structured import VMAP_BASE_CATEGORIES, draw_vmap_axes
+from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
+from .spec import ArgSpec, Program
+
+ARG_NAMES = tuple(string.ascii_lowercase[:8])
+MAX_ARGS = len(ARG_NAMES)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class GrammarBug(RuntimeError):
+    """A production asked for something the grammar's own rules reject."""
+
+
+class ProgramBuilder:
+    def __init__(self, chooser: Chooser, settings: GrammarSettings):
+        self.chooser = chooser
+        self.settings = settings
+        self._args: list[ArgSpec] = []
+        self._statements: list[cst.SimpleStatementLine] = []
+        self._statement_types: list[ValueType] = []
+        self._ops: set[str] = set()
+        self._locals = 0
+        self._lambda_params = 0
+
+    # --- the Walk interface ---------------------------------------------------------------
+
+    def arg(self, vtype: ValueType) -> TypedExpr:
+        if len(self._args) >= MAX_ARGS:
+            raise GrammarBug(f"a production asked for more than {MAX_ARGS} arguments")
+        spec = ArgSpec(ARG_NAMES[len(self._args)], tuple(vtype.shape), vtype.dtype)
+        self._args.append(spec)
+        return TypedExpr(cst.Name(spec.name), spec.vtype)
+
+    def apply(self, op_name: str, *operands, **params) -> TypedExpr:
+        op = OPS[op_name]
+        operands = [LITERAL_GUARDS[op.domain_of(i)](o) if _is_number(o) else o for i, o in enumerate(operands)]
+        typed = [self._as_expr(o, operands) for o in operands]
+        functions = {position for position, _ in op.callables}
+        typed = [t if i in functions or _is_number(operands[i]) else self._guard(t, op.domain_of(i))
+                 for i, t in enumerate(typed)]
+        types = tuple(t.vtype for t in typed)
+        if not params:
+            params = op.draw_params(self.chooser, types)
+        try:
+            if op.results != 1:
+                vtype = op.infer_results(types, params)
+            else:
+                vtype = op.infer(types, params)
+        except (TypeError, ValueError) as error:
+            raise GrammarBug(f"{op_name}{tuple(map(str, types))} {params}: {error}") from error
+        node, precedence = render_op(op, typed, params)
+        self._ops.add(op_name)
+        return TypedExpr(node, vtype, precedence)
+
+    def let(self, value: TypedExpr):
+        """Bind ``value`` to a new name; a value with several results (``lax.scan``) binds one name
+        per result, in a tuple assignment, and a tuple of names comes back."""
+        types = value.vtype if isinstance(value.vtype, tuple) else (value.vtype,)
+        names = [f"v{self._locals + k}" for k in range(len(types))]
+        self._locals += len(types)
+        if len(names) == 1:
+            target = cst.AssignTarget(cst.Name(names[0]))
+        else:
+            target = cst.AssignTarget(cst.Tuple([cst.Element(cst.Name(n)) for n in names], lpar=[], rpar=[]))
+        self._statements.append(cst.SimpleStatementLine([cst.Assign([target], value.node)]))
+        self._statement_types.extend(types)
+        bound = tuple(TypedExpr(cst.Name(n), t, ATOM) for n, t in zip(names, types))
+        return bound[0] if len(bound) == 1 else bound
+
+    def function(self, params: tuple[tuple[str, ValueType], ...], body) -> TypedExpr:
+        """A lambda for a control-flow op: ``params`` are (name hint, type) pairs; ``body`` gets
+        the parameters as typed expressions and returns the body's typed expression (or a pair of
+        them, for ``lax.scan``). The lambda's type is the type its body returns."""
+        names = [f"{hint}{self._lambda_params + k}" for k, (hint, _) in enumerate(params)]
+        self._lambda_params += len(params)
+        result = body(*(TypedExpr(cst.Name(n), t, ATOM) for n, (_, t) in zip(names, params)))
+        if isinstance(result, tuple):
+            first, second = result
+            if first.vtype != second.vtype:
+                raise GrammarBug(f"a scan body returned {first.vtype} and {second.vtype}; they must match")
+            node = lambda_node(names, pair_node(first.node, second.node))
+            return TypedExpr(node, first.vtype, 0)
+        return TypedExpr(lambda_node(names, result.node), result.vtype, 0)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _as_expr(self, operand, siblings) -> TypedExpr:
+        if isinstance(operand, TypedExpr):
+            return operand
+        if isinstance(operand, bool) or not isinstance(operand, (int, float)):
+            raise GrammarBug(f"operand {operand!r} is neither a typed expression nor a number")
+        like = next((s.vtype for s in siblings if isinstance(s, TypedExpr)), None)
+        dtype = "int32" if isinstance(operand, int) else (like.dtype if like is not None and like.is_float else "float32")
+        return TypedExpr(literal(operand), ValueType((), dtype, weak=True), literal_precedence(operand))
+
+    def _guard(self, expr: TypedExpr, domain: Domain) -> TypedExpr:
+        for guard_op, guard_literal in DOMAIN_GUARDS[domain]:
+            expr = self.apply(guard_op, expr, *(() if guard_literal is None else (guard_literal,)))
+        return expr
+
+    def finish(self, category: str, result: TypedExpr, function_name: str) -> Program:
+        if not result.vtype.is_float:
+            raise GrammarBug(f"category {category} returned {result.vtype}, not a floating value")
+        if not any(a.is_float for a in self._args):
+            raise GrammarBug(f"category {category} drew no floating argument, so no gradient exists")
+        body = self._statements + [cst.SimpleStatementLine([cst.Return(result.node)])]
+        params = cst.Parameters([cst.Param(cst.Name(a.name)) for a in self._args])
+        function = cst.FunctionDef(name=cst.Name(function_name), params=params, body=cst.IndentedBlock(body))
+        return Program(
+            category=category,
+            function=function,
+            args=tuple(self._args),
+            statement_types=tuple(self._statement_types) + (result.vtype,),
+            ops=frozenset(self._ops),
+        )
+
+
+def build_program(chooser: Chooser, category: Category | str, settings: GrammarSettings | None = None) -> Program:
+    """Draw one program of ``category``, every choice made by ``chooser``."""
+    category = Category(category)
+    settings = settings or GrammarSettings()
+    builder = ProgramBuilder(chooser, settings)
+    if category is Category.VMAP:
+        inner = Category(chooser.choice(VMAP_BASE_CATEGORIES))
+        result = PRODUCTIONS[inner](builder)
+    else:
+        result = PRODUCTIONS[category](builder)
+    function_name = f"{category.value}_{chooser.integer(0, 0xFFFF):04x}"
+    program = builder.finish(category.value, result, function_name)
+    if category is Category.VMAP:
+        axes, size = draw_vmap_axes(chooser, [a.vtype for a in program.args])
+        program = dataclasses.replace(program, vmap_axes=axes, axis_size=size)
+    return program

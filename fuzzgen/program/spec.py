@@ -1,0 +1,160 @@
+"""A program's specs: `ArgSpec` (one argument), `ProgramSpec` (what every layer lowers, judges,
+stores and replays), and `Program` (a drawn program: its libcst function and statement types).
+
+One `ProgramSpec` flows from the builder through lowering, the oracles, records, corpus cases and
+replay: its source is a `CheckedSource`, its ``args`` are those of the function that is lowered
+(batched under vmap), and it says how that function wraps the source's (``vmap_axes``) and
+whether it has a reverse mode (``forward_only``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+import libcst as cst
+
+from ..grammar.types import ValueType
+from ..trust.checked import CheckedSource, grammar_built, require_checked
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def vtype(self) -> ValueType:
+        return ValueType(self.shape, self.dtype)
+
+    @property
+    def is_float(self) -> bool:
+        return self.vtype.is_float
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    """A program as lowering, the oracles, records and replay see it."""
+
+    source: CheckedSource
+    args: tuple[ArgSpec, ...]  # of the lowered function: batched along in_axes under vmap
+    vmap_axes: tuple[int | None, ...] | None = None  # lowered as jax.vmap(f, in_axes=vmap_axes)
+    forward_only: str | None = None  # why reverse mode does not exist (lax.while_loop), else None
+
+    def __post_init__(self):
+        require_checked(self.source)
+        object.__setattr__(self, "args", tuple(self.args))
+        if self.vmap_axes is not None:
+            object.__setattr__(self, "vmap_axes", tuple(self.vmap_axes))
+            if len(self.vmap_axes) != len(self.args):
+                raise ValueError(f"vmap_axes {list(self.vmap_axes)} needs one entry per argument ({len(self.args)})")
+
+    @property
+    def function_name(self) -> str:
+        return self.source.function_name
+
+    @property
+    def text(self) -> str:
+        return self.source.text
+
+    @property
+    def float_argnums(self) -> tuple[int, ...]:
+        """The arguments the backward direction differentiates: every floating one."""
+        return tuple(i for i, a in enumerate(self.args) if a.is_float)
+
+    @property
+    def id(self) -> str:
+        return program_id(self.source.text, [a.to_json() for a in self.args])
+
+
+FORWARD_ONLY_REASON = "reverse-mode differentiation does not exist through lax.while_loop"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A valid-by-construction function. ``statement_types`` holds the inferred type of each
+    assignment in order, then of the returned expression."""
+
+    category: str
+    function: cst.FunctionDef
+    args: tuple[ArgSpec, ...]
+    statement_types: tuple[ValueType, ...]
+    ops: frozenset[str]
+    vmap_axes: tuple[int | None, ...] | None = None  # vmap programs: jax.vmap(f, in_axes=vmap_axes)
+    axis_size: int | None = None
+
+    @property
+    def lowered_args(self) -> tuple[ArgSpec, ...]:
+        """The arguments of the function that is lowered: batched along in_axes under vmap."""
+        if self.vmap_axes is None:
+            return self.args
+        from ..grammar.structured import batched_shape
+
+        return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, self.axis_size), a.dtype)
+                     for a, axis in zip(self.args, self.vmap_axes))
+
+    @property
+    def forward_only(self) -> bool:
+        """True where reverse mode does not exist for some op (lax.while_loop)."""
+        from ..grammar import OPS
+
+        return any(not OPS[name].reverse_mode for name in self.ops)
+
+    @property
+    def function_name(self) -> str:
+        return self.function.name.value
+
+    @cached_property
+    def source(self) -> str:
+        return cst.Module(body=[self.function]).code
+
+    @property
+    def float_argnums(self) -> tuple[int, ...]:
+        return self.spec.float_argnums
+
+    @property
+    def result_type(self) -> ValueType:
+        return self.statement_types[-1]
+
+    @property
+    def n_statements(self) -> int:
+        """Statements in the body: the assignments and the return."""
+        return len(self.function.body.body)
+
+    @cached_property
+    def spec(self) -> ProgramSpec:
+        return ProgramSpec(grammar_built(self.source, self.function_name), self.lowered_args, self.vmap_axes,
+                           FORWARD_ONLY_REASON if self.forward_only else None)
+
+    @cached_property
+    def id(self) -> str:
+        return program_id(self.source, [a.to_json() for a in self.lowered_args])
+
+    @property
+    def probe(self) -> CheckedSource:
+        """`probe_source`, checked (it is the builder's own rendering)."""
+        return grammar_built(self.probe_source(), self.function_name)
+
+    def probe_source(self) -> str:
+        """The same function, returning every assigned value and then the result, as a tuple;
+        tests use it to check each statement's inferred type against JAX."""
+        body = list(self.function.body.body)
+        names = []
+        for statement in body[:-1]:
+            target = statement.body[0].targets[0].target
+            names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
+        returned = body[-1].body[0].value
+        probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
+        function = self.function.with_changes(body=self.function.body.with_changes(body=body[:-1] + [probe_return]))
+        return cst.Module(body=[function]).code
+
+
+def program_id(source: str, args_json: list[dict]) -> str:
+    """First 16 hex chars of sha256 over the source and the argument specs."""
+    payload = source + json.dumps(args_json, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -1,0 +1,143 @@
+"""Crash-safe JSONL output: records go to ``<out>.partial``, which becomes ``<out>`` only when whole.
+
+Beside the output lives ``<out>.meta.json``, the run's identity (seed, IR kinds, categories,
+grammar settings, JAX version, n, shard): resume and merge compare it before touching anything.
+A kill -9 can leave at most a torn last line in the partial file; `recover_partial` drops it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import FuzzgenError
+
+META_FORMAT = "fuzzgen-run/1"
+
+
+class OutputError(FuzzgenError):
+    """A problem with the output path or a previous run's files; the message says how to fix it."""
+
+
+def partial_path(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def meta_path(out: Path) -> Path:
+    return out.with_name(out.name + ".meta.json")
+
+
+def failures_path(out: Path) -> Path:
+    return out.with_name(out.name + ".failures.jsonl")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def publish(out: Path, records_tmp: Path, failures_tmp: Path, meta: dict) -> None:
+    """Move a fully written (and fsync'd) records file and its failures file into place as
+    ``out`` and ``out.failures.jsonl`` (an empty failures file means none), then record ``meta``."""
+    if failures_tmp.stat().st_size:
+        os.replace(failures_tmp, failures_path(out))
+    else:
+        failures_tmp.unlink()
+        failures_path(out).unlink(missing_ok=True)
+    os.replace(records_tmp, out)
+    fsync_directory(out.parent)
+    write_meta(out, meta)
+
+
+def read_meta(out: Path) -> dict | None:
+    path = meta_path(out)
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise OutputError(f"{path} is not a fuzzgen run file ({error}); move it away or pass --force") from None
+    if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
+        raise OutputError(f"{path} is not a {META_FORMAT} file; move it away or pass --force")
+    return meta
+
+
+def write_meta(out: Path, meta: dict) -> None:
+    write_atomically(meta_path(out), json.dumps({"format": META_FORMAT, **meta}, indent=2, sort_keys=True) + "\n")
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What a partial file holds after its torn tail is dropped."""
+
+    records: int
+    last_index: int | None
+    valid_bytes: int
+
+
+def scan_complete_lines(path: Path) -> Recovered:
+    """Count whole records in ``path``; a last line without its newline (or unparsable) is torn."""
+    records, last_index, valid = 0, None, 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            if not line.endswith(b"\n"):
+                break
+            try:
+                index = json.loads(line)["index"]
+            except (ValueError, KeyError, TypeError):
+                break
+            records, last_index, valid = records + 1, index, valid + len(line)
+    return Recovered(records, last_index, valid)
+
+
+def recover_partial(path: Path) -> Recovered:
+    """Truncate ``path`` to its whole records and report them."""
+    recovered = scan_complete_lines(path)
+    if path.stat().st_size != recovered.valid_bytes:
+        with open(path, "r+b") as handle:
+            handle.truncate(recovered.valid_bytes)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return recovered
+
+
+class RecordWriter:
+    """Appends whole lines to the partial file; `checkpoint` makes them durable."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = open(path, "ab")
+
+    def write(self, line: str) -> None:
+        # One write per record: an interrupted run leaves at most one torn, newline-less line.
+        self._handle.write(line.encode("utf-8"))
+        self._handle.flush()
+
+    def checkpoint(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self.checkpoint()
+            self._handle.close()

@@ -1,0 +1,94 @@
+"""Join shard files into the file the unsharded run would have written, byte for byte."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from ..records.atomic import OutputError, failures_path, meta_path, partial_path, publish, read_meta, scan_complete_lines
+
+
+def _shard_meta(path: Path) -> dict:
+    if not path.is_file():
+        raise OutputError(f"shard {path} does not exist or is not a file")
+    meta = read_meta(path)
+    if meta is None:
+        raise OutputError(f"shard {path} has no {meta_path(path).name}; merge takes files written by `fuzzgen sample --shard`")
+    identity = meta.get("identity") or {}
+    if not identity.get("shard"):
+        raise OutputError(f"{path} was not written with --shard")
+    if not meta.get("complete"):
+        raise OutputError(f"shard {path} is incomplete; finish it with `fuzzgen sample ... --resume` first")
+    return meta
+
+
+def _copy_unseen(path: Path, sink, seen: set) -> int:
+    """Copy the records of a --dedup shard whose program no earlier shard had: each shard only
+    deduplicated against itself, so this finishes the job the unsharded run does in one pass."""
+    kept = 0
+    with open(path, "rb") as source:
+        for line in source:
+            program_hash = json.loads(line)["meta"]["canonical_hash"]
+            if program_hash not in seen:
+                seen.add(program_hash)
+                sink.write(line)
+                kept += 1
+    return kept
+
+
+def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
+    """Write ``out`` from ``shards`` (any order); returns the record count. Refuses mixed runs and gaps."""
+    out = Path(out)
+    if not shards:
+        raise OutputError("no shard files given; pass the files written by `fuzzgen sample --shard I/N`")
+    if out.exists() and not force:
+        raise OutputError(f"{out} already exists; pass --force to overwrite it")
+    if out.resolve() in {Path(s).resolve() for s in shards}:
+        raise OutputError(f"{out} is also one of the shards; merge into a new file")
+    resolved = [Path(s).resolve() for s in shards]
+    repeated = sorted({str(s) for s in shards if resolved.count(Path(s).resolve()) > 1})
+    if repeated:
+        raise OutputError(f"shard file {repeated[0]} is given twice; pass each shard once")
+    metas = {Path(s): _shard_meta(Path(s)) for s in shards}
+    base = None
+    by_index: dict[int, Path] = {}
+    for path, meta in metas.items():
+        identity = dict(meta["identity"])
+        index, count = identity.pop("shard")
+        if base is None:
+            base, total = identity, count
+        elif identity != base or count != total:
+            differing = sorted(k for k in set(identity) | set(base) if identity.get(k) != base.get(k))
+            what = ", ".join(differing) or f"shard count {count} vs {total}"
+            raise OutputError(f"shard {path} comes from a different run ({what} differ); merge shards of one run only")
+        if index in by_index:
+            raise OutputError(f"shard {index}/{total} given twice: {by_index[index]} and {path}")
+        by_index[index] = path
+    missing = [i for i in range(total) if i not in by_index]
+    if missing:
+        raise OutputError(f"missing shard(s) {', '.join(f'{i}/{total}' for i in missing)}; the merged file would have a gap")
+    for path, meta in metas.items():
+        whole = scan_complete_lines(path)
+        if whole.valid_bytes != path.stat().st_size or whole.records != meta.get("records"):
+            raise OutputError(f"shard {path} does not match its meta file (torn or edited); rerun that shard")
+    tmp = partial_path(out)
+    records = failures = 0
+    with open(tmp, "wb") as sink, open(tmp.with_name(tmp.name + ".failures"), "wb") as failure_sink:
+        seen: set[str] = set()
+        for index in range(total):
+            path = by_index[index]
+            if base.get("dedup"):
+                records += _copy_unseen(path, sink, seen)
+            else:
+                with open(path, "rb") as source:
+                    shutil.copyfileobj(source, sink)
+                records += metas[path]["records"]
+            if failures_path(path).exists():
+                failure_sink.write(failures_path(path).read_bytes())
+                failures += metas[path].get("failures", 0)
+        sink.flush()
+        os.fsync(sink.fileno())
+    publish(out, tmp, tmp.with_name(tmp.name + ".failures"),
+            {"identity": {**base, "shard": None}, "complete": True, "records": records, "failures": failures})
+    return records

@@ -1,0 +1,392 @@
+"""Check untrusted source against the grammar before anything execs it.
+
+Records, corpus files and findings are data that anyone can edit, so a program read from a file
+may be exec'd only once this check has shown it is a program the grammar could have drawn: one
+plain ``def`` whose parameters are the arg specs, assignments to fresh names, one final return,
+and expressions built from names bound before use, numeric literals and the registry's ops
+(``jnp.x`` / ``lax.x`` / ``ext.x`` calls and Python operators), whose static parameters are
+literals of the kinds the builder renders (numbers, True/False/None, tuples of those). Lambdas
+appear only where a control-flow op takes a function, with as many parameters as it takes.
+Everything else is refused, naming the node and its line. The allow-list is derived from the
+registry on every call (`grammar_surface`), so a plugin's ops pass unchanged.
+
+Two parsers look at the source. CPython's `ast` goes first: it bounds size and nesting (libcst's
+native parser can crash on deeply nested input) and, at the end, re-checks the tree that
+``compile`` will really build, so a disagreement between the parsers cannot smuggle code through.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..grammar.ops import OPS, Op, Registry
+from .checked import CheckedSource, issue
+from .surface import GrammarSurface, Slot
+from ..program.spec import ArgSpec, ProgramSpec
+from .limits import UntrustedSourceError, cross_check, parse_bounded
+
+__all__ = ["UntrustedSourceError", "check_program", "check_source"]
+
+MAX_NUMBER_CHARS = 32
+KEYWORD_CONSTANTS = ("True", "False", "None")
+
+# Python's operator syntax, by libcst node type; which symbols are allowed comes from OPS.
+BINARY_SYMBOLS = {
+    cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.MatrixMultiply: "@",
+    cst.FloorDivide: "//", cst.Modulo: "%", cst.Power: "**", cst.LeftShift: "<<", cst.RightShift: ">>",
+    cst.BitAnd: "&", cst.BitOr: "|", cst.BitXor: "^",
+}
+COMPARE_SYMBOLS = {
+    cst.GreaterThan: ">", cst.LessThan: "<", cst.GreaterThanEqual: ">=", cst.LessThanEqual: "<=",
+    cst.Equal: "==", cst.NotEqual: "!=", cst.Is: "is", cst.IsNot: "is not", cst.In: "in", cst.NotIn: "not in",
+}
+UNARY_SYMBOLS = {cst.Minus: "-", cst.Plus: "+", cst.BitInvert: "~", cst.Not: "not"}
+
+# How a refused node is named in the message; other node types are named by their class.
+NODE_KINDS = {
+    cst.Lambda: "lambda", cst.ListComp: "list comprehension", cst.SetComp: "set comprehension",
+    cst.DictComp: "dict comprehension", cst.GeneratorExp: "generator expression", cst.NamedExpr: "walrus (:=)",
+    cst.SimpleString: "string", cst.ConcatenatedString: "string", cst.FormattedString: "f-string",
+    cst.Subscript: "subscript", cst.Await: "await", cst.Yield: "yield", cst.IfExp: "conditional expression",
+    cst.BooleanOperation: "boolean operator", cst.List: "list", cst.Dict: "dict", cst.Set: "set",
+    cst.Tuple: "tuple", cst.StarredElement: "starred expression", cst.Imaginary: "imaginary number",
+    cst.Ellipsis: "ellipsis", cst.Import: "import", cst.ImportFrom: "import", cst.Global: "global",
+    cst.Nonlocal: "nonlocal", cst.ClassDef: "class definition", cst.FunctionDef: "nested function",
+    cst.If: "if statement", cst.For: "for loop", cst.While: "while loop", cst.With: "with statement",
+    cst.Try: "try statement", cst.Raise: "raise", cst.Assert: "assert", cst.Del: "del", cst.Pass: "pass",
+    cst.AugAssign: "augmented assignment", cst.AnnAssign: "annotated assignment", cst.Expr: "expression statement",
+    cst.Decorator: "decorator", cst.Attribute: "attribute", cst.Call: "call", cst.Assign: "assignment",
+    cst.Return: "return",
+}
+
+
+def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None = None,
+                 *, registry: Registry = OPS) -> CheckedSource:
+    """Return ``source`` as a `CheckedSource` (which names the one function it defines), or raise
+    `UntrustedSourceError` before any native parser or exec has seen it.
+
+    ``args`` are the specs the parameters must match, by name and order; ``function_name``, when
+    given, is the name the function must have.
+    """
+    tree = parse_bounded(source)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise UntrustedSourceError(f"syntax error: {error.message}", error.raw_line) from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    checker = _Checker(GrammarSurface.of(registry), wrapper.resolve(PositionProvider))
+    name = checker.module(module, [a.name for a in args], function_name)
+    cross_check(tree, checker.surface.modules)
+    return issue(source, name)
+
+
+class _Checker:
+    def __init__(self, surface: GrammarSurface, positions):
+        self.surface = surface
+        self.positions = positions
+        self.bound: set[str] = set()
+
+    # --- refusing ------------------------------------------------------------------------
+
+    def line(self, node: cst.CSTNode) -> int | None:
+        position = self.positions.get(node)
+        return position.start.line if position is not None else None
+
+    def refuse(self, node: cst.CSTNode, message: str) -> UntrustedSourceError:
+        return UntrustedSourceError(message, self.line(node))
+
+    def not_allowed(self, node: cst.CSTNode, where: str = "in a grammar program") -> UntrustedSourceError:
+        kind = NODE_KINDS.get(type(node), type(node).__name__)
+        return self.refuse(node, f"{kind} {snippet(node)!r} is not allowed {where}")
+
+    # --- structure -----------------------------------------------------------------------
+
+    def module(self, module: cst.Module, parameters: list[str], function_name: str | None) -> str:
+        functions = [s for s in module.body if isinstance(s, cst.FunctionDef)]
+        for statement in module.body:
+            if not isinstance(statement, cst.FunctionDef):
+                raise self.not_allowed(_first_small(statement), "outside the function")
+        if len(functions) != 1:
+            where = functions[1] if functions else module
+            raise self.refuse(where, f"expected exactly one function definition, found {len(functions)}")
+        return self.function(functions[0], parameters, function_name)
+
+    def function(self, node: cst.FunctionDef, parameters: list[str], function_name: str | None) -> str:
+        if node.decorators:
+            raise self.not_allowed(node.decorators[0], "on the function")
+        if node.asynchronous is not None:
+            raise self.refuse(node, "async functions are not allowed")
+        if node.returns is not None:
+            raise self.refuse(node.returns, "return annotations are not allowed")
+        if node.type_parameters is not None:
+            raise self.refuse(node.type_parameters, "type parameters are not allowed")
+        name = self.fresh_name(node.name, "function name")
+        if function_name is not None and name != function_name:
+            raise self.refuse(node.name, f"function is named {name!r}, but the record says {function_name!r}")
+        self.check_parameters(node.params, parameters)
+        if not isinstance(node.body, cst.IndentedBlock):
+            raise self.refuse(node, "the body must be an indented block")
+        statements = node.body.body
+        for position, statement in enumerate(statements):
+            self.statement(statement, last=position == len(statements) - 1)
+        return name
+
+    def check_parameters(self, params: cst.Parameters, expected: list[str]) -> None:
+        extras = [*params.posonly_params, *params.kwonly_params]
+        if not isinstance(params.star_arg, cst.MaybeSentinel):
+            extras.append(params.star_arg)
+        if params.star_kwarg is not None:
+            extras.append(params.star_kwarg)
+        if extras or not isinstance(params.posonly_ind, cst.MaybeSentinel):
+            raise self.refuse(extras[0] if extras else params, "only plain positional parameters are allowed")
+        for param in params.params:
+            name = param.name.value
+            if param.default is not None:
+                raise self.refuse(param, f"parameter {name!r} has a default value; defaults are not allowed")
+            if param.annotation is not None:
+                raise self.refuse(param, f"parameter {name!r} has an annotation; annotations are not allowed")
+            self.bound.add(self.fresh_name(param.name, "parameter"))
+        names = [p.name.value for p in params.params]
+        if names != list(expected):
+            raise self.refuse(params, f"parameters ({', '.join(names)}) do not match the arg specs "
+                                      f"({', '.join(expected)})")
+
+    def statement(self, statement: cst.BaseStatement, *, last: bool) -> None:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            raise self.not_allowed(statement)
+        if len(statement.body) != 1:
+            raise self.refuse(statement, "one statement per line; ';' is not allowed")
+        (small,) = statement.body
+        if isinstance(small, cst.Return):
+            if not last:
+                raise self.refuse(small, "the return must be the last statement")
+            if small.value is None:
+                raise self.refuse(small, "the return must return a value")
+            self.expression(small.value)
+            return
+        if last:
+            raise self.refuse(small, "the function must end with a return")
+        if not isinstance(small, cst.Assign):
+            raise self.not_allowed(small)
+        if len(small.targets) != 1:
+            raise self.refuse(small, "chained assignment is not allowed; bind one value per line")
+        results = self.value(small.value)
+        targets = self.assignment_targets(small.targets[0].target)
+        if len(targets) != results:
+            raise self.refuse(small, f"{len(targets)} name(s) bound to a value with {results} result(s)")
+        for target in targets:
+            self.bound.add(self.fresh_name(target, "assigned name"))
+
+    def assignment_targets(self, target: cst.BaseAssignTargetExpression) -> list[cst.Name]:
+        """One plain name, or a tuple of plain names for an op with several results (lax.scan)."""
+        if isinstance(target, cst.Name):
+            return [target]
+        if isinstance(target, cst.Tuple) and len(target.elements) >= 2 and all(
+            isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements
+        ):
+            return [e.value for e in target.elements]
+        raise self.refuse(target, f"assignment target {snippet(target)!r} must be a name or a tuple of names")
+
+    def fresh_name(self, name: cst.Name, role: str) -> str:
+        value = name.value
+        if not value.isascii() or not value.isidentifier():
+            raise self.refuse(name, f"{role} {value!r} is not a plain ASCII identifier")
+        if value.startswith("_"):
+            raise self.refuse(name, f"{role} {value!r} starts with an underscore; such names are not allowed")
+        if value in self.surface.modules or value in KEYWORD_CONSTANTS:
+            raise self.refuse(name, f"{role} {value!r} is reserved")
+        if value in self.bound:
+            raise self.refuse(name, f"{role} {value!r} is already bound; each name is bound once")
+        return value
+
+    # --- expressions ---------------------------------------------------------------------
+
+    def value(self, node: cst.BaseExpression) -> int:
+        """Check the right-hand side of an assignment; returns how many results it has."""
+        if isinstance(node, cst.Call):
+            return self.call(node)
+        self.expression(node)
+        return 1
+
+    def expression(self, node: cst.BaseExpression) -> None:
+        """A single value: names, literals, operators and calls of one-result ops."""
+        if isinstance(node, cst.Name):
+            self.name(node)
+        elif isinstance(node, (cst.Integer, cst.Float)):
+            self.number(node)
+        elif isinstance(node, cst.UnaryOperation):
+            self.unary(node)
+        elif isinstance(node, cst.BinaryOperation):
+            self.operator(node, self.surface.binary, BINARY_SYMBOLS.get(type(node.operator)))
+            self.expression(node.left)
+            self.expression(node.right)
+        elif isinstance(node, cst.Comparison):
+            if len(node.comparisons) != 1:
+                raise self.refuse(node, f"chained comparison {snippet(node)!r} is not allowed")
+            comparison = node.comparisons[0]
+            self.operator(node, self.surface.compare, COMPARE_SYMBOLS.get(type(comparison.operator)))
+            self.expression(node.left)
+            self.expression(comparison.comparator)
+        elif isinstance(node, cst.Call):
+            results = self.call(node)
+            if results != 1:
+                raise self.refuse(node, f"{snippet(node.func)!r} has {results} results; bind them to names first")
+        elif isinstance(node, cst.Attribute):
+            raise self.refuse(node, f"attribute {snippet(node)!r} is not a grammar op")
+        else:
+            raise self.not_allowed(node)
+
+    def name(self, node: cst.Name) -> None:
+        if node.value in KEYWORD_CONSTANTS:
+            raise self.refuse(node, f"{node.value!r} is only allowed as a parameter of a grammar op")
+        if node.value in self.surface.modules:
+            raise self.refuse(node, f"module {node.value!r} may only be used to call a grammar op")
+        if node.value not in self.bound:
+            raise self.refuse(node, f"name {node.value!r} is not bound before use")
+
+    def number(self, node: cst.Integer | cst.Float) -> None:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise self.refuse(node, f"numeric literal of {len(node.value)} characters; at most {MAX_NUMBER_CHARS}")
+
+    def unary(self, node: cst.UnaryOperation) -> None:
+        symbol = UNARY_SYMBOLS.get(type(node.operator))
+        if symbol == "-" and isinstance(node.expression, (cst.Integer, cst.Float)):
+            self.number(node.expression)  # a negative literal, as the grammar renders one
+            return
+        self.operator(node, self.surface.unary, symbol)
+        self.expression(node.expression)
+
+    def operator(self, node: cst.CSTNode, allowed: frozenset[str], symbol: str | None) -> None:
+        if symbol not in allowed:
+            raise self.refuse(node, f"operator {symbol!r} in {snippet(node)!r} is not a grammar op")
+
+    def call(self, node: cst.Call) -> int:
+        """A call of a registered op; returns how many results the op has."""
+        target = module_attribute(node.func)
+        if target is None:  # not ``module.name``: ``jnp(x).sin`` would run x before anything fails
+            raise self.refuse(node, f"call of {snippet(node.func)!r} is not a grammar op")
+        if target not in self.surface.calls:
+            raise self.refuse(node.func, f"attribute {snippet(node.func)!r} is not a grammar op")
+        positional, keywords = [], {}
+        for arg in node.args:
+            if arg.star:
+                raise self.refuse(arg, f"starred argument {snippet(arg)!r} in a call of {target!r} is not allowed")
+            if arg.keyword is None:
+                if keywords:
+                    raise self.refuse(arg, f"positional argument after a keyword in a call of {target!r}")
+                positional.append(arg)
+            elif arg.keyword.value in keywords:
+                raise self.refuse(arg, f"keyword {arg.keyword.value!r} is repeated in a call of {target!r}")
+            else:
+                keywords[arg.keyword.value] = arg
+        matched = self.surface.match(target, len(positional), set(keywords))
+        if matched is None:
+            given = f" and keyword(s) {', '.join(sorted(keywords))}" if keywords else ""
+            accepted = ", ".join(self.surface.keywords_of(target)) or "none"
+            raise self.refuse(node, f"call of {target!r} with {len(positional)} positional argument(s){given} "
+                                    f"matches no grammar op (its keywords: {accepted})")
+        op, slots = matched
+        for slot, arg in zip(slots, positional):
+            self.argument(arg.value, slot, op, target)
+        for arg in keywords.values():
+            self.static_value(arg.value, target)
+        return op.results
+
+    def argument(self, node: cst.BaseExpression, slot: Slot, op: Op, target: str) -> None:
+        if slot.kind == "literal":
+            self.static_value(node, target)
+        elif slot.kind == "operand":
+            self.operand(node, op, slot.positions[0])
+        elif isinstance(node, cst.Tuple) and len(node.elements) == len(slot.positions) and all(
+            isinstance(e, cst.Element) for e in node.elements
+        ):
+            for element, position in zip(node.elements, slot.positions):
+                self.operand(element.value, op, position)
+        else:
+            raise self.refuse(node, f"{target!r} takes a tuple of {len(slot.positions)} operands here, "
+                                    f"not {snippet(node)!r}")
+
+    def operand(self, node: cst.BaseExpression, op: Op, position: int) -> None:
+        """An operand: a value, or a lambda where the op takes a function at this position."""
+        parameters = dict(op.callables).get(position)
+        if parameters is None:
+            self.expression(node)
+            return
+        if not isinstance(node, cst.Lambda):
+            raise self.refuse(node, f"operand {position} of {op.render.target!r} must be a lambda, "
+                                    f"not {snippet(node)!r}")
+        params = node.params
+        if (params.posonly_params or params.kwonly_params or params.star_kwarg is not None
+                or not isinstance(params.star_arg, cst.MaybeSentinel)
+                or any(p.default is not None for p in params.params)):
+            raise self.refuse(node, "a lambda may only have plain parameters")
+        if len(params.params) != parameters:
+            raise self.refuse(node, f"operand {position} of {op.render.target!r} takes a lambda of {parameters} "
+                                    f"parameter(s), not {len(params.params)}")
+        names = [self.fresh_name(p.name, "lambda parameter") for p in params.params]
+        if len(set(names)) != len(names):
+            raise self.refuse(node, "a lambda's parameters must have different names")
+        outer = set(self.bound)
+        self.bound.update(names)
+        try:
+            body = node.body
+            if isinstance(body, cst.Tuple) and body.elements and all(isinstance(e, cst.Element) for e in body.elements):
+                for element in body.elements:  # lax.scan's body returns (carry, output)
+                    self.expression(element.value)
+            else:
+                self.expression(body)
+        finally:
+            self.bound = outer
+
+    def static_value(self, node: cst.BaseExpression, target: str) -> None:
+        """A static parameter of an op: what `nodes.literal` renders, and nothing else."""
+        if not _is_literal(node):
+            raise self.refuse(node, f"parameter {snippet(node)!r} of {target!r} must be a literal: a number, "
+                                    "True, False, None or a tuple of those")
+
+
+def _is_literal(node: cst.BaseExpression, depth: int = 0) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in KEYWORD_CONSTANTS
+    if isinstance(node, cst.Tuple):
+        return depth < 8 and all(isinstance(e, cst.Element) and _is_literal(e.value, depth + 1) for e in node.elements)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float)) and len(node.value) <= MAX_NUMBER_CHARS
+
+
+def module_attribute(node: cst.BaseExpression) -> str | None:
+    """``"jnp.sin"`` for the node ``jnp.sin``; None for anything but a name's attribute."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return f"{node.value.value}.{node.attr.value}"
+    return None
+
+
+def _first_small(statement: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(statement, cst.SimpleStatementLine) and statement.body:
+        return statement.body[0]
+    return statement
+
+
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def snippet(node: cst.CSTNode, limit: int = 48) -> str:
+    """The node's source, first line only, shortened: enough to find it, never a wall of text."""
+    text = _EMPTY_MODULE.code_for_node(node).strip().splitlines()
+    text = text[0] if text else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+
+def check_program(source: str, function_name: str | None, args: Sequence[ArgSpec], *, vmap_axes=None,
+                  forward_only: str | None = None, registry: Registry = OPS) -> ProgramSpec:
+    """A `ProgramSpec` for source read from a file, or `UntrustedSourceError` before any exec.
+
+    ``args`` are the specs of the lowered function (batched under ``vmap_axes``); the source's
+    parameters must match them by name and order.
+    """
+    checked = check_source(source, args, function_name, registry=registry)
+    return ProgramSpec(checked, tuple(args), vmap_axes, forward_only)

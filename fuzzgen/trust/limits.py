@@ -1,0 +1,98 @@
+"""CPython's own view of untrusted source, before and after the grammar check.
+
+Before: bound the size and nesting of the source with `ast.parse`, which fails cleanly where
+libcst's native parser can crash the process (tens of thousands of nested brackets or operators).
+After: walk the tree that ``compile`` will really build and allow only the node types a grammar
+program has, so no difference between libcst's parser and CPython's can let code through.
+"""
+from __future__ import annotations
+
+import ast
+
+from ..errors import FuzzgenError
+
+MAX_SOURCE_CHARS = 100_000
+MAX_DEPTH = 64  # grammar programs nest about 15 deep; libcst parses far deeper safely
+
+# Every node type a grammar program consists of; operator and comparison symbols are checked
+# against the registry by the libcst pass, so any of Python's may appear here.
+ALLOWED_NODES = (
+    ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Name, ast.Load,
+    ast.Store, ast.Constant, ast.UnaryOp, ast.USub, ast.BinOp, ast.operator, ast.Compare, ast.cmpop,
+    ast.Call, ast.Attribute, ast.keyword, ast.Tuple, ast.Lambda,
+)
+CONSTANT_TYPES = (int, float, bool, type(None))
+
+
+class UntrustedSourceError(FuzzgenError, ValueError):
+    """Source that is not a grammar program; ``str()`` is one line: ``line N: what is wrong``."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.reason, self.line = message, line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+def parse_bounded(source: str) -> ast.Module:
+    """Parse with CPython, refusing oversized, unparsable or too deeply nested source."""
+    if not isinstance(source, str):
+        raise UntrustedSourceError(f"source must be text, got {type(source).__name__}")
+    if len(source) > MAX_SOURCE_CHARS:
+        raise UntrustedSourceError(f"source has {len(source)} characters; at most {MAX_SOURCE_CHARS} are allowed")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise UntrustedSourceError(f"syntax error: {error.msg}", error.lineno) from None
+    except ValueError as error:  # null bytes, on the Pythons that do not call them a SyntaxError
+        raise UntrustedSourceError(f"syntax error: {error}") from None
+    except (RecursionError, MemoryError):
+        raise UntrustedSourceError("source is nested too deeply to parse") from None
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise UntrustedSourceError(f"expression nested {depth} deep; at most {MAX_DEPTH}",
+                                       getattr(node, "lineno", None))
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return tree
+
+
+def cross_check(tree: ast.Module, modules: frozenset[str]) -> None:
+    """Refuse any node a grammar program cannot contain, in the tree CPython itself built;
+    ``modules`` are the namespaces (``jnp``, ``lax``, ...) whose attributes may be called."""
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        raise UntrustedSourceError("CPython sees something other than one function definition")
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        problem = _problem(node, modules)
+        if problem:
+            raise UntrustedSourceError(f"{problem} (CPython's parse)", line)
+
+
+def _problem(node: ast.AST, modules: frozenset[str]) -> str | None:
+    if not isinstance(node, ALLOWED_NODES):
+        return f"{type(node).__name__} node is not allowed"
+    if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain(node.args)):
+        return "only a plain function, without decorators, annotations or special parameters, is allowed"
+    if isinstance(node, ast.Lambda) and not _plain(node.args):
+        return "a lambda may only have plain parameters"
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        return f"name {node.id!r} is not allowed"
+    if isinstance(node, ast.Attribute) and not (
+        isinstance(node.value, ast.Name) and node.value.id in modules and not node.attr.startswith("_")
+        and isinstance(node.ctx, ast.Load)
+    ):
+        return f"attribute {node.attr!r} is not allowed"
+    if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):
+        return "only jnp/lax calls are allowed"
+    if isinstance(node, ast.Constant) and type(node.value) not in CONSTANT_TYPES:
+        return f"constant of type {type(node.value).__name__} is not allowed"
+    if isinstance(node, ast.keyword) and node.arg is None:
+        return "** arguments are not allowed"
+    if isinstance(node, ast.arg) and node.annotation is not None:
+        return "annotations are not allowed"
+    return None
+
+
+def _plain(arguments: ast.arguments) -> bool:
+    return not (arguments.posonlyargs or arguments.kwonlyargs or arguments.vararg or arguments.kwarg
+                or arguments.defaults or arguments.kw_defaults)

@@ -1,0 +1,35 @@
+"""Exec a program's source in a namespace holding only ``jnp``, ``lax`` and the plugins' ``ext``,
+with empty builtins.
+
+`load_function` takes a `CheckedSource` only: source the grammar built, or that has passed the
+grammar check. This is the one place program text is exec'd.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+from .checked import CheckedSource, require_checked
+from .checker import check_source
+from ..grammar.plugins import EXTENSIONS
+
+# jaxlib's C++ jit dispatch imports a module lazily the first time any jitted function is called,
+# and that import looks up `__import__` in the *calling* frame's builtins, which are empty in a
+# generated function. One eager call here makes the import before any generated code runs.
+jnp.cos(1.0).block_until_ready()
+
+
+def load_function(source: CheckedSource):
+    """Exec checked source in the restricted namespace and return the function it defines."""
+    source = require_checked(source)
+    namespace = {"jnp": jnp, "lax": lax, "ext": EXTENSIONS, "__builtins__": {}}
+    exec(compile(source.text, f"<fuzzgen:{source.function_name}>", "exec"), namespace)  # noqa: S102 - checked only
+    function = namespace.get(source.function_name)
+    if not callable(function):
+        raise ValueError(f"source does not define a function named {source.function_name!r}")
+    return function
+
+
+def load_checked_function(source: str, args, function_name: str | None = None):
+    """`load_function` for source read from a file: it must pass the grammar check first."""
+    return load_function(check_source(source, tuple(args), function_name))
