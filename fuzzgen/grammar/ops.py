@@ -79,6 +79,34 @@ def _always(types: tuple[ValueType, ...]) -> bool:
     return True
 
 
+# Every tag an op may carry, and what it means. Productions draw ops by tag (`Registry.tagged`),
+# so a tag outside this table (a typo) is refused where it is written, not silently never drawn.
+TAGS = {
+    "arith": "binary float arithmetic drawn between two values",
+    "axis": "an op along one axis (cumulative scans, sort, flip, roll)",
+    "cast": "a dtype conversion",
+    "compare": "a comparison giving a bool mask",
+    "contraction": "dot, matmul and other contractions",
+    "control_flow": "lax.cond, switch, fori_loop, scan, while_loop",
+    "elementwise": "an elementwise op",
+    "index": "argmax/argmin-style ops giving int32 indices",
+    "int_arith": "binary integer arithmetic",
+    "int_unary": "unary integer ops",
+    "join": "concatenate/stack-style joins",
+    "layout": "reshape, transpose, slice, pad, tile, ...",
+    "reduction": "a reduction over an axis or all",
+    "select": "jnp.where-style selection",
+    "unary": "a unary float function",
+}
+
+
+def check_tags(tags, where: str) -> None:
+    unknown = sorted(set(tags) - set(TAGS))
+    if unknown:
+        raise ValueError(f"{where}: unknown tag(s) {unknown}; known tags are {', '.join(sorted(TAGS))} "
+                         "(fuzzgen.grammar.ops.TAGS)")
+
+
 @dataclass(frozen=True)
 class Op:
     name: str
@@ -105,6 +133,7 @@ class Op:
             raise ValueError(f"op {self.name!r}: {len(self.operand_dtypes)} operand dtype sets for arity {self.arity}")
         if self.domains and len(self.domains) != self.arity:
             raise ValueError(f"op {self.name!r}: {len(self.domains)} domains for arity {self.arity}")
+        check_tags(self.tags, f"op {self.name!r}")
 
     def domain_of(self, position: int) -> Domain:
         return self.domains[position] if self.domains else Domain.ANY
@@ -174,6 +203,7 @@ class Registry:
 
     def tagged(self, tag: str, *, dtype: str | None = None) -> tuple[Op, ...]:
         """Ops carrying ``tag`` whose first operand may have ``dtype``, in registration order."""
+        check_tags((tag,), "Registry.tagged")
         return tuple(
             op for op in self._ops.values()
             if tag in op.tags and (dtype is None or dtype in op.operand_dtypes[0])

@@ -1,39 +1,16 @@
-"""The ten program categories, each a production over the op catalog.
+"""The seed report's ten productions over the op catalog (the table in `categories` names them).
 
 Each production takes a `Walk` and returns the value the function returns. They read like the
 seed report's list; every choice goes through ``w.chooser`` so both drivers share them.
 """
 from __future__ import annotations
 
-import enum
 import math
 
 from .ops import OPS
 from .types import ValueType, broadcast_shapes
 from .walk import Walk
 
-
-class Category(str, enum.Enum):
-    ELEMENTWISE = "elementwise"
-    SCALAR_ARRAY = "scalar_array"
-    UNARY = "unary"
-    BRANCH = "branch"
-    REDUCTION = "reduction"
-    DOT = "dot"
-    MATMUL = "matmul"
-    MULTI_STATEMENT = "multi_statement"
-    NESTED_BRANCH = "nested_branch"
-    COMPOUND = "compound"
-    CONTROL_FLOW = "control_flow"  # opt-in
-    VMAP = "vmap"  # opt-in
-
-    def __str__(self) -> str:
-        return self.value
-
-
-EXTRA_CATEGORY_NAMES = ("control_flow", "vmap")
-CATEGORY_NAMES = tuple(c.value for c in Category if c.value not in EXTRA_CATEGORY_NAMES)  # the default ten
-ALL_CATEGORY_NAMES = CATEGORY_NAMES + EXTRA_CATEGORY_NAMES
 
 FLOAT_LITERALS = (1.0, 2.0, 0.5, 3.0, -1.0, 0.25, 1.5, -2.0, 0.1, 4.0, -0.5, 10.0, 0.75, -3.0, 0.01, 5.0)
 INT_LITERALS = (1, 2, 3, -1, 5)
@@ -311,17 +288,3 @@ def _broadcasts(a, b) -> bool:
         return True
     except ValueError:
         return False
-
-
-PRODUCTIONS = {
-    Category.ELEMENTWISE: elementwise,
-    Category.SCALAR_ARRAY: scalar_array,
-    Category.UNARY: unary_chain,
-    Category.BRANCH: branch,
-    Category.REDUCTION: reduction,
-    Category.DOT: dot,
-    Category.MATMUL: matmul,
-    Category.MULTI_STATEMENT: multi_statement,
-    Category.NESTED_BRANCH: nested_branch,
-    Category.COMPOUND: compound,
-}

@@ -14,7 +14,6 @@ from .types import ValueType
 from .walk import Walk
 
 CONTROL_CONSTRUCTS = ("cond", "fori_loop", "scan", "switch", "while_loop")
-VMAP_BASE_CATEGORIES = ("elementwise", "unary", "branch", "reduction", "dot", "matmul", "multi_statement", "compound")
 MAX_AXIS_SIZE = 4
 
 
@@ -78,12 +77,3 @@ def draw_vmap_axes(chooser, arg_types: list[ValueType]) -> tuple[tuple[int | Non
 
 def batched_shape(shape: tuple[int, ...], axis: int | None, size: int) -> tuple[int, ...]:
     return shape if axis is None else shape[:axis] + (size,) + shape[axis:]
-
-
-def _register() -> None:
-    from .productions import PRODUCTIONS, Category
-
-    PRODUCTIONS[Category.CONTROL_FLOW] = control_flow
-
-
-_register()

@@ -48,6 +48,26 @@ EXACT = frozenset({
     "cummax", "cummin", "argmax", "argmin", "clamp", "iota", "reduce_precision", "tile", "split",
 })
 SUMS = frozenset({"reduce_sum", "dot_general", "cumsum"})  # perturbed relative to the sum of |terms|
+# Rounded once to the native dtype, perturbed relative to the result (the default for a primitive
+# in no other class). Every primitive an op record emits must be in one class: a test checks it.
+ROUNDED = frozenset({
+    "acos", "add", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "convert_element_type", "cos", "cosh",
+    "cumlogsumexp", "cumprod", "digamma", "div", "erf", "erf_inv", "erfc", "exp", "exp2", "expm1", "integer_pow",
+    "lgamma", "log", "log1p", "logistic", "mul", "pow", "reduce_prod", "rem", "rsqrt", "sin", "sinh", "sqrt",
+    "square", "sub", "tan", "tanh",
+})
+COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})  # bool results: exact, never rounded
+NO_REFERENCE = frozenset({"cond", "scan", "while"})  # hold sub-jaxprs: the reference raises Unsupported
+
+
+def primitive_class(name: str) -> str | None:
+    """How the float64 reference models ``name``'s rounding: exact, sum, rounded, comparison,
+    call, or none (no reference); None where the primitive is in no class."""
+    for label, members in (("exact", EXACT), ("sum", SUMS), ("rounded", ROUNDED), ("comparison", COMPARISONS),
+                           ("call", CALL_PARAMS), ("none", NO_REFERENCE)):
+        if name in members:
+            return label
+    return None
 # Implementations whose error is relative to this magnitude, not to the result, near the
 # function's zeros: XLA's float32 lgamma (zeros at 1 and 2) and digamma (a root at 1.46) lie in
 # the guarded domain [1, inf) and lose relative accuracy there, differently fused and unfused.

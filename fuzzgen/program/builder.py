@@ -10,9 +10,9 @@ import string
 
 import libcst as cst
 
-from ..grammar import OPS, PRODUCTIONS, Category, Chooser, GrammarSettings, ValueType
+from ..grammar import OPS, Chooser, GrammarSettings, ValueType, category
 from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain
-from ..grammar.structured import VMAP_BASE_CATEGORIES, draw_vmap_axes
+from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .spec import ArgSpec, Program
 
@@ -132,19 +132,16 @@ class ProgramBuilder:
         )
 
 
-def build_program(chooser: Chooser, category: Category | str, settings: GrammarSettings | None = None) -> Program:
-    """Draw one program of ``category``, every choice made by ``chooser``."""
-    category = Category(category)
+def build_program(chooser: Chooser, category_name: str, settings: GrammarSettings | None = None) -> Program:
+    """Draw one program of the category ``category_name``, every choice made by ``chooser``."""
+    row = category(category_name)
     settings = settings or GrammarSettings()
     builder = ProgramBuilder(chooser, settings)
-    if category is Category.VMAP:
-        inner = Category(chooser.choice(VMAP_BASE_CATEGORIES))
-        result = PRODUCTIONS[inner](builder)
-    else:
-        result = PRODUCTIONS[category](builder)
-    function_name = f"{category.value}_{chooser.integer(0, 0xFFFF):04x}"
-    program = builder.finish(category.value, result, function_name)
-    if category is Category.VMAP:
+    production = category(chooser.choice(row.bodies)).production if row.batched else row.production
+    result = production(builder)
+    function_name = f"{row.name}_{chooser.integer(0, 0xFFFF):04x}"
+    program = builder.finish(row.name, result, function_name)
+    if row.batched:
         axes, size = draw_vmap_axes(chooser, [a.vtype for a in program.args])
         program = dataclasses.replace(program, vmap_axes=axes, axis_size=size)
     return program

@@ -1,0 +1,73 @@
+"""Every path from file text to libcst's native parser or to exec goes through a CheckedSource."""
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import run_cli
+
+PACKAGE = Path(__file__).resolve().parent.parent / "fuzzgen"
+# The only places that exec text or hand it to libcst's native parser, and why each is safe.
+ALLOWED = {
+    ("trust/checker.py", "check_source"): "the check itself: parse_bounded (CPython, bounded) runs first",
+    ("trust/sandbox.py", "load_function"): "require_checked on its argument",
+    ("program/canonical.py", "canonical_source"): "require_checked on its argument",
+}
+BUILTINS = {"exec", "eval", "compile"}  # called by bare name; `.compile()` on a jax Lowered is XLA's
+LIBCST_PARSERS = {"parse_module", "parse_expression", "parse_statement"}
+
+
+def _dangerous_calls():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Call):
+                    continue
+                if isinstance(node.func, ast.Name) and node.func.id in BUILTINS | LIBCST_PARSERS:
+                    yield str(path.relative_to(PACKAGE)), function.name, node.func.id
+                elif isinstance(node.func, ast.Attribute) and node.func.attr in LIBCST_PARSERS:
+                    yield str(path.relative_to(PACKAGE)), function.name, node.func.attr
+
+
+def test_only_the_trust_layer_execs_or_parses_text():
+    found = {(path, function) for path, function, _ in _dangerous_calls()}
+    assert found == set(ALLOWED), f"unexpected exec/parse entry points: {sorted(found - set(ALLOWED))}"
+
+
+def test_each_entry_point_refuses_plain_text():
+    from fuzzgen.program.canonical import canonical_hash, canonical_source
+    from fuzzgen.trust.sandbox import load_function
+
+    for entry in (load_function, canonical_source, lambda text: canonical_hash(text, [])):
+        with pytest.raises(TypeError, match="CheckedSource"):
+            entry("def f(a):\n    return a\n")
+
+
+def _record_without_hash(python: str) -> dict:
+    return {"id": "0" * 16, "seed": 0, "index": 0, "category": "unary", "function_name": "f", "python": python,
+            "args": [{"name": "a", "shape": [], "dtype": "float32"}],
+            "meta": {"jax_version": "0.10.2", "primitives": [], "n_statements": 1}}
+
+
+DEEP = "def f(a):\n    return " + "(" * 3000 + "a" + ")" * 3000 + "\n"
+HOSTILE = {
+    "3000 nested parentheses": DEEP,
+    "import": "def f(a):\n    import os\n    return a\n",
+    "dunder escape": "def f(a):\n    return a.__class__.__bases__\n",
+}
+
+
+@pytest.mark.parametrize("command", [("stats",), ("export", "--format", "parquet")], ids=["stats", "parquet"])
+@pytest.mark.parametrize("python", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_dataset_tools_refuse_hostile_python_with_one_line(tmp_path, command, python):
+    data = tmp_path / "hostile.jsonl"
+    data.write_text(json.dumps(_record_without_hash(python)) + "\n")
+    out = [tmp_path / "out"] if command[0] == "export" else []
+    result = run_cli(command[0], data, *out, *command[1:])
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "rejected by the grammar checker" in result.stderr
