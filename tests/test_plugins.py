@@ -102,11 +102,12 @@ def _plugin_case(tmp_path) -> Path:
 
     from fuzzgen.program.spec import ArgSpec
     from fuzzgen.fuzz.isolation import Case, ir_hashes
+    from fuzzgen.trust import check_program
 
     load_plugin("softplus_ops")
     source = "def f(x):\n    y = ext.softplus(x)\n    return jnp.sin(y)\n"
     args = (ArgSpec("x", (2,), "float32"),)
-    hashes = ir_hashes(Case(source, "f", args, ("gradient",)))
+    hashes = ir_hashes(Case(check_program(source, "f", args), ("gradient",)))
     assert hashes is not None
     record = {"id": "0123456789abcdef", "category": "unary", "function_name": "f", "python": source,
               "args": [a.to_json() for a in args], "ir_sha256": hashes,
