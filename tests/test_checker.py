@@ -302,12 +302,12 @@ def test_control_flow_syntax_is_checked_too(source, fragment):
 def test_every_committed_corpus_program_passes():
     from pathlib import Path
 
-    from fuzzgen.records.jsonl import parse_arg_specs
+    from fuzzgen.records.schema import parse_args
 
     path = Path(__file__).resolve().parent.parent / "corpus" / "regression.jsonl"
     for line, text in enumerate(path.read_text().splitlines(), 1):
         record = json.loads(text)
-        args = parse_arg_specs(path, line, record["args"])
+        args = parse_args(record["args"])
         assert check_source(record["python"], args, record["function_name"]).function_name == record["function_name"]
 
 

@@ -128,6 +128,7 @@ def test_forward_only_records_and_execution_data(sampled, tmp_path):
     records[0]["meta"]["forward_only"] = "reverse-mode differentiation does not exist through lax.while_loop"
     records[1]["io"] = {"input_seed": 7, "outputs": [{"shape": [], "dtype": "float32"}], "gradients": None}
     records[2]["meta"]["extra_flag"] = True
+    records[2]["args"][0]["shape"] = [3] + records[2]["args"][0]["shape"]  # batched along axis 0, as vmap says
     records[2]["vmap"] = {"in_axes": [0] + [None] * (len(records[2]["args"]) - 1), "axis_size": 3}
     source = tmp_path / "fwd.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -8,7 +8,8 @@ import pytest
 
 from fuzzgen.program.canonical import canonical_hash
 from fuzzgen.trust import grammar_built
-from fuzzgen.records.schema import check_record
+from fuzzgen.records.dataset import check_record
+from fuzzgen.records.schema import SchemaError
 from fuzzgen.extras import MissingExtraError
 from fuzzgen.dataset.plots import PLOT_FILES, write_plots
 from fuzzgen.records.jsonl import RecordError
@@ -158,8 +159,8 @@ def test_forward_only_records_are_measured_in_one_direction(sampled, tmp_path):
 def test_each_bad_field_is_named(sampled, change, fragment):
     record = records_of(sampled)[0]
     change(record)
-    with pytest.raises(RecordError, match=re.escape(fragment)):
-        check_record("in.jsonl", 7, record)
+    with pytest.raises(SchemaError, match=re.escape(fragment)):
+        check_record(record)
 
 
 def test_bad_lines_are_skipped_and_counted_or_fatal_when_strict(sampled, tmp_path):

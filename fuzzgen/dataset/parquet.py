@@ -32,18 +32,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ir import ALL_IR_KINDS, DIRECTIONS
-from ..records.schema import ir_kinds_in, ir_text, iter_dataset_records, program_hash, split_of, split_sort_key
+from ..records.dataset import ir_kinds_in, ir_text, iter_dataset_records, program_hash, split_of, split_sort_key
 from ..extras import require
 from ..records.atomic import OutputError, fsync_directory, read_meta, write_atomically
 from ..records.jsonl import ReadStats
+from ..records.schema import META_FIELD_NAMES, SAMPLE_FIELD_NAMES
 from .stats import DatasetStats
 
 DEFAULT_ROWS_PER_SHARD = 50_000
 ROW_GROUP_ROWS = 1_000  # small row groups let readers (and the hub's viewer) fetch a few rows cheaply
 COMPRESSION = "zstd"
-KNOWN_FIELDS = {"id", "seed", "index", "category", "function_name", "python", "args", "vmap", "io", *ALL_IR_KINDS,
-                "meta"}
-KNOWN_META = {"jax_version", "primitives", "n_statements", "canonical_hash", "split", "forward_only"}
+KNOWN_FIELDS = set(SAMPLE_FIELD_NAMES)
+KNOWN_META = set(META_FIELD_NAMES)
 EXPORT_ENTRIES = {"README.md", "data"}  # all that a previous export holds; force replaces only that
 
 

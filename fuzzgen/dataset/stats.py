@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ir import ALL_IR_KINDS, DIRECTIONS
-from ..records.schema import iter_dataset_records, ir_text, program_hash, split_of, split_sort_key
+from ..records.dataset import iter_dataset_records, ir_text, program_hash, split_of, split_sort_key
 from ..records.jsonl import ReadStats
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|\S")

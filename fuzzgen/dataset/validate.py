@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ir import IR_KIND_TABLE
-from ..records.jsonl import ReadStats, RecordError, iter_records, parse_arg_specs, parse_vmap, require_keys
+from ..records.jsonl import ReadStats, iter_records
+from ..records.schema import FIELDS, SchemaError, parse_args, parse_vmap, require_fields
 
 
 
@@ -52,19 +53,20 @@ def validate_record(path: str, line: int, record: dict, roundtrip: bool) -> tupl
 
     ran: list[str] = []
     try:
-        require_keys(path, line, record, {"id": str, "function_name": str, "python": str, "args": list})
-        args = parse_arg_specs(path, line, record["args"])
-    except RecordError as error:
-        return fail("schema", error.message)
+        require_fields(record, [f for f in FIELDS if f.name in ("id", "function_name", "python", "args")],
+                       required="corpus")
+        args = parse_args(record["args"])
+    except SchemaError as error:
+        return fail("schema", str(error))
     ran.append("source")
     try:
         checked = check_source(record["python"], args, record["function_name"])
     except UntrustedSourceError as error:
         return fail("source", f"python rejected by the grammar checker: {error}")
     try:
-        vmap_axes = parse_vmap(path, line, record.get("vmap"), args)
-    except RecordError as error:
-        return fail("schema", error.message)
+        vmap_axes = parse_vmap(record.get("vmap"), args)
+    except SchemaError as error:
+        return fail("schema", str(error))
     meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
     forward_only = meta.get("forward_only")
     spec = ProgramSpec(checked, args, vmap_axes, str(forward_only) if forward_only else None)

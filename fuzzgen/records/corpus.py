@@ -8,20 +8,15 @@ untrusted data; their source is checked against the grammar only when something 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..program.spec import ArgSpec
-from ..grammar.plugins import is_module_name
 from ..ir import ALL_IR_KINDS, DIRECTIONS
-from .jsonl import RecordError, parse_arg_specs, parse_ir_texts, parse_vmap, require_keys
+from ..program.spec import ArgSpec
+from .schema import (FIELDS, HASH_KEY, META_FIELDS, SchemaError, located, parse_args, parse_forward_only,
+                     parse_hashes, parse_ir_pair, parse_plugins, parse_vmap, require_fields)
 
-HASH_KEY = "ir_sha256"
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-REQUIRED = {"id": str, "category": str, "function_name": str, "python": str, "args": list}
-OPTIONAL = {"jax_version": str, "jaxlib_version": str, "finding": dict, "meta": dict, HASH_KEY: dict,
-            "vmap": dict, "forward_only": str}
+CORPUS_FIELDS = tuple(f.name for f in FIELDS if f.corpus)  # what every case keeps
 
 
 def sha256_text(text: str | None) -> str | None:
@@ -88,54 +83,28 @@ class Case:
 
 def parse_case(path, line: int, obj: dict) -> Case:
     """Validate one corpus case or sample record; raises `RecordError` naming file:line."""
-    require_keys(path, line, obj, REQUIRED)
-    require_keys(path, line, obj, {k: t for k, t in OPTIONAL.items() if k in obj})
+    with located(path, line):
+        return _parse_case(Path(path), line, obj)
+
+
+def _parse_case(path: Path, line: int, obj: dict) -> Case:
+    require_fields(obj, FIELDS, required="corpus")
     if not obj["function_name"].isidentifier():
-        raise RecordError(path, line, f"'function_name' {obj['function_name'][:40]!r} is not an identifier")
-    meta_version = obj.get("meta", {}).get("jax_version")
-    if meta_version is not None and not isinstance(meta_version, str):
-        raise RecordError(path, line, f"'meta.jax_version' must be str, got {type(meta_version).__name__}")
-    args = parse_arg_specs(path, line, obj["args"])
-    vmap_axes = parse_vmap(path, line, obj.get("vmap"), args)
-    forward_only = obj.get("forward_only", obj.get("meta", {}).get("forward_only"))
-    if forward_only is not None and not isinstance(forward_only, str):
-        raise RecordError(path, line, "'meta.forward_only' must be a text (why reverse mode does not exist)")
-    plugins = parse_plugins(path, line, obj.get("finding", {}).get("plugins", []))
-    texts = {k: t for k in ALL_IR_KINDS if (t := parse_ir_texts(path, line, obj, k)) is not None}
-    hashes = parse_hashes(path, line, obj.get(HASH_KEY, {}))
+        raise SchemaError(f"'function_name' {obj['function_name'][:40]!r} is not an identifier")
+    if isinstance(obj.get("meta"), dict):
+        require_fields(obj["meta"], [f for f in META_FIELDS if f.name == "jax_version"], required=None,
+                       prefix="meta.")
+    args = parse_args(obj["args"])
+    vmap_axes = parse_vmap(obj.get("vmap"), args)
+    forward_only = parse_forward_only(obj)
+    plugins = parse_plugins(obj.get("finding", {}).get("plugins", []))
+    texts = {k: t for k in ALL_IR_KINDS if (t := parse_ir_pair(obj, k)) is not None}
+    hashes = parse_hashes(obj.get(HASH_KEY, {}))
     if not texts and not hashes:
-        raise RecordError(path, line, f"stores no IR to compare: no {HASH_KEY} and none of {', '.join(ALL_IR_KINDS)}")
-    return Case(path=Path(path), line=line, record=obj, id=obj["id"], category=obj["category"],
+        raise SchemaError(f"stores no IR to compare: no {HASH_KEY} and none of {', '.join(ALL_IR_KINDS)}")
+    return Case(path=path, line=line, record=obj, id=obj["id"], category=obj["category"],
                 function_name=obj["function_name"], python=obj["python"], args=args, texts=texts, hashes=hashes,
                 vmap_axes=vmap_axes, forward_only=forward_only, plugins=plugins)
-
-
-def parse_plugins(path, line: int, value) -> tuple[str, ...]:
-    """``finding.plugins``: module names, kept as data (a case never gets a module imported)."""
-    if not (isinstance(value, list) and all(is_module_name(v) for v in value)):
-        raise RecordError(path, line, "'finding.plugins' must be a list of module names such as my_ops")
-    return tuple(value)
-
-
-def parse_hashes(path, line: int, value: dict) -> dict[str, dict[str, str]]:
-    unknown = [k for k in value if k not in ALL_IR_KINDS]
-    if unknown:
-        raise RecordError(path, line, f"{HASH_KEY} has unknown IR kind {unknown[0]!r}; use {', '.join(ALL_IR_KINDS)}")
-    hashes = {}
-    for kind in ALL_IR_KINDS:
-        if kind not in value:
-            continue
-        pair = value[kind]
-        if not (isinstance(pair, dict) and set(pair) == set(DIRECTIONS) and _is_sha256(pair["forward"])
-                and (pair["backward"] is None or _is_sha256(pair["backward"]))):
-            raise RecordError(path, line, f"{HASH_KEY}.{kind} must hold 'forward' and 'backward' as 64 lowercase "
-                                          "hex digits (sha256; backward null where there is none)")
-        hashes[kind] = dict(pair)
-    return hashes
-
-
-def _is_sha256(value) -> bool:
-    return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 
 
 def hash_pairs(ir: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -163,7 +132,7 @@ def corpus_record(case: Case, *, texts: bool = True) -> dict:
     """A corpus case from any case or sample record: hashes of every kind it stores, its texts
     (unless ``texts`` is false), and the JAX versions they came from (jaxlib's only where the
     record or the running JAX vouches for it)."""
-    record = {k: case.record[k] for k in REQUIRED}
+    record = {k: case.record[k] for k in CORPUS_FIELDS}
     record[HASH_KEY] = {**case.hashes, **hash_pairs(case.texts)}
     versions = case.versions
     running = running_versions()

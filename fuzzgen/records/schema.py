@@ -1,139 +1,253 @@
-"""The record fields that dataset tools (`stats`, Parquet export) read, checked before use.
+"""THE record schema: every field a sample record or corpus case may hold, and its validation.
 
-A record file is untrusted: a line can be valid JSON yet lack a field or hold the wrong type.
-`iter_dataset_records` skips (or, when strict, raises on) such lines exactly as `iter_records`
-does for malformed JSON, so both tools count the same records and never stop half-way on a
-`KeyError`. IR texts are optional per kind, and ``backward`` may be null or absent where a
-program has no reverse mode.
+Record files are untrusted data. Every reader (`stats`, Parquet export, `validate`, `replay`,
+`export`, resume and merge) checks a record with the functions here, so they accept exactly
+the same records. A check raises `SchemaError` naming the field; the reader adds ``file:line``
+once (`located`). Nothing here executes anything: the ``python`` field is only ever text until
+`fuzzgen.trust.check_program` has passed it.
+
+Field rules that are easy to get wrong, decided once:
+- an IR field is ``{"forward": text, "backward": text or null}``; ``backward`` is null (or, in
+  files from older versions, absent) where the program has no reverse mode (lax.while_loop);
+- ``vmap`` is ``{"in_axes": [axis or null per argument], "axis_size": n}``, checked against the
+  (batched) argument shapes;
+- ``meta.forward_only`` is the text saying why there is no backward.
 """
 from __future__ import annotations
 
+import contextlib
+import keyword
+import math
 import re
-from pathlib import Path
-from typing import Iterator
+from dataclasses import dataclass
 
-from ..program.canonical import canonical_hash
-from ..trust import UntrustedSourceError, check_source
+from ..errors import FuzzgenError
+from ..grammar.plugins import is_module_name
+from ..grammar.types import DTYPES
 from ..ir import ALL_IR_KINDS, DIRECTIONS
-from .jsonl import ReadStats, RecordError, iter_records, parse_arg_specs, require_keys
+from ..program.spec import ArgSpec
+from .jsonl import RecordError
 
-DEFAULT_SPLIT = "train"
-SPLIT_ORDER = ("train", "valid", "test")
-# A split name becomes part of a file name and a Hugging Face split name (which must match \w+).
-SPLIT_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
-CANONICAL_HASH = re.compile(r"[0-9a-f]{16}")
+SCHEMA_VERSION = 1  # records carry no version field yet: version 1 is every record fuzzgen has written
+MAX_ELEMENTS_PER_ARG = 1 << 20
+MAX_RANK = 8
+MAX_ARGS = 32
+MAX_AXIS_SIZE = 1024
 INT64_MAX, INT32_MAX = 2**63 - 1, 2**31 - 1  # the Parquet columns' types
+SPLIT_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")  # becomes a file name and a Hugging Face split name (\w+)
+CANONICAL_HASH = re.compile(r"[0-9a-f]{16}")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+HASH_KEY = "ir_sha256"
 
-RECORD_FIELDS = {"id": str, "seed": int, "index": int, "category": str, "function_name": str,
-                 "python": str, "args": list, "meta": dict}
-META_FIELDS = {"jax_version": str, "primitives": list, "n_statements": int}
+
+IR_PAIR = "an object with a 'forward' text (and a 'backward' text or null)"
+FORWARD_ONLY = "a text (why reverse mode does not exist)"
 
 
-def check_record(path, line: int, record: dict) -> None:
-    """Raise `RecordError` unless ``record`` has every field the dataset tools read, well typed."""
-    require_keys(path, line, record, RECORD_FIELDS)
+@dataclass(frozen=True)
+class Field:
+    name: str
+    types: type | tuple[type, ...]
+    sample: bool  # required in a `fuzzgen sample` record (else optional or absent there)
+    corpus: bool  # required in a corpus case
+    meaning: str
+    expected: str = ""  # how a wrong value is described; the type's name where empty
+    in_sample_records: bool = True  # False: only corpus cases and findings hold it
+
+
+FIELDS = (
+    Field("id", str, True, True, "16 hex chars of sha256 over python and args"),
+    Field("seed", int, True, False, "the --seed the record was drawn with"),
+    Field("index", int, True, False, "the record's index in its run; (seed, index) regenerates it"),
+    Field("category", str, True, True, "the grammar production the program was drawn from"),
+    Field("function_name", str, True, True, "the name of the function python defines"),
+    Field("python", str, True, True, "the function definition (text until the grammar check passes it)"),
+    Field("args", list, True, True, "the lowered function's arguments: {name, shape, dtype} each"),
+    Field("vmap", dict, False, False, "vmap programs: {in_axes, axis_size} of the jax.vmap wrapper"),
+    *(Field(kind, dict, False, False, f"{kind} texts: {{forward, backward}}", IR_PAIR) for kind in ALL_IR_KINDS),
+    Field("io", dict, False, False, "execution data: {input_seed, outputs, gradients}", "an object"),
+    Field("meta", dict, True, False, "jax_version, primitives, n_statements, canonical_hash, split, forward_only"),
+    Field(HASH_KEY, dict, False, False, "corpus cases: sha256 of each IR text, {kind: {forward, backward}}",
+          in_sample_records=False),
+    Field("jax_version", str, False, False, "corpus cases: the JAX version the stored IR came from",
+          in_sample_records=False),
+    Field("jaxlib_version", str, False, False, "corpus cases: the jaxlib version the stored IR came from",
+          in_sample_records=False),
+    Field("finding", dict, False, False, "fuzz findings: oracle, error, input_seed, signature, plugins",
+          in_sample_records=False),
+    Field("forward_only", str, False, False, "corpus cases: why there is no backward", FORWARD_ONLY,
+          in_sample_records=False),
+)
+META_FIELDS = (
+    Field("jax_version", str, True, False, "the JAX version that traced and lowered the program"),
+    Field("primitives", list, True, False, "the jaxpr primitives of both directions, nested ones included"),
+    Field("n_statements", int, True, False, "statements in the body (assignments and the return)"),
+    Field("canonical_hash", str, False, False, "hash of the alpha-renamed program and arg specs"),
+    Field("split", str, False, False, "train, valid, test, ... by canonical hash (--split)"),
+    Field("forward_only", str, False, False, "why there is no backward (reverse mode does not exist)", FORWARD_ONLY),
+)
+FIELD_NAMES = tuple(f.name for f in FIELDS)
+SAMPLE_FIELD_NAMES = tuple(f.name for f in FIELDS if f.in_sample_records)  # in the order records hold them
+META_FIELD_NAMES = tuple(f.name for f in META_FIELDS)
+
+
+class SchemaError(FuzzgenError, ValueError):
+    """A field is missing or wrong; the message names it. Readers add ``file:line`` (`located`)."""
+
+
+@contextlib.contextmanager
+def located(path, line: int | None):
+    """Turn a `SchemaError` inside into a `RecordError` naming ``path:line``."""
+    try:
+        yield
+    except SchemaError as error:
+        raise RecordError(path, line, str(error)) from None
+
+
+def require_fields(obj: dict, fields, *, required: str | None, prefix: str = "") -> None:
+    """Check the type of every field of ``fields`` present in ``obj``; those whose ``required``
+    attribute ("sample" or "corpus") is true must be present."""
+    for f in fields:
+        key = f"{prefix}{f.name}"
+        if f.name not in obj:
+            if required is not None and getattr(f, required):
+                raise SchemaError(f"missing key {key!r}")
+            continue
+        value = obj[f.name]
+        if not isinstance(value, f.types) or (isinstance(value, bool) and f.types is not bool):
+            expected = f.expected or (f.types.__name__ if isinstance(f.types, type)
+                                      else "/".join(t.__name__ for t in f.types))
+            raise SchemaError(f"key {key!r} must be {expected}, got {type(value).__name__}")
+
+
+def parse_args(value) -> tuple[ArgSpec, ...]:
+    """An ``args`` field: a list of {name, shape, dtype} with sane names, dtypes and shapes (capped
+    in elements, so a file cannot ask for a terabyte array)."""
+    if not isinstance(value, list) or not value:
+        raise SchemaError("'args' must be a non-empty list of {name, shape, dtype}")
+    if len(value) > MAX_ARGS:
+        raise SchemaError(f"'args' has {len(value)} entries; at most {MAX_ARGS} are allowed")
+    specs, seen = [], set()
+    for position, item in enumerate(value):
+        where = f"args[{position}]"
+        if not isinstance(item, dict):
+            raise SchemaError(f"{where} must be an object with name, shape, dtype")
+        name, shape, dtype = item.get("name"), item.get("shape"), item.get("dtype")
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            raise SchemaError(f"{where}.name {name!r} is not a plain identifier")
+        if name in seen or name in ("jnp", "lax"):
+            raise SchemaError(f"{where}.name {name!r} is repeated or reserved")
+        seen.add(name)
+        if dtype not in DTYPES:
+            raise SchemaError(f"{where}.dtype {dtype!r} is unknown; use one of {', '.join(DTYPES)}")
+        if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in shape
+        ):
+            raise SchemaError(f"{where}.shape {shape!r} must be a list of at most {MAX_RANK} ints")
+        if any(d < 0 for d in shape):
+            raise SchemaError(f"{where}.shape {shape} has a negative dimension")
+        if math.prod(shape) > MAX_ELEMENTS_PER_ARG or any(d > MAX_ELEMENTS_PER_ARG for d in shape):
+            raise SchemaError(f"{where}.shape {_short_list(shape)} is too large; the cap is "
+                              f"{MAX_ELEMENTS_PER_ARG} elements")
+        specs.append(ArgSpec(name, tuple(shape), dtype))
+    return tuple(specs)
+
+
+def parse_ir_pair(obj: dict, kind: str) -> dict[str, str | None] | None:
+    """A stored IR field, or None where the record has none of this kind. The pair holds the
+    directions present: ``forward`` always, ``backward`` (text or null) unless absent."""
+    if kind not in obj:
+        return None
+    value = obj[kind]
+    if not isinstance(value, dict) or not isinstance(value.get("forward"), str) or set(value) - set(DIRECTIONS):
+        raise SchemaError(f"{kind!r} must be {IR_PAIR}")
+    if not isinstance(value.get("backward"), (str, type(None))):
+        raise SchemaError(f"'{kind}.backward' must be a text or null")
+    return {d: value[d] for d in DIRECTIONS if d in value}
+
+
+def parse_vmap(value, args) -> tuple[int | None, ...] | None:
+    """A ``vmap`` field ({in_axes, axis_size}), checked against the (batched) argument specs."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("in_axes"), list):
+        raise SchemaError("'vmap' must be an object with in_axes (a list) and axis_size")
+    axes, size = value["in_axes"], value.get("axis_size")
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_AXIS_SIZE:
+        raise SchemaError(f"'vmap.axis_size' {size!r} must be an int between 1 and {MAX_AXIS_SIZE}")
+    if len(axes) != len(args) or all(a is None for a in axes):
+        raise SchemaError(f"'vmap.in_axes' {_short_list(axes)} needs one entry per argument, at least one not null")
+    for axis, arg in zip(axes, args):
+        if axis is None:
+            continue
+        if not isinstance(axis, int) or isinstance(axis, bool) or not 0 <= axis < len(arg.shape):
+            raise SchemaError(f"'vmap.in_axes' entry {axis!r} is not an axis of {arg.name}{list(arg.shape)}")
+        if arg.shape[axis] != size:
+            raise SchemaError(f"{arg.name} has size {arg.shape[axis]} on axis {axis}, not vmap.axis_size {size}")
+    return tuple(axes)
+
+
+def parse_forward_only(record: dict) -> str | None:
+    """Why the record has no backward: ``meta.forward_only`` (or a corpus case's ``forward_only``)."""
+    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    require_fields(record, [f for f in FIELDS if f.name == "forward_only"], required=None)
+    require_fields(meta, [f for f in META_FIELDS if f.name == "forward_only"], required=None, prefix="meta.")
+    return record.get("forward_only", meta.get("forward_only"))
+
+
+def parse_plugins(value) -> tuple[str, ...]:
+    """``finding.plugins``: module names, kept as data (a case never gets a module imported)."""
+    if not (isinstance(value, list) and all(is_module_name(v) for v in value)):
+        raise SchemaError("'finding.plugins' must be a list of module names such as my_ops")
+    return tuple(value)
+
+
+def parse_hashes(value: dict) -> dict[str, dict[str, str | None]]:
+    unknown = [k for k in value if k not in ALL_IR_KINDS]
+    if unknown:
+        raise SchemaError(f"{HASH_KEY} has unknown IR kind {unknown[0]!r}; use {', '.join(ALL_IR_KINDS)}")
+    hashes = {}
+    for kind in ALL_IR_KINDS:
+        if kind not in value:
+            continue
+        pair = value[kind]
+        if not (isinstance(pair, dict) and set(pair) == set(DIRECTIONS) and _is_sha256(pair["forward"])
+                and (pair["backward"] is None or _is_sha256(pair["backward"]))):
+            raise SchemaError(f"{HASH_KEY}.{kind} must hold 'forward' and 'backward' as 64 lowercase "
+                              "hex digits (sha256; backward null where there is none)")
+        hashes[kind] = dict(pair)
+    return hashes
+
+
+def check_sample_record(record: dict) -> tuple[ArgSpec, ...]:
+    """Every field a `fuzzgen sample` record must have, well typed; returns its arg specs."""
+    require_fields(record, FIELDS, required="sample")
     for key in ("seed", "index"):
         if not 0 <= record[key] <= INT64_MAX:
-            raise RecordError(path, line, f"{key!r} is {record[key]}; it must be between 0 and 2**63-1")
-    parse_arg_specs(path, line, record["args"])
+            raise SchemaError(f"{key!r} is {record[key]}; it must be between 0 and 2**63-1")
+    args = parse_args(record["args"])
     meta = record["meta"]
-    for key, kind in META_FIELDS.items():
-        if key not in meta:
-            raise RecordError(path, line, f"missing key 'meta.{key}'")
-        if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
-            raise RecordError(path, line, f"key 'meta.{key}' must be {kind.__name__}, "
-                                          f"got {type(meta[key]).__name__}")
+    require_fields(meta, META_FIELDS, required="sample", prefix="meta.")
     if not all(isinstance(p, str) for p in meta["primitives"]):
-        raise RecordError(path, line, "'meta.primitives' must be a list of strings")
+        raise SchemaError("'meta.primitives' must be a list of strings")
     if not 0 <= meta["n_statements"] <= INT32_MAX:
-        raise RecordError(path, line, f"'meta.n_statements' is {meta['n_statements']}; "
-                                      f"it must be between 0 and 2**31-1")
-    if "canonical_hash" in meta and not (isinstance(meta["canonical_hash"], str)
-                                         and CANONICAL_HASH.fullmatch(meta["canonical_hash"])):
-        raise RecordError(path, line, "'meta.canonical_hash' must be 16 lowercase hex characters")
-    if "split" in meta and not (isinstance(meta["split"], str) and SPLIT_NAME.fullmatch(meta["split"])):
-        raise RecordError(path, line, f"'meta.split' {str(meta['split'])[:40]!r} must be a name of "
-                                      f"letters, digits and underscores, such as train, valid or test")
+        raise SchemaError(f"'meta.n_statements' is {meta['n_statements']}; it must be between 0 and 2**31-1")
+    if "canonical_hash" in meta and not CANONICAL_HASH.fullmatch(meta["canonical_hash"]):
+        raise SchemaError("'meta.canonical_hash' must be 16 lowercase hex characters")
+    if "split" in meta and not SPLIT_NAME.fullmatch(meta["split"]):
+        raise SchemaError(f"'meta.split' {meta['split'][:40]!r} must be a name of letters, digits and "
+                          "underscores, such as train, valid or test")
     for kind in ALL_IR_KINDS:
-        if kind in record:
-            value = record[kind]
-            if not isinstance(value, dict) or not isinstance(value.get("forward"), str):
-                raise RecordError(path, line, f"{kind!r} must be an object with a 'forward' text")
-            if not isinstance(value.get("backward"), (str, type(None))):
-                raise RecordError(path, line, f"'{kind}.backward' must be a text or null")
-    if "io" in record and not isinstance(record["io"], dict):
-        raise RecordError(path, line, "'io' must be an object")
-    if "forward_only" in meta and not isinstance(meta["forward_only"], str):
-        raise RecordError(path, line, "'meta.forward_only' must be a text (why reverse mode does not exist)")
-    if "vmap" in record:
-        _check_vmap(path, line, record["vmap"], len(record["args"]))
-    if "canonical_hash" not in meta:  # the hash will be computed from python, which must be checked first
-        try:
-            check_source(record["python"], parse_arg_specs(path, line, record["args"]), record["function_name"])
-        except UntrustedSourceError as error:
-            raise RecordError(path, line, f"python rejected by the grammar checker: {error}") from None
+        parse_ir_pair(record, kind)
+    parse_forward_only(record)
+    parse_vmap(record.get("vmap"), args)
+    return args
 
 
-def _check_vmap(path, line: int, vmap, n_args: int) -> None:
-    """``{"in_axes": [int or null per arg], "axis_size": int}``: how ``jax.vmap`` wraps the function."""
-    def small_int(value, low):
-        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= INT32_MAX
-
-    in_axes = vmap.get("in_axes") if isinstance(vmap, dict) else None
-    if not (isinstance(in_axes, list) and len(in_axes) == n_args
-            and all(a is None or small_int(a, -INT32_MAX) for a in in_axes)):
-        raise RecordError(path, line, "'vmap.in_axes' must list an axis (int) or null for each argument")
-    if not small_int(vmap.get("axis_size"), 1):
-        raise RecordError(path, line, "'vmap.axis_size' must be a positive int")
+def _is_sha256(value) -> bool:
+    return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 
 
-def iter_dataset_records(path: Path, *, strict: bool = False,
-                         stats: ReadStats | None = None) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, record) for records that pass `check_record`; others as bad lines."""
-    stats = stats if stats is not None else ReadStats()
-    for line, record in iter_records(path, strict=strict, stats=stats):
-        try:
-            check_record(path, line, record)
-        except RecordError as problem:
-            if strict:
-                raise
-            stats.records -= 1  # iter_records counted it as a record; it is a skipped line after all
-            stats.skipped += 1
-            stats.problems.append(problem)
-            continue
-        yield line, record
-    if stats.records == 0:
-        first = f"; the first: {stats.problems[0]}" if stats.problems else ""
-        raise RecordError(path, None, f"holds no usable records ({stats.skipped} bad lines skipped{first})")
-
-
-def split_of(record: dict) -> str:
-    return record["meta"].get("split", DEFAULT_SPLIT)
-
-
-def split_sort_key(split: str) -> tuple:
-    """train, valid, test first (in that order), then any other split by name."""
-    return (SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split)
-
-
-def program_hash(record: dict) -> str:
-    """The canonical hash: stored in ``meta`` by newer runs, computed here for older files.
-
-    A record without a stored hash reached here through `check_record`, whose grammar check of
-    its python is what makes parsing it with libcst safe."""
-    stored = record["meta"].get("canonical_hash")
-    if stored is not None:
-        return stored
-    checked = check_source(record["python"], parse_arg_specs("<record>", None, record["args"]),
-                           record["function_name"])
-    return canonical_hash(checked, record["args"], record.get("vmap", {}).get("in_axes"))
-
-
-def ir_kinds_in(record: dict) -> tuple[str, ...]:
-    return tuple(kind for kind in ALL_IR_KINDS if kind in record)
-
-
-def ir_text(record: dict, kind: str, direction: str) -> str | None:
-    assert direction in DIRECTIONS
-    value = record.get(kind)
-    return None if value is None else value.get(direction)
+def _short_list(values: list) -> str:
+    text = str(values)
+    return text if len(text) <= 60 else text[:57] + "..."
