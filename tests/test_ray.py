@@ -107,10 +107,11 @@ def local_prefix(local_run: Path, n: int) -> bytes:
 @needs_ray
 def test_a_killed_worker_is_retried_and_the_output_has_no_gap_or_duplicate(cluster, local_run, tmp_path,
                                                                            monkeypatch):
-    from fuzzgen.sample.ray.engine import KILL_HOOK_ENV, RayEngineError, run_ray_sample
+    from fuzzgen.sample.faults import RAY_KILL_ENV
+    from fuzzgen.sample.ray.engine import RayEngineError, run_ray_sample
 
     marker = tmp_path / "killed-once"
-    monkeypatch.setenv(KILL_HOOK_ENV, f"1:3:{marker}")  # shard 1's worker exits after 3 samples, once
+    monkeypatch.setenv(RAY_KILL_ENV, f"1:3:{marker}")  # shard 1's worker exits after 3 samples, once
     run_ray_sample(tmp_path / "data", 21, CONFIG, shard_size=SHARD_SIZE)
     assert marker.exists(), "the test hook did not kill the worker"
     assert shards_concatenated(tmp_path / "data") == local_prefix(local_run, 21)

@@ -8,7 +8,6 @@ on that oracle; it is then replaced and the run goes on.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from multiprocessing.connection import wait
 from ..program.spec import ProgramSpec
 from ..grammar import OPS
 from ..oracles.verdict import FAILED, Verdict
+from ..workers import ERROR, READY, SpawnedWorker, spawn_context
 
 # JAX's caches keep compiled code for every primitive and shape seen: eager execution of the next
 # program is ~5x faster with them warm, so they are never cleared. A worker whose memory passes
@@ -97,9 +97,9 @@ def _worker_main(connection, plugins: tuple[str, ...]) -> None:
     try:
         load_plugins(plugins)
     except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
-        connection.send(("error", str(error)))
+        connection.send((ERROR, str(error)))
         return
-    connection.send(("ready", None))
+    connection.send((READY, None))
     while True:
         try:
             request = connection.recv()
@@ -131,8 +131,8 @@ class IsolatedChecker:
 
     def __init__(self, plugins: tuple[str, ...] = (), timeout: float = 60.0):
         self.plugins, self.timeout = tuple(plugins), timeout
-        self.context = multiprocessing.get_context("spawn")
-        self.process = self.connection = None
+        self.context = spawn_context()
+        self.worker: SpawnedWorker | None = None
         self.restarts = 0
 
     def __enter__(self) -> IsolatedChecker:
@@ -156,15 +156,15 @@ class IsolatedChecker:
 
     def _ask(self, request):
         """Send ``request``; return (the worker's answer or a one-line failure, the oracle running)."""
-        self._ensure_worker()
-        self.connection.send(request)
+        worker = self._ensure_worker()
+        worker.send(request)
         deadline = time.monotonic() + self.timeout
         running = None
         while True:
-            ready = wait([self.connection, self.process.sentinel], timeout=max(0.0, deadline - time.monotonic()))
-            if self.connection in ready or self.connection.poll():
+            ready = wait([worker.connection, worker.sentinel], timeout=max(0.0, deadline - time.monotonic()))
+            if worker.connection in ready or worker.connection.poll():
                 try:
-                    message, payload = self.connection.recv()
+                    message, payload = worker.connection.recv()
                 except (EOFError, OSError):
                     message = None
                 if message == "start":
@@ -175,54 +175,38 @@ class IsolatedChecker:
                 if message == "last":  # the worker retires after this answer (memory)
                     self._discard()
                     return payload, running
-            if not self.process.is_alive():
-                self.process.join()
-                code = self.process.exitcode
-                how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+            if not worker.alive:
+                how = worker.how_it_ended()
                 self._discard()
                 return f"the process running the oracles died ({how})" + (f" in {running}" if running else ""), running
             if time.monotonic() >= deadline:
                 self._discard()
                 return f"the oracles ran past the {self.timeout:g} s timeout" + (f" in {running}" if running else ""), running
 
-    def _ensure_worker(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            return
+    def _ensure_worker(self) -> SpawnedWorker:
+        if self.worker is not None and self.worker.alive:
+            return self.worker
         self._discard()
-        parent_end, child_end = self.context.Pipe()
-        self.process = self.context.Process(target=_worker_main, args=(child_end, self.plugins), daemon=True)
-        self.process.start()
-        child_end.close()
-        self.connection = parent_end
+        self.worker = SpawnedWorker(_worker_main, (self.plugins,), self.context)
         self.restarts += 1
-        if not self.connection.poll(STARTUP_TIMEOUT):
+        if not self.worker.poll_ready(STARTUP_TIMEOUT):
+            problem = self.worker.start_error
             self._discard()
-            raise RuntimeError(f"the oracle worker did not start within {STARTUP_TIMEOUT:g} s")
-        try:
-            message, payload = self.connection.recv()
-        except (EOFError, OSError):
-            message, payload = "error", f"the oracle worker exited at start (exit status {self.process.exitcode})"
-        if message != "ready":
-            self._discard()
+            if problem is None:
+                raise RuntimeError(f"the oracle worker did not start within {STARTUP_TIMEOUT:g} s")
             from ..grammar.plugins import PluginError
-            raise PluginError(payload)
+            raise PluginError(problem)
+        return self.worker
 
     def _discard(self) -> None:
-        if self.process is not None:
-            if self.process.is_alive():
-                self.process.kill()
-            self.process.join()
-            self.connection.close()
-        self.process = self.connection = None
+        if self.worker is not None:
+            self.worker.stop(kill=True)
+        self.worker = None
 
     def close(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            try:
-                self.connection.send(None)
-                self.process.join(timeout=5)
-            except (OSError, ValueError):
-                pass
-        self._discard()
+        if self.worker is not None and self.worker.alive:
+            self.worker.stop()  # asks it to return; kills it if it has not within 5 s
+        self.worker = None
 
 
 class InProcessChecker:

@@ -9,19 +9,17 @@ are replaced after a fixed number of samples, which keeps memory bounded on long
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
+from ..workers import READY, SpawnedWorker, spawn_context
+from . import faults as planted_faults
 from .draw import SampleConfig, program_for_index, record_line
 
 CLEAR_CACHES_EVERY = 100
 RECYCLE_AFTER = 1000
-# Test-only: "crash:I,hang:J" makes the worker abort at index I and hang at index J.
-FAULT_HOOK_ENV = "FUZZGEN_TEST_FAULTS"
 
 
 @dataclass(frozen=True)
@@ -34,23 +32,10 @@ class SampleResult:
     error: str | None = None
 
 
-def _planted_faults() -> dict[int, str]:
-    spec = os.environ.get(FAULT_HOOK_ENV, "")
-    faults = {}
-    for item in filter(None, spec.split(",")):
-        kind, _, index = item.partition(":")
-        faults[int(index)] = kind
-    return faults
-
-
 def produce(config: SampleConfig, index: int, faults: dict[int, str] | None = None) -> SampleResult:
     program = program_for_index(config, index)
-    fault = (faults or {}).get(index)
-    if fault == "crash":
-        os.abort()
-    if fault == "hang":
-        while True:
-            time.sleep(1)
+    if faults:
+        planted_faults.strike(faults, index)
     try:
         line, program_hash = record_line(config, index)
         return SampleResult(index, program.category, line=line, canonical_hash=program_hash)
@@ -77,21 +62,18 @@ def clear_caches() -> None:
 
 
 def _in_process(config: SampleConfig, indices: range):
-    faults = _planted_faults()
+    faults = planted_faults.planted()
     for done, index in enumerate(indices, 1):
         yield produce(config, index, faults)
         if done % CLEAR_CACHES_EVERY == 0:
             clear_caches()
 
 
-READY = "ready"
-
-
 def _worker_main(connection, config: SampleConfig) -> None:
     from ..lowering import lower  # noqa: F401  (imports JAX: not part of any sample's time)
 
-    faults = _planted_faults()
-    connection.send(READY)
+    faults = planted_faults.planted()
+    connection.send((READY, None))
     done = 0
     while True:
         try:
@@ -106,51 +88,24 @@ def _worker_main(connection, config: SampleConfig) -> None:
             clear_caches()
 
 
-class _Worker:
+class _Worker(SpawnedWorker):
+    """A pool worker: the index it is lowering, since when, and how many it has done."""
+
     def __init__(self, context, config: SampleConfig):
-        parent_end, child_end = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child_end, config), daemon=True)
-        self.process.start()
-        child_end.close()
-        self.connection = parent_end
-        self.ready = False  # a worker takes samples once it has imported JAX: start-up is no sample's time
+        super().__init__(_worker_main, (config,), context)
         self.index: int | None = None
         self.started_at = 0.0
         self.done = 0
 
-    def poll_ready(self) -> bool:
-        """True once the worker has said it is ready (reading that message)."""
-        if not self.ready and self.connection.poll():
-            try:
-                self.ready = self.connection.recv() == READY
-            except (EOFError, OSError):
-                return False
-        return self.ready
-
     def assign(self, index: int) -> None:
         self.index, self.started_at = index, time.monotonic()
-        self.connection.send(index)
-
-    def stop(self, kill: bool = False) -> None:
-        try:
-            if kill:
-                self.process.kill()
-            else:
-                self.connection.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.connection.close()
+        self.send(index)
 
 
 class WorkerPool:
     def __init__(self, config: SampleConfig, workers: int, timeout: float):
         self.config, self.size, self.timeout = config, workers, timeout
-        # spawn, not fork: forking a process that has started JAX's threads can deadlock.
-        self.context = multiprocessing.get_context("spawn")
+        self.context = spawn_context()
 
     def run(self, indices: range):
         window = 4 * self.size  # results held for reordering stay within this many indices
@@ -164,7 +119,7 @@ class WorkerPool:
                 for worker in workers:
                     if worker.index is None and worker not in idle and worker.poll_ready():
                         idle.append(worker)
-                    elif not worker.ready and not worker.process.is_alive():
+                    elif not worker.ready and not worker.alive:
                         self._replace(workers, worker)  # died while starting: no sample was lost
                 while idle and next_to_assign < min(indices.stop, next_out + window):
                     idle.pop().assign(next_to_assign)
@@ -175,7 +130,7 @@ class WorkerPool:
                 busy = [w for w in workers if w.index is not None]
                 starting = [w for w in workers if not w.ready]
                 deadline = min((w.started_at for w in busy), default=None)
-                wait([w.connection for w in busy + starting] + [w.process.sentinel for w in busy + starting],
+                wait([w.connection for w in busy + starting] + [w.sentinel for w in busy + starting],
                      timeout=None if deadline is None else max(0.0, deadline + self.timeout - time.monotonic()))
                 for worker in busy:
                     result = self._collect(worker)
@@ -183,7 +138,7 @@ class WorkerPool:
                         continue
                     outstanding -= 1
                     ready[result.index] = result
-                    if worker.process.is_alive() and worker.done < RECYCLE_AFTER:
+                    if worker.alive and worker.done < RECYCLE_AFTER:
                         idle.append(worker)
                     else:
                         self._replace(workers, worker)
@@ -204,11 +159,9 @@ class WorkerPool:
                 return result
             except (EOFError, OSError):
                 pass
-        if not worker.process.is_alive():
-            worker.process.join()
-            code = worker.process.exitcode
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-            return self._failed(worker, index, f"WorkerDied: the worker process died ({how}) while lowering")
+        if not worker.alive:
+            return self._failed(worker, index, f"WorkerDied: the worker process died ({worker.how_it_ended()}) "
+                                               "while lowering")
         if time.monotonic() - worker.started_at > self.timeout:
             worker.process.kill()
             worker.process.join()
@@ -221,7 +174,7 @@ class WorkerPool:
         return SampleResult(index, program.category, python=program.source, error=error)
 
     def _replace(self, workers: list, old: _Worker) -> _Worker:
-        old.stop(kill=not old.process.is_alive())
+        old.stop(kill=not old.alive)
         new = _Worker(self.context, self.config)
         workers[workers.index(old)] = new
         return new

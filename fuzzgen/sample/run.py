@@ -50,6 +50,18 @@ class Summary:
     skipped_duplicates: int = 0  # of those, the ones --dedup left out
     seen: set = field(default_factory=set, repr=False)
 
+    def tally(self, program_hash: str | None, category: str, *, dedup: bool = False) -> bool:
+        """Count one record of the run; False where ``dedup`` leaves it out (its canonical program
+        appeared at an earlier index). The one place records are tallied, for every engine."""
+        if program_hash in self.seen:
+            self.duplicates += 1
+            if dedup:
+                self.skipped_duplicates += 1
+                return False
+        self.seen.add(program_hash)
+        self.per_category[category] += 1
+        return True
+
     @property
     def duplicate_rate(self) -> float:
         drawn = self.records + self.skipped_duplicates
@@ -162,15 +174,9 @@ def run_sample(
 
 def _take(result: SampleResult, writer: RecordWriter, failures: Path, summary: Summary, config) -> None:
     if result.line is not None:
-        if result.canonical_hash in summary.seen:
-            summary.duplicates += 1
-            if config.dedup:
-                summary.skipped_duplicates += 1
-                return
-        summary.seen.add(result.canonical_hash)
-        writer.write(result.line)
-        summary.records += 1
-        summary.per_category[result.category] += 1
+        if summary.tally(result.canonical_hash, result.category, dedup=config.dedup):
+            writer.write(result.line)
+            summary.records += 1
         return
     summary.failures += 1
     entry = {"seed": config.seed, "index": result.index, "python": result.python, "error": result.error}
@@ -181,16 +187,13 @@ def _take(result: SampleResult, writer: RecordWriter, failures: Path, summary: S
 
 
 def scan_records(path: Path, summary: Summary) -> int:
-    """Count the records of a previous (partial) run into ``summary``, duplicates included."""
+    """Count the records already written to ``path`` (a previous, maybe partial, run or shard)
+    into ``summary``, duplicates included; returns how many there are."""
     count = 0
     with open(path, "rb") as handle:
         for line in handle:
             record = json.loads(line)
-            summary.per_category[record["category"]] += 1
-            program_hash = record["meta"].get("canonical_hash")
-            if program_hash in summary.seen:
-                summary.duplicates += 1
-            summary.seen.add(program_hash)
+            summary.tally(record["meta"].get("canonical_hash"), record["category"])
             count += 1
     return count
 

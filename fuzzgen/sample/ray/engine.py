@@ -18,7 +18,6 @@ rest. Ray is imported only here, and only when this engine is asked for.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -34,11 +33,12 @@ from ..progress import Progress
 from .manifest import (
     ShardSpan, plan_shards, prepare_directory, verified_entries, write_manifest, write_shard,
 )
-from .task import KILL_HOOK_ENV, TEST_HOOKS, ShardResult, produce_shard
-from ..run import Summary, run_identity
+from .. import faults
+from .task import ShardResult, produce_shard
+from ..run import Summary, run_identity, scan_records
 from ..draw import SampleConfig
 
-__all__ = ["DEFAULT_SHARD_SIZE", "KILL_HOOK_ENV", "RayEngineError", "connect", "run_ray_sample"]
+__all__ = ["DEFAULT_SHARD_SIZE", "RayEngineError", "connect", "run_ray_sample"]
 
 DEFAULT_SHARD_SIZE = 500
 MAX_RETRIES = 3
@@ -176,7 +176,7 @@ class _Driver:
         self.done, self.summary, self.timeout, self.progress = run.done, run.summary, run.timeout, run.progress
         self.manifest_every = run.manifest_every
         self.task = ray.remote(produce_shard).options(num_cpus=1, max_retries=run.max_retries, retry_exceptions=False)
-        self.hooks = {name: os.environ[name] for name in TEST_HOOKS if name in os.environ}
+        self.hooks = faults.from_environment()
         self.pending: dict[int, object] = {}  # shard index -> ObjectRef of its ShardResult
         self.last_manifest = time.monotonic()
 
@@ -226,14 +226,8 @@ class _Driver:
     def _write(self, span: ShardSpan, result: ShardResult) -> None:
         summary, kept = self.summary, []
         for line, program_hash, category in zip(result.lines, result.hashes, result.categories):
-            if program_hash in summary.seen:
-                summary.duplicates += 1
-                if self.config.dedup:
-                    summary.skipped_duplicates += 1
-                    continue
-            summary.seen.add(program_hash)
-            summary.per_category[category] += 1
-            kept.append(line)
+            if summary.tally(program_hash, category, dedup=self.config.dedup):
+                kept.append(line)
         entry = write_shard(self.out_dir, span, kept, list(result.failures))
         summary.records += len(kept)
         summary.failures += len(result.failures)
@@ -257,15 +251,7 @@ class _Driver:
 def _absorb_written(out_dir: Path, entry: dict, summary: Summary) -> int:
     """Count a shard written by an earlier call into ``summary`` (records, categories, hashes);
     returns its record count."""
-    with open(out_dir / entry["file"], "rb") as handle:
-        for line in handle:
-            record = json.loads(line)
-            program_hash = record["meta"]["canonical_hash"]
-            if program_hash in summary.seen:
-                summary.duplicates += 1
-            summary.seen.add(program_hash)
-            summary.per_category[record["category"]] += 1
-            summary.records += 1
+    summary.records += scan_records(out_dir / entry["file"], summary)
     summary.failures += entry["failures"]
     return entry["records"]
 

@@ -16,14 +16,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..pool import CLEAR_CACHES_EVERY, FAULT_HOOK_ENV, clear_caches, iter_results
+from .. import faults
+from ..pool import CLEAR_CACHES_EVERY, clear_caches, iter_results
 from .manifest import ShardSpan
 from ..draw import SampleConfig
 
-# Test-only: "SHARD:AFTER:MARKER" makes the Ray worker running shard SHARD exit abruptly after
-# AFTER samples, once: the attempt that creates the file MARKER dies, later attempts do not.
-KILL_HOOK_ENV = "FUZZGEN_TEST_RAY_KILL"
-TEST_HOOKS = (FAULT_HOOK_ENV, KILL_HOOK_ENV)  # read by the driver, applied on the worker
 WATCHDOG_EXIT = 124  # the status a first attempt exits with when a sample ran past the timeout
 _since_cleared = 0  # samples this Ray worker ran in-process since JAX's caches were last cleared
 
@@ -42,14 +39,11 @@ class ShardResult:
 
 
 def produce_shard(config: SampleConfig, span: ShardSpan, timeout: float, hooks: dict | None = None) -> ShardResult:
-    """Run the samples of ``span``; ``hooks`` are the driver's test-only variables (`TEST_HOOKS`)."""
+    """Run the samples of ``span``; ``hooks`` are the driver's planted faults (`faults`), tests only."""
     import jax
 
     hooks = hooks or {}
-    if FAULT_HOOK_ENV in hooks:  # the worker's environment mirrors the driver's, for this task
-        os.environ[FAULT_HOOK_ENV] = hooks[FAULT_HOOK_ENV]
-    else:
-        os.environ.pop(FAULT_HOOK_ENV, None)
+    faults.install(hooks)
     isolated = attempt_number() > 0
     watchdog = None if isolated else Watchdog(timeout)
     lines, hashes, categories, failures = [], [], [], []
@@ -65,8 +59,7 @@ def produce_shard(config: SampleConfig, span: ShardSpan, timeout: float, hooks: 
             else:  # the local engine's failure line, byte for byte
                 entry = {"seed": config.seed, "index": result.index, "python": result.python, "error": result.error}
                 failures.append(json.dumps(entry) + "\n")
-            if KILL_HOOK_ENV in hooks:
-                _maybe_die(hooks[KILL_HOOK_ENV], span.index, done)
+            faults.maybe_die(hooks, span.index, done)
     finally:
         if watchdog:
             watchdog.stop()
@@ -119,14 +112,3 @@ class Watchdog:
         while not self._stopped.wait(min(1.0, self.timeout / 4)):
             if time.monotonic() > self.deadline:
                 os._exit(WATCHDOG_EXIT)
-
-
-def _maybe_die(kill_hook: str, shard: int, done: int) -> None:
-    wanted_shard, after, marker = kill_hook.split(":", 2)
-    if int(wanted_shard) != shard or int(after) != done:
-        return
-    try:
-        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return  # a later attempt: this time the shard runs to the end
-    os._exit(1)
