@@ -48,7 +48,6 @@ IR_KIND_TABLE = (
 IR_KINDS_BY_NAME = {kind.name: kind for kind in IR_KIND_TABLE}
 ALL_IR_KINDS = tuple(kind.name for kind in IR_KIND_TABLE)
 IR_KINDS = tuple(kind.name for kind in IR_KIND_TABLE if kind.default)  # the default set
-OPT_IN_IR_KINDS = tuple(kind.name for kind in IR_KIND_TABLE if not kind.default)
 
 
 def ir_kind(name: str) -> IRKind:

@@ -209,10 +209,6 @@ class Registry:
             if tag in op.tags and (dtype is None or dtype in op.operand_dtypes[0])
         )
 
-    def render_targets(self) -> frozenset[str]:
-        """Every ``jnp.x`` / ``lax.x`` callable that grammar programs may name."""
-        return frozenset(op.render.target for op in self._ops.values() if isinstance(op.render, Call))
-
 
 OPS = Registry()
 

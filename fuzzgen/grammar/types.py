@@ -28,8 +28,6 @@ _PROMOTE = {
 }
 
 # Cap on elements per value: keeps lowering fast and the IR small enough to train on.
-MAX_ELEMENTS = 256
-
 
 class ShapeError(ValueError):
     """Operands whose shapes an op cannot combine."""
@@ -63,16 +61,6 @@ class ValueType:
     @property
     def is_float(self) -> bool:
         return self.dtype in FLOAT_DTYPES
-
-    @property
-    def is_int(self) -> bool:
-        return self.dtype in INT_DTYPES
-
-    def with_shape(self, shape) -> ValueType:
-        return ValueType(tuple(shape), self.dtype)
-
-    def with_dtype(self, dtype) -> ValueType:
-        return ValueType(self.shape, dtype)
 
     def __str__(self) -> str:
         return f"{self.dtype}[{','.join(map(str, self.shape))}]"

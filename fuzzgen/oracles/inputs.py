@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..program.spec import ArgSpec
-from .precision import is_floating
 
 FLOAT_BOUND = 2.0
 INT_BOUND = 4
@@ -36,11 +35,6 @@ def reference_inputs(args, seed: int) -> list[np.ndarray]:
 def draw_inputs(args, seed: int) -> list[np.ndarray]:
     """The same draws as `reference_inputs`, rounded to each argument's own dtype."""
     return [value.astype(np.dtype(spec.dtype)) for spec, value in zip(args, reference_inputs(args, seed))]
-
-
-def upcast(values, float_dtype=np.float64) -> list[np.ndarray]:
-    """Floating values widened to ``float_dtype``; integers unchanged."""
-    return [np.asarray(v, dtype=float_dtype) if is_floating(np.asarray(v).dtype) else np.asarray(v) for v in values]
 
 
 def random_like(values, seed: int, salt: int) -> list[np.ndarray]:

@@ -118,10 +118,6 @@ class Program:
         return self.spec.float_argnums
 
     @property
-    def result_type(self) -> ValueType:
-        return self.statement_types[-1]
-
-    @property
     def n_statements(self) -> int:
         """Statements in the body: the assignments and the return."""
         return len(self.function.body.body)

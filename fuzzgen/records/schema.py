@@ -28,7 +28,6 @@ from ..ir import ALL_IR_KINDS, DIRECTIONS
 from ..program.spec import ArgSpec
 from .jsonl import RecordError
 
-SCHEMA_VERSION = 1  # records carry no version field yet: version 1 is every record fuzzgen has written
 MAX_ELEMENTS_PER_ARG = 1 << 20
 MAX_RANK = 8
 MAX_ARGS = 32
@@ -86,7 +85,6 @@ META_FIELDS = (
     Field("split", str, False, False, "train, valid, test, ... by canonical hash (--split)"),
     Field("forward_only", str, False, False, "why there is no backward (reverse mode does not exist)", FORWARD_ONLY),
 )
-FIELD_NAMES = tuple(f.name for f in FIELDS)
 SAMPLE_FIELD_NAMES = tuple(f.name for f in FIELDS if f.in_sample_records)  # in the order records hold them
 META_FIELD_NAMES = tuple(f.name for f in META_FIELDS)
 

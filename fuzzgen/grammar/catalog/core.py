@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from .. import rules
 from ..ops import OPS, Call, Domain, Op, Operator
-from ..types import BOOL, DTYPES, FLOAT_DTYPES, INT_DTYPES
+from ..types import BOOL, DTYPES, FLOAT_DTYPES
 
 NUMERIC = frozenset(DTYPES)
 FLOAT = frozenset(FLOAT_DTYPES)
-INT = frozenset(INT_DTYPES)
 PREDICATE = frozenset({BOOL})
 
 ELEMENTWISE = frozenset({"elementwise"})
