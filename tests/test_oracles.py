@@ -219,3 +219,25 @@ def test_verdicts_round_trip_and_name_the_exception():
     assert Verdict.from_json(verdict.to_json()) == verdict
     with pytest.raises(ValueError, match="status="):
         Verdict("crash", "exploded")
+
+
+def test_a_while_loop_program_is_judged_as_sampled_and_its_gradient_oracles_skip():
+    """The spec's forward_only reaches the oracles: no backward direction is built or judged."""
+    from fuzzgen.sample import SampleConfig, program_for_index
+
+    config = SampleConfig(seed=0, categories=("control_flow",))
+    program = next(p for p in (program_for_index(config, i) for i in range(200)) if p.forward_only)
+    verdicts = {v.oracle: v for v in run_oracles(Subject.from_program(program), ORACLE_NAMES, seed=1)}
+    assert [name for name, _ in Subject.from_program(program).directions()] == ["forward"]
+    for name in ("gradient", "forward_vs_reverse", "export"):
+        assert verdicts[name].status == "skipped" and "while_loop" in verdicts[name].error, verdicts[name]
+    assert not any(v.failed for v in verdicts.values()), verdicts
+
+
+def test_a_vmap_program_is_judged_as_the_batched_function():
+    from fuzzgen.sample import SampleConfig, program_for_index
+
+    program = program_for_index(SampleConfig(seed=0, categories=("vmap",)), 0)
+    subject = Subject.from_program(program)
+    assert subject.args == program.lowered_args != program.args
+    assert not any(v.failed for v in run_oracles(subject, ("crash", "eager_vs_jit"), seed=1))

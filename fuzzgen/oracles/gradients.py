@@ -121,6 +121,8 @@ def _compute(subject: Subject, seed: int):
 
 def forward_vs_reverse(subject: Subject, seed: int):
     """<u, jvp(v)> equals <vjp(u), v>: the transpose rules agree with the JVP rules."""
+    if subject.spec.forward_only:
+        return skipped("forward_vs_reverse", subject.spec.forward_only)
     limitation = limitation_for("forward_vs_reverse", subject.primitives)
     if limitation:
         return skipped("forward_vs_reverse", limitation.reason)
@@ -140,6 +142,8 @@ def forward_vs_reverse(subject: Subject, seed: int):
 
 def gradient(subject: Subject, seed: int):
     """Forward and reverse mode agree with central differences, where the function is smooth."""
+    if subject.spec.forward_only:
+        return skipped("gradient", subject.spec.forward_only)
     limitation = limitation_for("gradient", subject.primitives)
     if limitation:
         return skipped("gradient", limitation.reason)
