@@ -11,3 +11,18 @@ settings.register_profile(
     "fuzz", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory):
+    """30 records of the default mix (seed 11), drawn once per test session and shared by the
+    dataset, record and replay tests. Read it; write changed copies elsewhere."""
+    from fuzzgen.sample import Progress, SampleConfig, run_sample
+
+    out = tmp_path_factory.mktemp("shared") / "small.jsonl"
+    run_sample(out, 30, SampleConfig(seed=11), workers=0, progress=Progress(30, quiet=True))
+    out.chmod(0o444)
+    return out

@@ -1,7 +1,6 @@
 """`fuzzgen replay`: the committed corpus replays the same; changes, updates and diffs; export."""
 import json
 import shutil
-from pathlib import Path
 
 import jax
 import pytest
@@ -11,10 +10,10 @@ from fuzzgen.ir import DIRECTIONS, IR_KINDS
 from fuzzgen import replay as replay_module
 from fuzzgen.records.corpus import sha256_text
 from fuzzgen.replay import Status, replay_paths
-from helpers import run_cli, snapshot
+from helpers import ROOT, run_cli, snapshot
 from inprocess import run_main
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = ROOT / "corpus"
 REGRESSION = CORPUS / "regression.jsonl"
 
 

@@ -1,6 +1,5 @@
 """The registries are complete and consistent: generated from the op, category and IR-kind tables."""
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -9,7 +8,9 @@ from fuzzgen.grammar.ops import TAGS, Call, Op
 from fuzzgen.ir import ALL_IR_KINDS, IR_KIND_TABLE
 from fuzzgen.oracles.envelope import primitive_class
 
-GRAMMAR = Path(__file__).resolve().parent.parent / "fuzzgen" / "grammar"
+from helpers import ROOT
+
+GRAMMAR = ROOT / "fuzzgen" / "grammar"
 
 
 def _string_arguments(function_names: set[str]) -> set[str]:

@@ -11,7 +11,9 @@ from fuzzgen.grammar.plugins import PluginError, load_plugin
 from fuzzgen.lowering.lower import lower_program
 from fuzzgen.strategies import programs
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from helpers import ROOT
+
+EXAMPLES = ROOT / "examples"
 
 
 def _unary(name, target):

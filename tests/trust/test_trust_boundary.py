@@ -1,13 +1,12 @@
 """Every path from file text to libcst's native parser or to exec goes through a CheckedSource."""
 import ast
 import json
-from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import ROOT, run_cli
 
-PACKAGE = Path(__file__).resolve().parent.parent / "fuzzgen"
+PACKAGE = ROOT / "fuzzgen"
 # The only places that exec text or hand it to libcst's native parser, and why each is safe.
 ALLOWED = {
     ("trust/checker.py", "check_source"): "the check itself: parse_bounded (CPython, bounded) runs first",

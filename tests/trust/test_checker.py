@@ -25,7 +25,7 @@ from fuzzgen.grammar.catalog import FLOAT
 from fuzzgen.trust.sandbox import load_checked_function
 from fuzzgen.trust import check_program
 from fuzzgen.strategies import programs
-from helpers import run_cli
+from helpers import ROOT, run_cli
 from inprocess import run_main
 
 OPEN = "lax.__dict__['__builtins__']['open']"  # reaches open() even with empty __builtins__
@@ -300,11 +300,9 @@ def test_control_flow_syntax_is_checked_too(source, fragment):
 
 
 def test_every_committed_corpus_program_passes():
-    from pathlib import Path
-
     from fuzzgen.records.schema import parse_args
 
-    path = Path(__file__).resolve().parent.parent / "corpus" / "regression.jsonl"
+    path = ROOT / "corpus" / "regression.jsonl"
     for line, text in enumerate(path.read_text().splitlines(), 1):
         record = json.loads(text)
         args = parse_args(record["args"])

@@ -14,20 +14,16 @@ from fuzzgen.extras import MissingExtraError
 from fuzzgen.records.atomic import OutputError
 from fuzzgen.dataset.parquet import export_parquet
 from fuzzgen.records.jsonl import RecordError
-from fuzzgen.sample.run import run_sample
-from fuzzgen.sample.draw import SampleConfig
 from helpers import snapshot
 
 SPLITS = {0: "test", 1: "valid", 2: "valid"}  # by index; every other record is train (some explicitly)
 
 
 @pytest.fixture(scope="module")
-def sampled(tmp_path_factory):
+def sampled(tmp_path_factory, small_sample):
     """30 records, a few assigned to valid and test the way `--split` writes them."""
     directory = tmp_path_factory.mktemp("parquet")
-    plain = directory / "plain.jsonl"
-    run_sample(plain, 30, SampleConfig(seed=5), workers=0)
-    records = [json.loads(line) for line in plain.read_text().splitlines()]
+    records = [json.loads(line) for line in small_sample.read_text().splitlines()]
     for record in records:
         split = SPLITS.get(record["index"] % 10)
         if split or record["index"] % 2:
@@ -109,7 +105,7 @@ def test_dataset_card_front_matter_lists_splits_features_and_sizes(sampled, tmp_
     assert features["args"] == {"list": [{"name": "name", "dtype": "string"}, {"name": "shape", "list": "int32"},
                                          {"name": "dtype", "dtype": "string"}]}
     assert 'load_dataset("parquet", data_dir=' in body
-    assert "fuzzgen 0.1.0" in body and "seeds: 5" in body and "| matmul | 3 | 10.0% |" in body
+    assert "fuzzgen 0.1.0" in body and "seeds: 11" in body and "| matmul | 3 | 10.0% |" in body
     assert f"{export.stats.to_json()['primitives']['distinct']} distinct primitives" in body
 
 

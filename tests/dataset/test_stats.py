@@ -13,8 +13,6 @@ from fuzzgen.records.schema import SchemaError
 from fuzzgen.extras import MissingExtraError
 from fuzzgen.dataset.plots import PLOT_FILES, write_plots
 from fuzzgen.records.jsonl import RecordError
-from fuzzgen.sample.run import run_sample
-from fuzzgen.sample.draw import SampleConfig
 from fuzzgen.dataset.stats import collect_stats, count_tokens
 from helpers import run_cli
 
@@ -22,10 +20,8 @@ IR_KINDS = ("jaxpr", "stablehlo", "hlo")
 
 
 @pytest.fixture(scope="module")
-def sampled(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stats") / "data.jsonl"
-    run_sample(out, 30, SampleConfig(seed=11), workers=0)
-    return out
+def sampled(small_sample):
+    return small_sample
 
 
 def records_of(path):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli, snapshot
+from helpers import ROOT, run_cli, snapshot
 from inprocess import run_main
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "regression.jsonl"
+CORPUS = ROOT / "corpus" / "regression.jsonl"
 GOOD = json.loads(CORPUS.read_text().splitlines()[0])
 
 
