@@ -1,9 +1,11 @@
-"""Build typed libcst programs by walking the grammar, with a seeded or a Hypothesis driver."""
-from .builder import GrammarBug, ProgramBuilder, build_program
-from .drivers import HypothesisChooser, RandomChooser, derived_seed
-from .spec import ArgSpec, Program, program_id
+"""Programs: the specs every layer shares (`ArgSpec`, `ProgramSpec`, `Program`), the libcst
+builder that walks the grammar, and its two drivers (seeded, and Hypothesis)."""
+from ..lazy import lazy_exports
 
-__all__ = [
-    "ArgSpec", "GrammarBug", "HypothesisChooser", "Program", "ProgramBuilder", "RandomChooser",
-    "build_program", "derived_seed", "program_id",
-]
+_EXPORTS = {
+    "ArgSpec": "spec", "Program": "spec", "ProgramSpec": "spec", "program_id": "spec",
+    "GrammarBug": "builder", "ProgramBuilder": "builder", "build_program": "builder",
+    "HypothesisChooser": "drivers", "RandomChooser": "drivers", "derived_seed": "drivers",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

@@ -12,11 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from ..grammar.types import ValueType
 from ..trust.checked import CheckedSource, grammar_built, require_checked
+
+if TYPE_CHECKING:  # imported where used: reading records needs ArgSpec, not libcst
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Program:
 
     @cached_property
     def source(self) -> str:
+        import libcst as cst  # here, not at the top: reading records needs ArgSpec, not libcst
+
         return cst.Module(body=[self.function]).code
 
     @property
@@ -139,6 +143,8 @@ class Program:
     def probe_source(self) -> str:
         """The same function, returning every assigned value and then the result, as a tuple;
         tests use it to check each statement's inferred type against JAX."""
+        import libcst as cst
+
         body = list(self.function.body.body)
         names = []
         for statement in body[:-1]:
