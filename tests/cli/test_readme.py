@@ -1,0 +1,21 @@
+"""The README's layout section matches the tree: every package and top-level module, no more."""
+import re
+
+from helpers import ROOT
+
+
+def test_layout_section_lists_every_package_and_top_level_module():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Layout"):]
+    listed = set(re.findall(r"^    (fuzzgen/[\w./]*)", section, flags=re.M))
+    package = ROOT / "fuzzgen"
+    actual = {f"fuzzgen/{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    actual |= {f"fuzzgen/{p.name}" for p in package.glob("*.py") if p.name != "__init__.py"}
+    assert listed == actual, f"missing from the README: {sorted(actual - listed)}; stale: {sorted(listed - actual)}"
+
+
+def test_extension_table_names_files_that_exist():
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("### Extending fuzzgen"):text.index("## Performance")]
+    for path in re.findall(r"`(fuzzgen/[\w/.]+\.py)`", table):
+        assert (ROOT / path).exists(), path
