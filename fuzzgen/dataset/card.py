@@ -116,7 +116,18 @@ def render_card(export, schema, run_identity: dict | None) -> str:
     if run_identity is not None:
         body += ["- `fuzzgen sample` arguments, from the run file beside the input:", "", "```json",
                  json.dumps(run_identity, indent=2, sort_keys=True), "```"]
-    body += ["", "## What it holds", "", "| split | examples | Parquet files | Parquet bytes |", "|---|---:|---:|---:|"]
+    body += _contents(export, summary)
+    body += ["", "## Columns", "", "| column | type | meaning |", "|---|---|---|"]
+    for item in feature_list(schema):
+        body.append(f"| `{item['name']}` | {_type_text(item)} | {_meaning(item['name'])} |")
+    body += ["", "## License", "", "Apache-2.0, like fuzzgen. The programs are generated; the IR texts are "
+             "JAX's and XLA's output for them.", ""]
+    return "---\n" + "\n".join(to_yaml(front_matter(export, schema))) + "\n---\n\n" + "\n".join(body)
+
+
+def _contents(export, summary: dict) -> list[str]:
+    """The card's "What it holds": splits, categories, dtypes, ranks, primitives, IR lengths."""
+    body = ["", "## What it holds", "", "| split | examples | Parquet files | Parquet bytes |", "|---|---:|---:|---:|"]
     body += [f"| {s.name} | {s.num_examples} | {len(s.files)} | {s.file_bytes} |" for s in export.splits.values()]
     body += ["", "| category | records | share |", "|---|---:|---:|"]
     body += [f"| {name} | {e['count']} | {100 * e['share']:.1f}% |" for name, e in summary["categories"].items()]
@@ -140,12 +151,7 @@ def render_card(export, schema, run_identity: dict | None) -> str:
         for direction, measures in directions.items():
             t = measures["tokens"]
             body.append(f"| {kind} | {direction} | {t['median']} | {t['mean']:.1f} | {t['max']} | {t['total']} |")
-    body += ["", "## Columns", "", "| column | type | meaning |", "|---|---|---|"]
-    for item in feature_list(schema):
-        body.append(f"| `{item['name']}` | {_type_text(item)} | {_meaning(item['name'])} |")
-    body += ["", "## License", "", "Apache-2.0, like fuzzgen. The programs are generated; the IR texts are "
-             "JAX's and XLA's output for them.", ""]
-    return "---\n" + "\n".join(to_yaml(front_matter(export, schema))) + "\n---\n\n" + "\n".join(body)
+    return body
 
 
 def _file_name(path: str) -> str:
