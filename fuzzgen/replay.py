@@ -22,7 +22,7 @@ from .lowering.lower import LoweredProgram, lower_spec
 from .trust import UntrustedSourceError
 from .records.corpus import Case, parse_case, running_versions, sha256_text, updated_record
 from .records.jsonl import ReadStats, RecordError, expand_paths, iter_record_lines
-from .records.staging import StagedFile
+from .records.atomic import StagedFile
 
 
 class Status(str, enum.Enum):

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Iterator
 from ..records.corpus import Case, corpus_record, parse_case
 from ..records.atomic import OutputError
 from ..records.jsonl import RecordError, iter_records, open_text
-from ..records.staging import StagedFile
+from ..records.atomic import StagedFile
 
 # The seed dataset's separator between the forward and the backward text of one IR kind.
 BACKWARD_MARKER = "=== BACKWARD ==="

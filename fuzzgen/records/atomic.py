@@ -1,4 +1,7 @@
-"""Crash-safe JSONL output: records go to ``<out>.partial``, which becomes ``<out>`` only when whole.
+"""Atomic files. Crash-safe JSONL output: records go to ``<out>.partial``, which becomes ``<out>``
+only when whole. `write_atomically` publishes text held in memory, `StagedFile` a file written in
+a stream (a rewritten corpus, an export of millions of records): readers see the old file or the
+new one, and an error, an interrupt or bad input leaves the old file as it was.
 
 Beside the output lives ``<out>.meta.json``, the run's identity (seed, IR kinds, categories,
 grammar settings, JAX version, n, shard): resume and merge compare it before touching anything.
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,3 +145,33 @@ class RecordWriter:
         if not self._handle.closed:
             self.checkpoint()
             self._handle.close()
+
+
+class StagedFile:
+    def __init__(self, destination: Path | str):
+        self.destination = Path(destination)
+        self.temp = self.destination.with_name(f".{self.destination.name}.tmp-{os.getpid()}")
+        self.committed = False
+
+    def open(self):
+        """The temporary file, for writing text exactly as given (no newline translation)."""
+        return open(self.temp, "w", encoding="utf-8", newline="")
+
+    def commit(self) -> None:
+        with open(self.temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        if self.destination.exists():
+            shutil.copymode(self.destination, self.temp)
+        os.replace(self.temp, self.destination)
+        fsync_directory(self.destination.parent)
+        self.committed = True
+
+    def discard(self) -> None:
+        if not self.committed:
+            self.temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
