@@ -70,3 +70,29 @@ def test_dataset_tools_refuse_hostile_python_with_one_line(tmp_path, command, py
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "rejected by the grammar checker" in result.stderr
+
+
+def test_stats_and_parquet_refuse_every_hostile_source_of_the_checker_tests(tmp_path):
+    """The checker's own hostile corpus (gadgets, dunders, pickles, deep nesting), fed to the
+    dataset tools as records without a stored hash: every line refused, nothing run."""
+    from test_checker import HOSTILE, materialize
+
+    lines, sentinels = [], []
+    for _, template, params, _ in HOSTILE:
+        case_dir = tmp_path / f"case{len(lines)}"
+        case_dir.mkdir()
+        source, sentinel = materialize(case_dir, template)
+        record = _record_without_hash(source)
+        record["args"] = [{"name": name, "shape": [3], "dtype": "float32"} for name in params]
+        lines.append(json.dumps(record))
+        sentinels.append(sentinel)
+    data = tmp_path / "hostile.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    stats = run_cli("stats", data)  # skips bad lines, and then has none left
+    export = run_cli("export", data, tmp_path / "out", "--format", "parquet")  # stops at the first bad line
+    for result in (stats, export):
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "python rejected by the grammar checker" in result.stderr
+    assert f"holds no usable records ({len(lines)} bad lines skipped" in stats.stderr
+    assert "hostile.jsonl:1: python rejected" in export.stderr and not (tmp_path / "out").exists()
+    assert not any(s.exists() for s in sentinels)
