@@ -20,6 +20,7 @@ from .execution import describe_values, make_inputs
 from ..program.spec import ProgramSpec
 from ..trust.sandbox import load_function
 from .lower import gradient_function, transformed
+from .produce import jaxpr_text
 from .execution import abstract_inputs
 
 
@@ -54,7 +55,7 @@ def check_id(record, args) -> str | None:
 def check_jaxpr(texts: dict, program: StoredProgram) -> str | None:
     inputs = abstract_inputs(program.spec.args)
     for direction, fn in program.functions.items():
-        fresh = str(jax.jit(fn).trace(*inputs).jaxpr)
+        fresh = jaxpr_text(jax.jit(fn).trace(*inputs).jaxpr)
         if texts.get(direction) != fresh:
             return f"{direction} jaxpr differs from a fresh trace of python: " \
                    f"{_first_difference(str(texts.get(direction)), fresh)}"

@@ -6,7 +6,13 @@ from . import deep_ir
 
 
 def jaxpr(direction) -> str:
-    return str(direction.traced.jaxpr)
+    return jaxpr_text(direction.traced.jaxpr)
+
+
+def jaxpr_text(closed_jaxpr) -> str:
+    """The jaxpr as text, never coloured: JAX adds ANSI colour codes to ``str(jaxpr)`` when this
+    process's stdout is a terminal, which would make the data depend on where stdout goes."""
+    return closed_jaxpr.pretty_print(use_color=False)
 
 
 def stablehlo(direction) -> str:
