@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from ..errors import EXIT_USAGE, UsageError
 
@@ -60,3 +61,16 @@ def load_plugins_or_fail(names) -> None:
     from ..grammar.plugins import load_plugins
 
     load_plugins(names)
+
+
+@contextlib.contextmanager
+def file_errors_as_usage():
+    """An `OSError` on the user's files is bad input: one line naming the file. A closed pipe is
+    not: it reaches `fuzzgen.cli.main`, which ends quietly, as `cat` does."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise UsageError(f"{where}{error.strerror or error}") from None

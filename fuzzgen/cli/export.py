@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK, file_errors_as_usage
 
 
 def add_parser(subparsers) -> None:
@@ -27,9 +27,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from ..dataset.export import export_records
 
-    try:
+    with file_errors_as_usage():
         summary = export_records(args.source, args.out, args.format, force=args.force)
-    except OSError as error:
-        raise UsageError(f"{error.filename}: {error.strerror}") from None
     print(summary)
     return EXIT_OK

@@ -11,6 +11,7 @@ from ..errors import FuzzgenError
 from .common import EXIT_USAGE, Parser
 
 SUBCOMMANDS = (sample, merge, validate, replay, export, stats, fuzz)
+EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as `cat` is: what a shell reports for it
 
 
 def build_parser() -> Parser:
@@ -36,9 +37,10 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"fuzzgen: error: {error}", file=sys.stderr)
         return error.exit_status
-    except BrokenPipeError:  # e.g. `fuzzgen ... | head`: the reader left; that is not an error
-        sys.stdout = open(os.devnull, "w")
-        return 0
+    except BrokenPipeError:  # e.g. `fuzzgen replay corpus/ | head -1`: the reader left, as `cat` sees it
+        # Point stdout at /dev/null, so that flushing it at exit cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("fuzzgen: interrupted; rerun with --resume to continue", file=sys.stderr)
         return 130

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import UsageError, load_plugins_or_fail
+from .common import file_errors_as_usage, load_plugins_or_fail
 
 
 def add_parser(subparsers) -> None:
@@ -52,11 +52,9 @@ def run(args) -> int:
     def complain(problem) -> None:
         print(f"fuzzgen: error: {problem}; skipped", file=sys.stderr, flush=True)
 
-    try:
+    with file_errors_as_usage():
         report = replay_paths(args.paths, strict=args.strict, update=args.update, on_result=show,
                               on_problem=complain)
-    except OSError as error:
-        raise UsageError(f"{error.filename}: {error.strerror}") from None
     counts = ", ".join(f"{report.counts[s]} {s}" for s in Status)
     versions = running_versions()
     print(f"replayed {report.cases} cases from {len(report.files)} file(s) with jax {versions['jax_version']} / "

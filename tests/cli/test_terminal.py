@@ -37,3 +37,15 @@ def test_records_written_at_a_terminal_equal_redirected_ones(tmp_path):
     assert at_terminal.read_bytes() == redirected.read_bytes()
     status, output = run_at_terminal("validate", at_terminal, "--workers", 1, "--roundtrip-every", 0)
     assert status == 0, output
+
+
+def test_a_closed_pipe_ends_the_command_quietly_as_cat_does():
+    """`fuzzgen replay corpus/ | head -1`: no message, and the status a shell reports for SIGPIPE."""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    process = subprocess.Popen([sys.executable, "-m", "fuzzgen.cli.main", "replay", "--diff", "corpus/"], cwd=ROOT,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()
+    process.stdout.close()  # what `head -1` does after its line
+    status = process.wait(timeout=300)
+    assert first.startswith(b"same")
+    assert process.stderr.read() == b"" and status == 141
