@@ -8,7 +8,9 @@ from ..oracles import ORACLE_NAMES
 from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
                      positive_float)
 
-DEFAULT_CORPUS = "corpus"
+# Not ./corpus: run from a clone, that is the project's own regression corpus, which findings
+# must not mix with unless asked for (--corpus corpus).
+DEFAULT_CORPUS = "fuzzgen-findings"
 
 
 def add_parser(subparsers) -> None:

@@ -13,6 +13,7 @@ import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..extras import EXPORT_SERIALIZATION, require
 from ..ir import IR_KIND_TABLE
 from ..records.jsonl import ReadStats, iter_records
 from ..records.schema import FIELDS, SchemaError, parse_args, parse_vmap, require_fields
@@ -107,6 +108,8 @@ def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on
 
     Records are read here, in this process, and handed to the workers a chunk at a time: reading
     errors surface in the caller, and memory stays bounded on large files."""
+    if roundtrip_every > 0:  # a missing package is the environment's problem, not a bad record
+        require(EXPORT_SERIALIZATION, None, "validate's jax.export round trip (--roundtrip-every 0 skips it)")
     report = ValidationReport()
     stats = ReadStats()
     pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None

@@ -25,6 +25,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
+from ..extras import EXPORT_SERIALIZATION, require
 from ..grammar.plugins import load_plugins
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
@@ -41,7 +42,7 @@ class FuzzConfig:
     max_examples: int = 100
     oracles: tuple[str, ...] = ORACLE_NAMES
     seed: int | None = 0  # None: Hypothesis picks one
-    corpus: Path | None = Path("corpus")  # None: write no cases
+    corpus: Path | None = Path("fuzzgen-findings")  # None: write no cases
     plugins: tuple[str, ...] = ()
     timeout: float = 60.0
     isolate: bool = True
@@ -109,6 +110,8 @@ def failure_type(verdict: Verdict) -> type:
 
 def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) -> FuzzReport:
     """Fuzz with ``config``; returns the report (findings already written to the corpus)."""
+    if "export" in config.oracles:  # a missing package is the environment's problem, not JAX's bug
+        require(EXPORT_SERIALIZATION, None, "the export oracle")
     load_plugins(config.plugins)
     log = log or (lambda message: None)
     report, triage = FuzzReport(), Triage()

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from fuzzgen.program.spec import ArgSpec
-from fuzzgen.trust import check_program
+from fuzzgen.program.spec import ArgSpec, ProgramSpec
+from fuzzgen.trust import grammar_built
 from fuzzgen.oracles.verdict import FAILED, Verdict, mismatch
 from fuzzgen.fuzz.driver import FINDINGS_FILE, failure_type, write_case
 from fuzzgen.fuzz.isolation import DIED, TIMEOUT, Case, IsolatedChecker
@@ -86,7 +86,8 @@ def test_a_dying_or_hanging_worker_is_a_finding_and_the_next_case_still_runs(tmp
     args = (ArgSpec("a", (2,), "float32"),)
 
     def case(body, oracles=("crash", "eager_vs_jit")):
-        return Case(check_program(f"def f(a):\n    return {body}\n", "f", args), oracles)
+        # grammar_built: the plugin's ops are registered in the worker, not in this process
+        return Case(ProgramSpec(grammar_built(f"def f(a):\n    return {body}\n", "f"), args), oracles)
 
     with IsolatedChecker(plugins=("faulty_ops",), timeout=20) as checker:
         died = checker.check(case("ext.segfault(a) + 1.0"))

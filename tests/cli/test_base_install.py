@@ -1,0 +1,38 @@
+"""The first set-up command's install (`pip install .`, no extras) can run every command it has:
+each works, or says in one line which extra to install (exit 2); a missing package is never a finding."""
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+
+@pytest.mark.slow
+def test_a_base_install_runs_sample_validate_replay_and_fuzz(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(ROOT)], capture_output=True,
+                             text=True, timeout=900)
+    assert install.returncode == 0, install.stderr[-2000:]
+    fuzzgen = venv / "bin" / "fuzzgen"
+    env = {"JAX_PLATFORMS": "cpu", "PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+
+    def run(*argv):
+        return subprocess.run([str(fuzzgen), *map(str, argv)], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=600)
+
+    data = tmp_path / "data.jsonl"
+    assert run("sample", "--n", 4, "--out", data, "--workers", 0, "--quiet").returncode == 0
+    validated = run("validate", data, "--workers", 1, "--roundtrip-every", 1, "--quiet")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert run("replay", data).returncode == 0
+    fuzzed = run("fuzz", "--max-examples", 3, "--oracles", "export,crash", "--quiet")
+    assert fuzzed.returncode == 0, fuzzed.stdout + fuzzed.stderr
+    assert not (tmp_path / "fuzzgen-findings").exists() and not (tmp_path / "corpus").exists()
+    for argv in (("stats", data, "--plot", tmp_path / "charts"), ("export", data, tmp_path / "pq", "--format", "parquet"),
+                 ("sample", "--n", 2, "--engine", "ray", "--out", tmp_path / "ray")):
+        result = run(*argv)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "pip install 'fuzzgen[" in result.stderr, result.stderr
