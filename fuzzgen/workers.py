@@ -8,8 +8,25 @@ counted against a job's timeout.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 
 READY, ERROR = "ready", "error"
+
+
+def quiet_worker(target, connection, *args) -> None:
+    """Run ``target(connection, *args)`` as a worker: Ctrl-C is the parent's to handle (it stops
+    the workers itself), and a parent that has gone away ends the worker without a traceback."""
+    ignore_interrupts()
+    try:
+        target(connection, *args)
+    except (BrokenPipeError, EOFError, ConnectionResetError):  # the parent was killed or closed the pipe
+        os._exit(0)
+
+
+def ignore_interrupts() -> None:
+    """For worker processes: SIGINT (Ctrl-C reaches the whole process group) is left to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def spawn_context():
@@ -20,7 +37,7 @@ class SpawnedWorker:
     def __init__(self, target, args=(), context=None):
         context = context or spawn_context()
         parent_end, child_end = context.Pipe()
-        self.process = context.Process(target=target, args=(child_end, *args), daemon=True)
+        self.process = context.Process(target=quiet_worker, args=(target, child_end, *args), daemon=True)
         self.process.start()
         child_end.close()
         self.connection = parent_end

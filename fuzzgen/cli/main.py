@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 
@@ -12,6 +13,7 @@ from .common import EXIT_USAGE, Parser
 
 SUBCOMMANDS = (sample, merge, validate, replay, export, stats, fuzz)
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as `cat` is: what a shell reports for it
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM
 
 
 def build_parser() -> Parser:
@@ -30,6 +32,7 @@ def main(argv=None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.handler(args)
     except FuzzgenError as error:  # bad arguments, files or environment: one line, no traceback
@@ -41,9 +44,21 @@ def main(argv=None) -> int:
         # Point stdout at /dev/null, so that flushing it at exit cannot raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except KeyboardInterrupt:
-        print("fuzzgen: interrupted; rerun with --resume to continue", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as stop:
+        # Workers ignore SIGINT and are stopped by the `finally` blocks on the way here, which
+        # also remove staged files; a sample run's .partial is kept: it is what --resume continues.
+        how, status = ("terminated", EXIT_TERMINATED) if isinstance(stop, Terminated) else ("interrupted", EXIT_INTERRUPTED)
+        hint = "; rerun the same command with --resume to continue" if getattr(args, "resume_hint", False) else ""
+        print(f"fuzzgen: {how}{hint}", file=sys.stderr)
+        return status
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the main thread is, so that cleanup runs as for Ctrl-C."""
+
+
+def _terminated(signum, frame):
+    raise Terminated()
 
 
 if __name__ == "__main__":

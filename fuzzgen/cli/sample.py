@@ -83,7 +83,7 @@ def add_parser(subparsers) -> None:
                         "train=0.98,valid=0.01,test=0.01: renamed copies of a program always share a split")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_ray_arguments(p)
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, resume_hint=True)
 
 
 def run(args) -> int:

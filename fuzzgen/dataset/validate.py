@@ -9,13 +9,13 @@ serialize/deserialize/call round trip compared with the Python function.
 """
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..extras import EXPORT_SERIALIZATION, require
 from ..ir import IR_KIND_TABLE
 from ..records.jsonl import ReadStats, iter_records
+from ..workers import ignore_interrupts, spawn_context
 from ..records.schema import FIELDS, SchemaError, parse_args, parse_vmap, require_fields
 
 
@@ -112,7 +112,7 @@ def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on
         require(EXPORT_SERIALIZATION, None, "validate's jax.export round trip (--roundtrip-every 0 skips it)")
     report = ValidationReport()
     stats = ReadStats()
-    pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
+    pool = spawn_context().Pool(workers, initializer=ignore_interrupts) if workers > 1 else None
     run = pool.map if pool is not None else (lambda job, jobs: list(map(job, jobs)))
     try:
         for chunk in _chunks(iter_records(path, stats=stats), CHUNK):
