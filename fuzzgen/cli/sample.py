@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES
 from ..ir import ALL_IR_KINDS, IR_KINDS
-from .common import EXIT_OK, UsageError, bounded_int, comma_list, positive_float
+from .common import EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, positive_float
 
 DEFAULT_OUT = "fuzzgen-samples.jsonl"
 
@@ -81,6 +82,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--split", type=split_spec, default=(), metavar="NAME=SHARE,...",
                    help="assign each record a split in meta.split by its canonical hash, e.g. "
                         "train=0.98,valid=0.01,test=0.01: renamed copies of a program always share a split")
+    p.add_argument("--max-failures", type=bounded_int("--max-failures", 0), default=0, metavar="K",
+                   help="exit status 1 when more than K samples failed (they are logged and skipped either way; "
+                        "default: 0, so any failure is a non-zero exit). Exit status: 0 done, 1 too many failed "
+                        "samples, 2 bad arguments or files, 130/143 interrupted")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_ray_arguments(p)
     p.set_defaults(handler=run, resume_hint=True)
@@ -120,6 +125,10 @@ def run(args) -> int:
         count = summary.per_category.get(category, 0)
         share = 100.0 * count / summary.records if summary.records else 0.0
         print(f"  {category:<{width}}  {count:>8}  {share:5.1f}%")
+    if summary.failures > args.max_failures:
+        print(f"fuzzgen: {summary.failures} samples failed, more than --max-failures {args.max_failures}; exit status 1",
+              file=sys.stderr)
+        return EXIT_FOUND
     return EXIT_OK
 
 

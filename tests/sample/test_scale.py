@@ -125,8 +125,9 @@ def test_crashing_and_hanging_samples_are_logged_and_skipped(tmp_path, reference
     out = tmp_path / "faults.jsonl"
     result = run_cli(*_sample_cmd(out, 40, "--workers", "2", "--timeout", "8")[3:],
                      env={"FUZZGEN_TEST_FAULTS": "crash:5,hang:17"})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # failed samples: a non-zero exit a script can rely on
     assert "2 failed" in result.stdout
+    assert result.stderr.strip() == "fuzzgen: 2 samples failed, more than --max-failures 0; exit status 1"
     failures = [json.loads(line) for line in out.with_name(out.name + ".failures.jsonl").read_text().splitlines()]
     assert sorted(f["index"] for f in failures) == [5, 17]
     by_index = {f["index"]: f for f in failures}
@@ -156,3 +157,13 @@ def test_merge_refuses_mixed_runs_gaps_and_duplicates(tmp_path, problem):
     assert result.returncode == 2, result.stdout
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert snapshot(tmp_path) == before
+
+
+def test_max_failures_sets_the_exit_status_not_the_output(tmp_path):
+    allowed, strict = tmp_path / "allowed.jsonl", tmp_path / "strict.jsonl"
+    faults = {"FUZZGEN_TEST_FAULTS": "crash:2"}
+    ok = run_cli(*_sample_cmd(allowed, 6, "--workers", "1", "--max-failures", "1")[3:], env=faults)
+    assert ok.returncode == 0 and "1 failed" in ok.stdout, ok.stderr
+    failed = run_cli(*_sample_cmd(strict, 6, "--workers", "1")[3:], env=faults)
+    assert failed.returncode == 1 and "more than --max-failures 0" in failed.stderr
+    assert allowed.read_bytes() == strict.read_bytes()
