@@ -23,12 +23,16 @@ def build_parser() -> Parser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     for module in SUBCOMMANDS:
         module.add_parser(subparsers)
+    for command in subparsers.choices.values():  # so that an unknown flag points to its command's --help
+        command.set_defaults(command_parser=command)
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .common import EXIT_FOUND, EXIT_OK, bounded_int
+from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, bounded_int
 
 
 def add_parser(subparsers) -> None:
@@ -43,4 +43,5 @@ def run(args) -> int:
         print(f"{args.file}: {report.records} records valid ({checks})")
         return EXIT_OK
     print(f"{args.file}: {len(report.failures)} failed checks in {report.records} records ({checks})")
-    return EXIT_FOUND
+    # A line that is not a JSON object is bad input (2); a record whose IR fails a check is a finding (1).
+    return EXIT_USAGE if any(failure.check == "json" for failure in report.failures) else EXIT_FOUND

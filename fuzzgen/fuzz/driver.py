@@ -34,6 +34,7 @@ from .isolation import Case, CheckResult, InProcessChecker, IsolatedChecker
 from .triage import Family, Signature, Triage
 
 FINDINGS_FILE = "findings.jsonl"
+PROGRESS_EVERY = 10.0  # seconds between progress lines
 INPUT_SEEDS = 2**16  # inputs are drawn from a seed Hypothesis picks, and shrinks towards 0
 
 
@@ -118,6 +119,9 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
     strategy = programs(**config.strategy_options)
     began = time.monotonic()
     checker = IsolatedChecker(config.plugins, config.timeout) if config.isolate else InProcessChecker()
+    log(f"fuzzing {config.max_examples} programs (seed {config.seed}) with {','.join(config.oracles)}; "
+        "starting the oracle worker (it imports JAX)")
+    last_line = [began]
 
     @settings(max_examples=config.max_examples, deadline=None, database=None, verbosity=Verbosity.quiet,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=config.report_multiple_bugs,
@@ -129,9 +133,11 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
         report.examples += 1
         for verdict in result.verdicts:
             report.statuses[verdict.oracle, verdict.status] += 1
-        if report.examples % 50 == 0:
+        now = time.monotonic()
+        if now - last_line[0] >= PROGRESS_EVERY or report.examples == 1:  # a line at least every 10 s
+            last_line[0] = now
             log(f"{report.examples} programs judged, {len(triage.families)} kinds of failure so far "
-                f"({time.monotonic() - began:.0f} s)")
+                f"({now - began:.0f} s)")
         failures = result.failures
         for verdict in failures:
             triage.add(verdict, result.primitives, program.id, program.source)

@@ -17,9 +17,14 @@ INT_RANGE = (-5, 5)
 
 def make_inputs(args, input_seed: int) -> list[np.ndarray]:
     """Inputs for ``args``, a pure function of ``input_seed``: floats from N(0, 1) rounded to the
-    argument's dtype, ints uniform in [-5, 5]."""
+    argument's dtype, ints uniform in [-5, 5]. ``args`` are `ArgSpec`s or a record's ``args``
+    field as read from JSON (``[{"name", "shape", "dtype"}, ...]``, checked by the schema)."""
     import jax.numpy as jnp
 
+    if any(isinstance(arg, dict) for arg in args):
+        from ..records.schema import parse_args
+
+        args = parse_args(list(args))
     rng = np.random.Generator(np.random.PCG64(input_seed))
     inputs = []
     for arg in args:

@@ -90,7 +90,7 @@ def test_malformed_line_is_a_failure_with_its_line(sampled, tmp_path):
     with open(path, "a") as handle:
         handle.write('{"id": "torn"\n')
     result = run_cli("validate", path, "--workers", 1, "--roundtrip-every", 0, "--quiet")
-    assert result.returncode == 1 and f"{path}:13: json:" in result.stdout
+    assert result.returncode == 2 and f"{path}:13: json:" in result.stdout
 
 
 @pytest.mark.parametrize("make, fragment", [
