@@ -63,6 +63,17 @@ def _feature_type(arrow_type) -> dict:
     return {"dtype": str(arrow_type)}
 
 
+# The split names `datasets` gives files whose names hold these words (its SPLIT_KEYWORDS): the
+# card's configs use the same names, so `load_dataset(DIR)` and `load_dataset("parquet",
+# data_dir=DIR/data)` name every split alike (`valid` files are the `validation` split in both).
+HUB_SPLIT_NAMES = {"training": "train", "valid": "validation", "val": "validation", "dev": "validation",
+                   "testing": "test", "eval": "test", "evaluation": "test"}
+
+
+def hub_split_name(split: str) -> str:
+    return HUB_SPLIT_NAMES.get(split, split)
+
+
 def front_matter(export, schema) -> dict:
     splits = export.splits.values()
     return {
@@ -72,10 +83,11 @@ def front_matter(export, schema) -> dict:
         "pretty_name": PRETTY_NAME,
         "size_categories": [size_category(export.records)],
         "configs": [{"config_name": "default",
-                     "data_files": [{"split": s.name, "path": f"data/{s.name}-*"} for s in splits]}],
+                     "data_files": [{"split": hub_split_name(s.name), "path": f"data/{s.name}-*"} for s in splits]}],
         "dataset_info": {
             "features": feature_list(schema),
-            "splits": [{"name": s.name, "num_bytes": s.num_bytes, "num_examples": s.num_examples} for s in splits],
+            "splits": [{"name": hub_split_name(s.name), "num_bytes": s.num_bytes, "num_examples": s.num_examples}
+                       for s in splits],
             "download_size": sum(s.file_bytes for s in splits),
             "dataset_size": sum(s.num_bytes for s in splits),
         },
@@ -103,7 +115,8 @@ def render_card(export, schema, run_identity: dict | None) -> str:
         'ds = load_dataset("<user>/<dataset>")                # after uploading this directory to the hub',
         "```",
         "",
-        "With `data_dir`, `datasets` names splits from the file names, and calls `valid` `validation`.",
+        "Both calls name the splits alike: `datasets` calls the `valid-*` files the `validation` split, and so "
+        "does this card.",
         "",
         "## How it was made",
         "",

@@ -90,11 +90,12 @@ def test_dataset_card_front_matter_lists_splits_features_and_sizes(sampled, tmp_
     assert card["task_categories"] == ["text-generation"] and "jax" in card["tags"]
     assert card["size_categories"] == ["n<1K"]
     assert card["configs"] == [{"config_name": "default", "data_files": [
-        {"split": "train", "path": "data/train-*"}, {"split": "valid", "path": "data/valid-*"},
+        {"split": "train", "path": "data/train-*"}, {"split": "validation", "path": "data/valid-*"},
         {"split": "test", "path": "data/test-*"}]}]
     info = card["dataset_info"]
-    assert {s["name"]: s["num_examples"] for s in info["splits"]} == {
-        name: len(pq.read_table(out / "data" / f"{name}-00000-of-00001.parquet")) for name in ("train", "valid", "test")}
+    assert {s["name"]: s["num_examples"] for s in info["splits"]} == {  # named as `datasets` names the files
+        hub: len(pq.read_table(out / "data" / f"{name}-00000-of-00001.parquet"))
+        for name, hub in (("train", "train"), ("valid", "validation"), ("test", "test"))}
     assert sum(s["num_examples"] for s in info["splits"]) == 30
     assert all(s["num_bytes"] > 0 for s in info["splits"])
     assert info["download_size"] == sum(p.stat().st_size for p in (out / "data").iterdir())
