@@ -19,3 +19,14 @@ def test_extension_table_names_files_that_exist():
     table = text[text.index("### Extending fuzzgen"):text.index("## Performance")]
     for path in re.findall(r"`(fuzzgen/[\w/.]+\.py)`", table):
         assert (ROOT / path).exists(), path
+
+
+def test_example_outputs_are_what_the_code_writes():
+    """`python tests/readme_examples.py` rewrites them after a deliberate change."""
+    import readme_examples
+
+    shown = readme_examples.blocks((ROOT / "README.md").read_text())
+    assert set(shown) == set(readme_examples.EXAMPLES)
+    for name, make in readme_examples.EXAMPLES.items():
+        assert readme_examples.masked(shown[name]) == readme_examples.masked(make()), (
+            f"README example {name!r} is stale: run python tests/readme_examples.py")

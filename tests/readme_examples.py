@@ -1,0 +1,83 @@
+"""The README's example outputs, made by the code: `python tests/readme_examples.py` rewrites
+them; `tests/cli/test_readme.py` fails when the README and the code disagree.
+
+Each example sits between ``<!-- example: NAME -->`` and ``<!-- /example -->`` in README.md.
+Run times vary from run to run, so the comparison masks the numbers in "in N s (N records/s)".
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SAMPLE_ARGV = ["sample", "--n", "100", "--out", "data.jsonl", "--seed", "12345", "--ir", "jaxpr,stablehlo,hlo"]
+RECORD_SEED, RECORD_INDEX = 12345, 17
+TIMING = re.compile(r"in [0-9.]+ s \([0-9.]+ records/s")
+
+
+def sample_command() -> str:
+    from fuzzgen.cli.main import main
+
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory) / "data.jsonl"
+        argv = [str(out) if a == "data.jsonl" else a for a in SAMPLE_ARGV] + ["--workers", "0", "--quiet"]
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            assert main(argv) == 0
+    text = captured.getvalue().replace(str(out), "data.jsonl")
+    return "    $ fuzzgen " + " ".join(SAMPLE_ARGV) + "\n" + "".join(f"    {line}\n" for line in text.splitlines())
+
+
+def _trimmed(text: str, lines: int) -> str:
+    kept = text.split("\n")
+    return text if len(kept) <= lines else "\n".join(kept[:lines]) + "\n ..."
+
+
+def record() -> str:
+    """The record at (seed 12345, index 17), as `fuzzgen sample --seed 12345` writes it, its long
+    IR texts trimmed to their first lines."""
+    from fuzzgen.sample import SampleConfig, make_record, program_for_index
+
+    config = SampleConfig(seed=RECORD_SEED)
+    full = make_record(config, RECORD_INDEX, program_for_index(config, RECORD_INDEX))
+    keep = {("jaxpr", "forward"): 12, ("jaxpr", "backward"): 4}
+    out = ["{"]
+    for key, value in full.items():
+        if key in ("jaxpr", "stablehlo", "hlo"):
+            pairs = [f'    "{d}": {json.dumps(_trimmed(t, keep.get((key, d), 3)), ensure_ascii=False)}'
+                     for d, t in value.items()]
+            out.append(f'  "{key}": {{\n' + ",\n".join(pairs) + "\n  },")
+        else:
+            out.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},")
+    out[-1] = out[-1].rstrip(",")
+    return "```json\n" + "\n".join(out) + "\n}\n```\n"
+
+
+EXAMPLES = {"sample-command": sample_command, "record": record}
+BLOCK = re.compile(r"(<!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /example -->)", re.S)
+
+
+def blocks(text: str) -> dict[str, str]:
+    return {m.group("name"): m.group("body") for m in BLOCK.finditer(text)}
+
+
+def masked(text: str) -> str:
+    return TIMING.sub("in N s (N records/s", text)
+
+
+def rewrite() -> None:
+    text = README.read_text()
+    made = {name: make() for name, make in EXAMPLES.items()}
+    README.write_text(BLOCK.sub(lambda m: m.group(1) + made[m.group("name")] + m.group(4), text))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    rewrite()
+    print(f"rewrote {', '.join(EXAMPLES)} in {README}")
