@@ -21,9 +21,9 @@ from ..records.atomic import StagedFile
 BACKWARD_MARKER = "=== BACKWARD ==="
 
 
-def write_jsonl(objects: Iterable[dict], path: Path) -> int:
+def write_jsonl(objects: Iterable[dict], staged: StagedFile) -> int:
     count = 0
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with staged.open() as handle:
         for obj in objects:
             handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
             count += 1
@@ -101,7 +101,7 @@ def jsonl_format(name: str, description: str, convert: Callable[[int, Case], dic
         check_destination(source, out, force=force)
         with StagedFile(out) as staged:
             cases = read_cases(source, name, needs_texts)
-            count = write_jsonl((convert(i, case) for i, case in enumerate(cases)), staged.temp)
+            count = write_jsonl((convert(i, case) for i, case in enumerate(cases)), staged)
             staged.commit()
         return f"exported {count} records from {source} to {out} ({name} format)"
 

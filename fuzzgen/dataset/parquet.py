@@ -253,6 +253,9 @@ class _ShardWriter:
 def _check_destination(out_dir: Path, force: bool) -> None:
     if not out_dir.name:
         raise OutputError(f"{out_dir} cannot be replaced; give a directory below it")
+    if out_dir.is_symlink():  # the export is renamed into place, which would replace the link itself
+        raise OutputError(f"{out_dir} is a symbolic link; fuzzgen does not write through links: give the path it "
+                          "points to, or remove the link")
     if not out_dir.exists():
         return
     if not out_dir.is_dir():

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..extras import EXPORT_SERIALIZATION, require
+from ..records.atomic import append_durably
 from ..grammar.plugins import load_plugins
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
@@ -235,6 +236,5 @@ def write_case(corpus: Path, record: dict) -> Path:
                     return path
             except ValueError:
                 continue
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+    append_durably(path, json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
     return path

@@ -36,10 +36,42 @@ def failures_path(out: Path) -> Path:
     return out.with_name(out.name + ".failures.jsonl")
 
 
+def check_replaceable(path: Path, what: str = "") -> None:
+    """Raise `OutputError` unless ``path`` is absent or a regular file. Outputs are published by a
+    rename, which would replace a symbolic link, a device or a FIFO instead of writing where it
+    leads; fuzzgen refuses, and never follows a link it did not make."""
+    label = f"{what} {path}".strip()
+    if path.is_symlink():
+        raise OutputError(f"{label} is a symbolic link; fuzzgen does not write through links: give the path it "
+                          "points to, or remove the link")
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
+        raise OutputError(f"{label} is {kind}; give the path of a regular file")
+
+
+def create_new(path: Path, mode: str = "w"):
+    """Open a fresh temporary file at ``path`` for writing, never through a link: a stale file or
+    link of that name is removed first (unlinking a link leaves its target alone)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    return open(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""}))
+
+
+def append_durably(path: Path, text: str) -> None:
+    """Append ``text`` to ``path`` in one write and fsync it; never through a link."""
+    check_replaceable(path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with open(fd, "a", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never a mix."""
+    check_replaceable(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with create_new(tmp) as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -63,6 +95,8 @@ def fsync_directory(directory: Path) -> None:
 def publish(out: Path, records_tmp: Path, failures_tmp: Path, meta: dict) -> None:
     """Move a fully written (and fsync'd) records file and its failures file into place as
     ``out`` and ``out.failures.jsonl`` (an empty failures file means none), then record ``meta``."""
+    check_replaceable(out)
+    check_replaceable(failures_path(out))
     if failures_tmp.stat().st_size:
         os.replace(failures_tmp, failures_path(out))
     else:
@@ -130,7 +164,9 @@ class RecordWriter:
 
     def __init__(self, path: Path):
         self.path = path
-        self._handle = open(path, "ab")
+        check_replaceable(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        self._handle = open(fd, "ab")
 
     def write(self, line: str) -> None:
         # One write per record: an interrupted run leaves at most one torn, newline-less line.
@@ -150,14 +186,16 @@ class RecordWriter:
 class StagedFile:
     def __init__(self, destination: Path | str):
         self.destination = Path(destination)
+        check_replaceable(self.destination)
         self.temp = self.destination.with_name(f".{self.destination.name}.tmp-{os.getpid()}")
         self.committed = False
 
     def open(self):
         """The temporary file, for writing text exactly as given (no newline translation)."""
-        return open(self.temp, "w", encoding="utf-8", newline="")
+        return create_new(self.temp)
 
     def commit(self) -> None:
+        check_replaceable(self.destination)  # it may have changed since the staging began
         with open(self.temp, "rb+") as handle:
             os.fsync(handle.fileno())
         if self.destination.exists():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .pool import SampleResult, iter_results
 from ..records.atomic import (
-    OutputError, RecordWriter, failures_path, fsync_directory, meta_path, partial_path, read_meta,
+    OutputError, RecordWriter, append_durably, check_replaceable, create_new, failures_path, fsync_directory, meta_path, partial_path, read_meta,
     recover_partial, write_meta,
 )
 from .progress import Progress
@@ -89,6 +89,8 @@ def prepare_output(out: Path, identity: dict, *, force: bool, resume: bool) -> i
         raise OutputError(f"--out {out} is a directory; give a file path such as {out / 'data.jsonl'}")
     if not out.parent.exists():
         raise OutputError(f"--out {out}: directory {out.parent} does not exist; create it first")
+    for path in (out, partial_path(out), failures_path(out), meta_path(out)):
+        check_replaceable(path, "--out" if path == out else "")
     partial = partial_path(out)
     meta = None if force else read_meta(out)
     if resume and not force:
@@ -180,10 +182,7 @@ def _take(result: SampleResult, writer: RecordWriter, failures: Path, summary: S
         return
     summary.failures += 1
     entry = {"seed": config.seed, "index": result.index, "python": result.python, "error": result.error}
-    with open(failures, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    append_durably(failures, json.dumps(entry) + "\n")
 
 
 def scan_records(path: Path, summary: Summary) -> int:
@@ -218,5 +217,6 @@ def drop_failures_after(path: Path, last_index: int) -> None:
             except (ValueError, KeyError, TypeError):
                 pass
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(b"".join(kept))
+    with create_new(tmp, "wb") as handle:
+        handle.write(b"".join(kept))
     os.replace(tmp, path)
