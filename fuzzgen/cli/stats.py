@@ -18,7 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("file", type=Path, metavar="FILE", help="a JSONL file written by `fuzzgen sample`")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the report")
     p.add_argument("--plot", type=Path, metavar="DIR",
-                   help="also write PNG charts into DIR (needs pip install 'fuzzgen[plot]')")
+                   help="also write PNG charts into DIR (needs pip install 'fuzzgen[plot]'); refuses to "
+                        "replace existing charts unless --force, and never writes through a symbolic link")
+    p.add_argument("--force", action="store_true", help="with --plot: replace chart files that already exist")
     p.add_argument("--strict", action="store_true", help="fail on the first malformed line instead of skipping it")
     p.set_defaults(handler=run)
 
@@ -31,14 +33,14 @@ def run(args) -> int:
         from ..dataset.plots import check_plot_directory
 
         require("matplotlib", "plot", "--plot")
-        check_plot_directory(args.plot)
+        check_plot_directory(args.plot, force=args.force)
     stats = collect_stats(args.file, strict=args.strict)
     print(format_json(stats) if args.json else format_text(stats))
     if args.plot is not None:
         from ..dataset.plots import write_plots
 
         try:
-            written = write_plots(stats, args.plot)
+            written = write_plots(stats, args.plot, force=args.force)
         except OSError as error:
             raise UsageError(f"cannot write charts to {args.plot}: {error.strerror or error}") from None
         if not args.json:  # keep --json output a single JSON document
