@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..records.corpus import Case, corpus_record, parse_case
 from ..records.atomic import OutputError
-from ..records.jsonl import RecordError, iter_records, open_text
+from ..records.jsonl import RecordError, iter_records, record_files
 from ..records.atomic import StagedFile
 
 # The seed dataset's separator between the forward and the backward text of one IR kind.
@@ -97,7 +97,7 @@ def jsonl_format(name: str, description: str, convert: Callable[[int, Case], dic
     """A layout of one JSON object per record: ``convert(position, case)``, staged beside OUT."""
 
     def export(source: Path, out: Path, force: bool) -> str:
-        open_text(source).close()  # a missing or unreadable input is the first thing to hear about
+        record_files(source)  # a missing or unreadable input (or an unfinished Ray run) is heard of first
         check_destination(source, out, force=force)
         with StagedFile(out) as staged:
             cases = read_cases(source, name, needs_texts)

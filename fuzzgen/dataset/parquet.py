@@ -36,6 +36,7 @@ from ..records.dataset import ir_kinds_in, ir_text, iter_dataset_records, progra
 from ..extras import require
 from ..records.atomic import OutputError, fsync_directory, read_meta, write_atomically
 from ..records.jsonl import ReadStats
+from ..records.manifest import is_run_directory, read_manifest
 from ..records.schema import META_FIELD_NAMES, SAMPLE_FIELD_NAMES
 from .stats import DatasetStats
 
@@ -302,9 +303,10 @@ def _move_into_place(staging: Path, out_dir: Path) -> None:
 
 
 def _run_identity(in_path: Path) -> dict | None:
-    """The `fuzzgen sample` arguments kept beside the input, for the card; None if not there."""
+    """The `fuzzgen sample` arguments kept beside the input (or in a Ray run's manifest), for the
+    card; None if not there."""
     try:
-        meta = read_meta(in_path)
+        meta = read_manifest(in_path) if is_run_directory(in_path) else read_meta(in_path)
     except OutputError:
         return None
     return meta.get("identity") if isinstance(meta, dict) and isinstance(meta.get("identity"), dict) else None

@@ -33,7 +33,7 @@ class ReadStats:
 def open_text(path: Path) -> Iterator[str]:
     path = Path(path)
     if path.is_dir():
-        raise RecordError(path, None, "is a directory; give a .jsonl file")
+        raise RecordError(path, None, "is a directory; give a .jsonl file or the directory of a `fuzzgen sample --engine ray` run")
     try:
         handle = open(path, "r", encoding="utf-8")
     except FileNotFoundError:
@@ -45,18 +45,45 @@ def open_text(path: Path) -> Iterator[str]:
     return handle
 
 
+def record_files(path: Path) -> list[Path]:
+    """The JSONL files ``path`` stands for: itself, or the verified shard files of a
+    `fuzzgen sample --engine ray` output directory (`fuzzgen.records.manifest`)."""
+    from .manifest import is_run_directory, shard_files
+
+    path = Path(path)
+    if is_run_directory(path):
+        try:
+            return shard_files(path)
+        except FuzzgenError as error:
+            raise RecordError(path, None, str(error).removeprefix(f"{path}: ").removeprefix(f"{path} ")) from None
+    open_text(path).close()
+    return [path]
+
+
 def iter_record_lines(path: Path, *, strict: bool = False,
                       stats: ReadStats | None = None) -> Iterator[tuple[int, str, dict]]:
     """Yield (line number, line text, object) for each JSON object line; blank lines are ignored.
 
-    The text is there for rewriting a file line by line without re-encoding untouched records.
-    A malformed line raises `RecordError` when ``strict``; otherwise it is counted in ``stats``
-    and skipped. A file with no records at all raises `RecordError` either way.
+    ``path`` is a JSONL file or a Ray run directory, whose shards are read in order with line
+    numbers counting through them, as in the merged file. The text is there for rewriting a file
+    line by line without re-encoding untouched records. A malformed line raises `RecordError`
+    when ``strict``; otherwise it is counted in ``stats`` and skipped. A file with no records at
+    all raises `RecordError` either way.
     """
     stats = stats if stats is not None else ReadStats()
-    with open_text(path) as handle:
+    offset = 0
+    for file in record_files(path):
+        offset = yield from _file_lines(file, path, offset, strict, stats)
+    if stats.records == 0 and stats.skipped == 0:
+        raise RecordError(path, None, "is empty; it holds no records")
+
+
+def _file_lines(file: Path, path: Path, offset: int, strict: bool, stats: ReadStats):
+    """`iter_record_lines` over one file, its line numbers shifted by ``offset``; returns the new offset."""
+    number = offset
+    with open_text(file) as handle:
         try:
-            for number, text in enumerate(handle, 1):
+            for number, text in enumerate(handle, offset + 1):
                 if not text.strip():
                     continue
                 try:
@@ -74,8 +101,7 @@ def iter_record_lines(path: Path, *, strict: bool = False,
                 yield number, text, obj
         except UnicodeDecodeError:
             raise RecordError(path, None, "is not UTF-8 text; give a JSONL file") from None
-    if stats.records == 0 and stats.skipped == 0:
-        raise RecordError(path, None, "is empty; it holds no records")
+    return number
 
 
 def iter_records(path: Path, *, strict: bool = False, stats: ReadStats | None = None) -> Iterator[tuple[int, dict]]:
@@ -89,9 +115,13 @@ def expand_paths(paths, pattern: str = "*.jsonl") -> list[Path]:
 
     Every file is opened once here, so a missing or unreadable path fails before any work starts.
     """
+    from .manifest import is_run_directory
+
     found, seen = [], set()
     for path in map(Path, paths):
-        if path.is_dir():
+        if is_run_directory(path):  # a Ray run: its record shards, not its failure files
+            files = record_files(path)
+        elif path.is_dir():
             files = sorted(p for p in path.glob(pattern) if p.is_file())
             if not files:
                 raise RecordError(path, None, f"is a directory with no {pattern} files")

@@ -6,7 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
+
 from ..records.atomic import OutputError, failures_path, meta_path, partial_path, publish, read_meta, scan_complete_lines
+from ..records.manifest import is_run_directory
+from .ray.manifest import concatenate_shards
 
 
 def _shard_meta(path: Path) -> dict:
@@ -42,6 +45,11 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
     out = Path(out)
     if not shards:
         raise OutputError("no shard files given; pass the files written by `fuzzgen sample --shard I/N`")
+    runs = [Path(s) for s in shards if is_run_directory(Path(s))]
+    if runs:  # an `--engine ray` directory is a whole run already: merging it is concatenating its shards
+        if len(shards) > 1:
+            raise OutputError(f"{runs[0]} is a whole `--engine ray` run; merge it alone, not with other shards")
+        return concatenate_shards(runs[0], out, force=force)
     if out.exists() and not force:
         raise OutputError(f"{out} already exists; pass --force to overwrite it")
     if out.resolve() in {Path(s).resolve() for s in shards}:

@@ -13,7 +13,6 @@ A manifest is ``{"format", "identity", "shard_size", "shard_count", "complete", 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...records.atomic import OutputError, fsync_directory, partial_path, publish, write_atomically
+from ...records.manifest import (MANIFEST_FORMAT, MANIFEST_NAME, complete_manifest, manifest_path,  # noqa: F401
+                                 read_manifest, sha256_of, verified_entries)
 
-MANIFEST_NAME = "manifest.json"
-MANIFEST_FORMAT = "fuzzgen-ray-manifest/1"
 # What this engine writes into DIR, and nothing else: --force removes only these.
 OWN_FILE = re.compile(r"(shard-\d{5,}(\.failures)?\.jsonl|manifest\.json)")
 OWN_TEMP = re.compile(r"\.(shard-\d{5,}(\.failures)?\.jsonl|manifest\.json)\.tmp-\d+")
@@ -53,30 +52,9 @@ def plan_shards(n: int, shard_size: int) -> list[ShardSpan]:
     return [ShardSpan(i, start, min(start + shard_size, n)) for i, start in enumerate(range(0, n, shard_size))]
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def manifest_path(out_dir: Path) -> Path:
-    return out_dir / MANIFEST_NAME
-
-
 def new_manifest(identity: dict, shard_size: int, shard_count: int) -> dict:
     return {"format": MANIFEST_FORMAT, "identity": identity, "shard_size": shard_size, "shard_count": shard_count,
             "complete": False, "records": 0, "failures": 0, "shards": []}
-
-
-def read_manifest(out_dir: Path) -> dict | None:
-    path = manifest_path(out_dir)
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise OutputError(f"{path} is not a fuzzgen manifest ({error}); move it away or pass --force") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise OutputError(f"{path} is not a {MANIFEST_FORMAT} file; move it away or pass --force")
-    return manifest
 
 
 def write_manifest(out_dir: Path, manifest: dict) -> None:
@@ -132,23 +110,6 @@ def prepare_directory(out_dir: Path, identity: dict, shard_size: int, shard_coun
     return manifest
 
 
-def verified_entries(out_dir: Path, manifest: dict) -> dict[int, dict]:
-    """The manifest's shard entries whose files are there with the recorded sha256."""
-    verified = {}
-    for entry in manifest["shards"]:
-        records = out_dir / entry["file"]
-        failures = out_dir / entry["failures_file"] if entry["failures_file"] else None
-        try:
-            if sha256_of(records.read_bytes()) != entry["sha256"]:
-                continue
-            if failures is not None and sha256_of(failures.read_bytes()) != entry["failures_sha256"]:
-                continue
-        except OSError:
-            continue
-        verified[entry["index"]] = entry
-    return verified
-
-
 def write_shard(out_dir: Path, span: ShardSpan, lines: list[str], failures: list[str]) -> dict:
     """Write one shard's files whole and return its manifest entry."""
     failure_text = "".join(failures)
@@ -168,14 +129,9 @@ def concatenate_shards(out_dir: Path | str, out: Path | str, *, force: bool = Fa
     """Write the shards of a complete run as one JSONL file with its ``.meta.json`` and failures file:
     what `fuzzgen sample --engine local` writes for the same arguments. Returns the record count."""
     out_dir, out = Path(out_dir), Path(out)
-    manifest = read_manifest(out_dir)
-    if manifest is None or not manifest.get("complete"):
-        raise OutputError(f"{out_dir} holds no complete run; finish it by rerunning the same `fuzzgen sample` command")
+    manifest = complete_manifest(out_dir)
     if out.exists() and not force:
         raise OutputError(f"{out} already exists; pass --force to overwrite it")
-    if len(verified_entries(out_dir, manifest)) != manifest["shard_count"]:
-        raise OutputError(f"{out_dir}: a shard file does not match its sha256 in {MANIFEST_NAME}; "
-                          "rerun the `fuzzgen sample` command")
     tmp, failure_tmp = partial_path(out), out.with_name(out.name + ".failures.partial")
     with open(tmp, "wb") as sink, open(failure_tmp, "wb") as failure_sink:
         for entry in manifest["shards"]:
