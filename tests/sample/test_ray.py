@@ -253,3 +253,9 @@ def test_without_ray_the_engine_says_how_to_install_it_and_local_runs_never_impo
     assert not (tmp_path / "data").exists()
     local = run_cli("sample", "--n", 2, "--workers", 0, "--out", tmp_path / "local.jsonl", "--quiet", env=env)
     assert local.returncode == 0, local.stderr
+
+
+@pytest.mark.slow
+def test_quiet_means_quiet_with_a_local_ray_instance(tmp_path):
+    result = run_cli("sample", "--engine", "ray", "--n", 2, "--out", tmp_path / "data", "--quiet", "--workers", 1)
+    assert result.returncode == 0 and result.stderr == "", result.stderr

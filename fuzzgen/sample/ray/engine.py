@@ -79,22 +79,25 @@ def check_reachable(address: str, timeout: float = 10.0) -> None:
                              "head with `ray start --head` and pass the address it prints") from None
 
 
-def connect(address: str | None, num_cpus: int):
+def connect(address: str | None, num_cpus: int, *, quiet: bool = False):
     """Import Ray and connect: to ``address`` (or $RAY_ADDRESS) if given, else to a new local
-    instance on loopback with ``num_cpus`` CPUs. Returns (ray, whether we started it)."""
+    instance on loopback with ``num_cpus`` CPUs. Returns (ray, whether we started it). With
+    ``quiet``, Ray's own warnings (e.g. its token-authentication notice) are not printed."""
     address = address or os.environ.get("RAY_ADDRESS") or None
     ray = import_ray(local=address is None or is_loopback(address))
     if ray.is_initialized():
         return ray, False
+    level = logging.ERROR if quiet else logging.WARNING
+    logging.getLogger("ray").setLevel(level)  # some notices are logged before ray.init applies its level
     try:
         with warnings.catch_warnings():
             # JAX warns on any fork; Ray's fork is followed by exec at once, which is safe.
             warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
             if address is None:
                 ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
-                         logging_level=logging.WARNING)
+                         logging_level=level)
             else:
-                ray.init(address=address, logging_level=logging.WARNING)
+                ray.init(address=address, logging_level=level)
     except (ConnectionError, ValueError, RuntimeError) as error:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         hint = "" if address is None or os.environ.get("RAY_AUTH_MODE") else (
@@ -144,12 +147,14 @@ def run_ray_sample(
     write_manifest(out_dir, manifest)
     run = _Run(out_dir, config, spans, manifest, done, summary, timeout, max_retries, manifest_every,
                progress or Progress(total=n, quiet=True))
-    ray, started = connect(address, num_cpus)
+    began = time.monotonic()
+    ray, started = connect(address, num_cpus, quiet=run.progress.quiet)
     try:
         _Driver(ray, run).run()
     finally:
         if started:
             ray.shutdown()
+    summary.seconds = time.monotonic() - began  # the run as the user waits for it: Ray's start-up included
     return summary
 
 
