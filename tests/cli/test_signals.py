@@ -53,6 +53,7 @@ def test_sample_with_workers_stops_with_one_line(tmp_path, how, status, message)
         json.loads(line)
 
 
+@pytest.mark.slow
 def test_validate_with_workers_stops_with_one_line_and_no_resume_hint(small_sample):
     process = start("validate", small_sample, "--workers", 2, "--roundtrip-every", 1)
     time.sleep(8)  # the pool has started its workers, which are validating

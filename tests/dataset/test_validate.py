@@ -45,6 +45,7 @@ def _replace(kind, direction, old, new):
     return mutate
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, mutate", [
     ("stablehlo", _replace("stablehlo", "backward", "func.func public @main", "func.func public @main(")),
     ("hlo", _replace("hlo", "forward", "ENTRY", "ENTRY ENTRY")),
@@ -61,6 +62,7 @@ def test_a_corrupted_text_fails_naming_file_line_and_check(sampled, tmp_path, ki
     assert len(failures) == 1, result.stdout
 
 
+@pytest.mark.slow
 def test_wrong_stored_outputs_fail_the_io_check(sampled, tmp_path):
     def mutate(record):
         output = record["io"]["outputs"][0]
@@ -73,6 +75,7 @@ def test_wrong_stored_outputs_fail_the_io_check(sampled, tmp_path):
     assert result.returncode == 1 and f"{path}:2: io:" in result.stdout
 
 
+@pytest.mark.slow
 def test_hostile_python_is_rejected_before_it_runs(sampled, tmp_path):
     sentinel = tmp_path / "ran"
     def mutate(record):
@@ -84,6 +87,7 @@ def test_hostile_python_is_rejected_before_it_runs(sampled, tmp_path):
     assert not sentinel.exists()
 
 
+@pytest.mark.slow
 def test_malformed_line_is_a_failure_with_its_line(sampled, tmp_path):
     path = tmp_path / "torn.jsonl"
     shutil.copy(sampled, path)

@@ -95,6 +95,7 @@ def assert_case_replays(corpus, oracle):
     return record
 
 
+@pytest.mark.slow
 def test_wrong_custom_jvp_is_found_shrunk_and_replayed(plant, tmp_path):
     plant("planted_custom_jvp", WRONG_CUSTOM_JVP)
     config = FuzzConfig(max_examples=500, oracles=("gradient", "forward_vs_reverse"), seed=1,
@@ -112,6 +113,7 @@ def test_wrong_custom_jvp_is_found_shrunk_and_replayed(plant, tmp_path):
     assert record["finding"]["oracle"] == "gradient"
 
 
+@pytest.mark.slow
 def test_shrinking_is_not_cut_short_by_hypothesis_wall_clock_limit(plant):
     """Hypothesis stops shrinking after five minutes of wall time; the fuzzer lifts that limit, so
     the minimal program does not depend on how loaded the machine is (the limit, when asked for,

@@ -62,6 +62,7 @@ def test_vmap_programs_lower(program):
     assert lowered.ir["jaxpr"]["backward"]
 
 
+@pytest.mark.slow
 def test_two_thousand_records_use_sixty_primitives(tmp_path):
     out = tmp_path / "wide.jsonl"
     run_sample(out, 2000, SampleConfig(seed=0, ir=("jaxpr",)), workers=2)
@@ -71,6 +72,7 @@ def test_two_thousand_records_use_sixty_primitives(tmp_path):
     assert len(primitives) >= 60, sorted(primitives)
 
 
+@pytest.mark.slow
 def test_ninety_nine_percent_unique_at_ten_thousand():
     config = SampleConfig(seed=0)
     hashes = Counter()
@@ -112,6 +114,7 @@ class _Rename(cst.CSTTransformer):
         return updated.with_changes(value=self.renames.get(updated.value, updated.value))
 
 
+@pytest.mark.slow
 def test_a_renamed_test_program_lands_in_the_same_split():
     config = SampleConfig(seed=9, splits=SPLITS)
     found = 0

@@ -29,6 +29,7 @@ def test_default_run_bytes(tmp_path):
     assert sha256(out) == DEFAULT_40
 
 
+@pytest.mark.slow
 def test_every_option_bytes(tmp_path):
     """Every IR kind, --io, --dedup, --split and all twelve categories (control_flow, vmap)."""
     out = tmp_path / "everything.jsonl"

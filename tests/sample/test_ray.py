@@ -67,6 +67,7 @@ def shards_concatenated(out_dir: Path) -> bytes:
     return b"".join((out_dir / entry["file"]).read_bytes() for entry in manifest["shards"])
 
 
+@pytest.mark.slow
 @needs_ray
 def test_shards_concatenate_to_the_local_output(ray_run, local_run, tmp_path):
     out_dir, summary = ray_run
@@ -104,6 +105,7 @@ def local_prefix(local_run: Path, n: int) -> bytes:
     return b"".join(local_run.read_bytes().splitlines(True)[:n])
 
 
+@pytest.mark.slow
 @needs_ray
 def test_a_killed_worker_is_retried_and_the_output_has_no_gap_or_duplicate(cluster, local_run, tmp_path,
                                                                            monkeypatch):
@@ -128,6 +130,7 @@ def test_a_killed_worker_is_retried_and_the_output_has_no_gap_or_duplicate(clust
     assert shards_concatenated(tmp_path / "again") == local_prefix(local_run, 21)
 
 
+@pytest.mark.slow
 @needs_ray
 def test_crashing_and_hanging_samples_fail_as_in_a_local_run(cluster, tmp_path, monkeypatch):
     from fuzzgen.sample.ray.engine import run_ray_sample
@@ -154,6 +157,7 @@ DRIVER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @needs_ray
 def test_after_the_driver_is_killed_the_same_call_skips_complete_shards(cluster, local_run, tmp_path):
     from fuzzgen.sample.ray.engine import run_ray_sample
@@ -200,6 +204,7 @@ def test_a_damaged_shard_is_recomputed(cluster, ray_run, local_run, tmp_path):
     assert shards_concatenated(out_dir) == local_run.read_bytes()
 
 
+@pytest.mark.slow
 @needs_ray
 def test_cli_on_a_running_cluster_matches_the_local_engine(cluster, local_run, tmp_path):
     result = run_cli("sample", "--engine", "ray", "--ray-address", cluster, "--n", 12, "--seed", SEED,

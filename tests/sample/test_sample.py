@@ -22,6 +22,7 @@ def thousand(tmp_path_factory):
     return [json.loads(line) for line in out.read_text().splitlines()]
 
 
+@pytest.mark.slow  # the 1,000-record fixture
 def test_thousand_records_follow_the_schema(thousand):
     assert len(thousand) == 1000
     for index, record in enumerate(thousand):
@@ -42,6 +43,7 @@ def test_thousand_records_follow_the_schema(thousand):
         assert record["meta"]["n_statements"] == len(record["python"].splitlines()) - 1
 
 
+@pytest.mark.slow  # the 1,000-record fixture
 def test_stored_forward_jaxpr_equals_a_fresh_trace(thousand):
     for record in thousand:
         function = load_function(grammar_built(record["python"], record["function_name"]))
@@ -50,6 +52,7 @@ def test_stored_forward_jaxpr_equals_a_fresh_trace(thousand):
         assert fresh == record["jaxpr"]["forward"], record["python"]
 
 
+@pytest.mark.slow  # the 1,000-record fixture
 def test_thousand_records_use_many_primitives_dtypes_and_ranks(thousand):
     primitives = set().union(*(r["meta"]["primitives"] for r in thousand))
     assert len(primitives) >= 30, sorted(primitives)
@@ -59,6 +62,7 @@ def test_thousand_records_use_many_primitives_dtypes_and_ranks(thousand):
     assert set(Counter(r["category"] for r in thousand)) == set(CATEGORY_NAMES)
 
 
+@pytest.mark.slow  # the 1,000-record fixture
 def test_gradients_are_taken_only_for_floating_args(thousand):
     for record in thousand:
         floats = sum(a["dtype"] != "int32" for a in record["args"])

@@ -54,6 +54,7 @@ def _sample_cmd(out, n, *extra):
             "--ir", "jaxpr,stablehlo", "--quiet", *extra]
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume_gives_the_same_file(tmp_path):
     n = 200
     uninterrupted = tmp_path / "uninterrupted.jsonl"
@@ -121,6 +122,7 @@ def test_resume_with_other_arguments_is_refused_and_leaves_files_alone(tmp_path)
         assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_crashing_and_hanging_samples_are_logged_and_skipped(tmp_path, reference):
     out = tmp_path / "faults.jsonl"
     result = run_cli(*_sample_cmd(out, 40, "--workers", "2", "--timeout", "8")[3:],
