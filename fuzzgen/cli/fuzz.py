@@ -60,6 +60,13 @@ def print_report(report, config) -> None:
     for oracle in config.oracles:
         counts = {status: report.statuses[oracle, status] for status in ("passed", "failed", "skipped")}
         print(f"  {oracle:<20} {counts['passed']:>6} passed {counts['failed']:>6} failed {counts['skipped']:>6} skipped")
+    for plugin in config.plugins:
+        from ..grammar.plugins import load_plugin
+
+        for op in load_plugin(plugin):
+            drawn = report.plugin_draws.get(op, 0)
+            share = 100.0 * drawn / report.examples if report.examples else 0.0
+            print(f"  plugin {plugin}: op {op} in {drawn} of {report.examples} programs ({share:.1f}%)")
     if not report.found:
         print("no failures found")
         return

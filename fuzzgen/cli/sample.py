@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES
 from ..ir import ALL_IR_KINDS, IR_KINDS
-from .common import EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, positive_float
+from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
+                     positive_float)
 
 DEFAULT_OUT = "fuzzgen-samples.jsonl"
 
@@ -82,6 +83,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--split", type=split_spec, default=(), metavar="NAME=SHARE,...",
                    help="assign each record a split in meta.split by its canonical hash, e.g. "
                         "train=0.98,valid=0.01,test=0.01: renamed copies of a program always share a split")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE, which registers extra ops (fuzzgen.grammar.plugins.register), in this process "
+                        "and every worker, so that its ops are drawn into the dataset; repeatable. Records name it in "
+                        "meta.plugins; replay and validate them with the same flag")
     p.add_argument("--max-failures", type=bounded_int("--max-failures", 0), default=0, metavar="K",
                    help="exit status 1 when more than K samples failed (they are logged and skipped either way; "
                         "default: 0, so any failure is a non-zero exit). Exit status: 0 done, 1 too many failed "
@@ -96,8 +101,9 @@ def run(args) -> int:
     from ..sample.run import run_sample
     from ..sample.draw import SampleConfig
 
+    load_plugins_or_fail(args.plugin)
     config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io,
-                          splits=args.split, dedup=args.dedup)
+                          splits=args.split, dedup=args.dedup, plugins=tuple(dict.fromkeys(args.plugin)))
     total = len(args.shard.range(args.n)) if args.shard else args.n
     failures_file = f"{args.out}.failures.jsonl"
     if args.engine == "ray":
@@ -125,6 +131,7 @@ def run(args) -> int:
         count = summary.per_category.get(category, 0)
         share = 100.0 * count / summary.records if summary.records else 0.0
         print(f"  {category:<{width}}  {count:>8}  {share:5.1f}%")
+    print_plugin_draws(config.plugins, summary.plugin_draws, summary.records - summary.resumed_from)
     if summary.failures > args.max_failures:
         print(f"fuzzgen: {summary.failures} samples failed, more than --max-failures {args.max_failures}; exit status 1",
               file=sys.stderr)
@@ -159,3 +166,15 @@ def run_on_ray(args, config, progress):
         out, args.n, config, shard_size=args.shard_size or DEFAULT_SHARD_SIZE, address=args.ray_address,
         num_cpus=max(1, args.workers), force=args.force, timeout=args.timeout, progress=progress,
     )
+
+
+def print_plugin_draws(plugins, draws, records: int) -> None:
+    """How often each plugin op was drawn: a plugin whose ops never appear is worth knowing about."""
+    if not plugins:
+        return
+    from ..grammar.plugins import load_plugin
+
+    for plugin in plugins:
+        for op in load_plugin(plugin):
+            share = 100.0 * draws.get(op, 0) / records if records else 0.0
+            print(f"plugin {plugin}: op {op} drawn in {draws.get(op, 0)} of {records} records ({share:.1f}%)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..extras import EXPORT_SERIALIZATION, require
+from ..grammar.plugins import load_plugins
 from ..ir import IR_KIND_TABLE
 from ..records.jsonl import ReadStats, iter_records
 from ..workers import ignore_interrupts, spawn_context
@@ -98,11 +99,17 @@ def validate_record(path: str, line: int, record: dict, roundtrip: bool) -> tupl
     return failures, ran
 
 
+def _start_worker(plugins: tuple[str, ...]) -> None:
+    ignore_interrupts()
+    load_plugins(plugins)
+
+
 def _validate_job(job):
     return validate_record(*job)
 
 
-def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None) -> ValidationReport:
+def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None,
+                  plugins: tuple[str, ...] = ()) -> ValidationReport:
     """Validate every record of ``path``. Raises `RecordError` for a file that cannot be read at
     all; a malformed line is a failure of the ``json`` check.
 
@@ -112,7 +119,8 @@ def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on
         require(EXPORT_SERIALIZATION, None, "validate's jax.export round trip (--roundtrip-every 0 skips it)")
     report = ValidationReport()
     stats = ReadStats()
-    pool = spawn_context().Pool(workers, initializer=ignore_interrupts) if workers > 1 else None
+    load_plugins(plugins)
+    pool = spawn_context().Pool(workers, initializer=_start_worker, initargs=(plugins,)) if workers > 1 else None
     run = pool.map if pool is not None else (lambda job, jobs: list(map(job, jobs)))
     try:
         for chunk in _chunks(iter_records(path, stats=stats), CHUNK):

@@ -27,7 +27,7 @@ from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..extras import EXPORT_SERIALIZATION, require
 from ..records.atomic import append_durably
-from ..grammar.plugins import load_plugins
+from ..grammar.plugins import load_plugins, plugin_ops
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
 from ..strategies import programs
@@ -84,6 +84,7 @@ class FuzzReport:
     findings: list[Finding] = field(default_factory=list)
     families: list[Family] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)  # (oracle, status) -> count
+    plugin_draws: Counter = field(default_factory=Counter)  # plugin op -> programs judged that call it
 
     @property
     def found(self) -> bool:
@@ -132,6 +133,7 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
         case = Case.from_program(program, config.oracles, input_seed)
         result = checker.check(case)
         report.examples += 1
+        report.plugin_draws.update(program.ops & plugin_ops())
         for verdict in result.verdicts:
             report.statuses[verdict.oracle, verdict.status] += 1
         now = time.monotonic()

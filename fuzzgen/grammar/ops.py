@@ -100,6 +100,9 @@ TAGS = {
 }
 
 
+MAX_WEIGHT = 100
+
+
 def check_tags(tags, where: str) -> None:
     unknown = sorted(set(tags) - set(TAGS))
     if unknown:
@@ -126,6 +129,9 @@ class Op:
     results: int = 1  # lax.scan returns (carry, stacked outputs)
     reverse_mode: bool = True  # False where jax.grad cannot go through the op (lax.while_loop)
     limitations: str = ""
+    # How often a production picks this op, relative to the other ops that fit the same slot (1 for
+    # every built-in op). A plugin raises it so that its few ops are drawn often enough to matter.
+    weight: int = 1
     primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
 
     def __post_init__(self):
@@ -134,6 +140,8 @@ class Op:
         if self.domains and len(self.domains) != self.arity:
             raise ValueError(f"op {self.name!r}: {len(self.domains)} domains for arity {self.arity}")
         check_tags(self.tags, f"op {self.name!r}")
+        if not (isinstance(self.weight, int) and not isinstance(self.weight, bool) and 1 <= self.weight <= MAX_WEIGHT):
+            raise ValueError(f"op {self.name!r}: weight={self.weight!r} must be an int from 1 to {MAX_WEIGHT}")
 
     def domain_of(self, position: int) -> Domain:
         return self.domains[position] if self.domains else Domain.ANY
@@ -202,11 +210,13 @@ class Registry:
         return iter(self._ops.values())
 
     def tagged(self, tag: str, *, dtype: str | None = None) -> tuple[Op, ...]:
-        """Ops carrying ``tag`` whose first operand may have ``dtype``, in registration order."""
+        """Ops carrying ``tag`` whose first operand may have ``dtype``, in registration order, each
+        repeated ``weight`` times: a uniform choice among them draws ops in proportion to weight."""
         check_tags((tag,), "Registry.tagged")
         return tuple(
             op for op in self._ops.values()
             if tag in op.tags and (dtype is None or dtype in op.operand_dtypes[0])
+            for _ in range(op.weight)
         )
 
 

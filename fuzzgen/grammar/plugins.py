@@ -20,6 +20,7 @@ Worker processes import the same modules by name (`load_plugin`), so plugins mus
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import sys
 from types import SimpleNamespace
@@ -41,10 +42,17 @@ class PluginError(FuzzgenError, ValueError):
     """A plugin that cannot be used; ``str()`` is one line saying why and what to fix."""
 
 
-def register(op: Op, *, implementation: Callable | None = None, replace: bool = False) -> Op:
-    """Add ``op`` to the grammar; an ``ext.NAME`` target needs the ``implementation`` it calls."""
+def register(op: Op, *, implementation: Callable | None = None, replace: bool = False,
+             weight: int | None = None) -> Op:
+    """Add ``op`` to the grammar; an ``ext.NAME`` target needs the ``implementation`` it calls.
+
+    ``weight`` (default: the op's own, 1) is how often productions pick it relative to the other
+    ops of its slot: a plugin's one op among twenty unary ones is drawn in ~5% of unary slots at
+    weight 1, ~50% at weight 20."""
     if not isinstance(op, Op):
         raise TypeError(f"register() takes an Op record, got {type(op).__name__}: {op!r:.60}")
+    if weight is not None:
+        op = dataclasses.replace(op, weight=weight)
     target = op.render.target if isinstance(op.render, Call) else None
     if target is not None and target.startswith(EXTENSION_PREFIX):
         attribute = target[len(EXTENSION_PREFIX):]
@@ -159,3 +167,8 @@ def _caller_module() -> str:
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def plugin_ops() -> frozenset[str]:
+    """The names of the ops the loaded plugins registered (what the summaries count)."""
+    return frozenset(name for names in _loaded.values() for name in names)

@@ -47,7 +47,7 @@ class Case:
     hashes: dict[str, dict[str, str | None]]
     vmap_axes: tuple[int | None, ...] | None = None  # lowered as jax.vmap(f, in_axes=vmap_axes)
     forward_only: str | None = None  # why there is no backward (reverse mode does not exist)
-    plugins: tuple[str, ...] = ()  # plugin modules whose ops the source calls (``finding.plugins``)
+    plugins: tuple[str, ...] = ()  # plugin modules whose ops the source calls (``finding``/``meta.plugins``)
 
     def checked_spec(self):
         """The case's `ProgramSpec`, once its source has passed the grammar check; raises
@@ -97,7 +97,9 @@ def _parse_case(path: Path, line: int, obj: dict) -> Case:
     args = parse_args(obj["args"])
     vmap_axes = parse_vmap(obj.get("vmap"), args)
     forward_only = parse_forward_only(obj)
+    meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
     plugins = parse_plugins(obj.get("finding", {}).get("plugins", []))
+    plugins += tuple(p for p in parse_plugins(meta.get("plugins", []), "meta.plugins") if p not in plugins)
     texts = {k: t for k in ALL_IR_KINDS if (t := parse_ir_pair(obj, k)) is not None}
     hashes = parse_hashes(obj.get(HASH_KEY, {}))
     if not texts and not hashes:

@@ -84,6 +84,7 @@ META_FIELDS = (
     Field("canonical_hash", str, False, False, "hash of the alpha-renamed program and arg specs"),
     Field("split", str, False, False, "train, valid, test, ... by canonical hash (--split)"),
     Field("forward_only", str, False, False, "why there is no backward (reverse mode does not exist)", FORWARD_ONLY),
+    Field("plugins", list, False, False, "plugin modules whose ops the program may call (sample --plugin)"),
 )
 SAMPLE_FIELD_NAMES = tuple(f.name for f in FIELDS if f.in_sample_records)  # in the order records hold them
 META_FIELD_NAMES = tuple(f.name for f in META_FIELDS)
@@ -193,10 +194,11 @@ def parse_forward_only(record: dict) -> str | None:
     return record.get("forward_only", meta.get("forward_only"))
 
 
-def parse_plugins(value) -> tuple[str, ...]:
-    """``finding.plugins``: module names, kept as data (a case never gets a module imported)."""
+def parse_plugins(value, field: str = "finding.plugins") -> tuple[str, ...]:
+    """``finding.plugins`` or ``meta.plugins``: module names, kept as data (a record never gets a
+    module imported by itself; the user names it with --plugin)."""
     if not (isinstance(value, list) and all(is_module_name(v) for v in value)):
-        raise SchemaError("'finding.plugins' must be a list of module names such as my_ops")
+        raise SchemaError(f"'{field}' must be a list of module names such as my_ops")
     return tuple(value)
 
 
@@ -228,6 +230,7 @@ def check_sample_record(record: dict) -> tuple[ArgSpec, ...]:
     require_fields(meta, META_FIELDS, required="sample", prefix="meta.")
     if not all(isinstance(p, str) for p in meta["primitives"]):
         raise SchemaError("'meta.primitives' must be a list of strings")
+    parse_plugins(meta.get("plugins", []), "meta.plugins")
     if not 0 <= meta["n_statements"] <= INT32_MAX:
         raise SchemaError(f"'meta.n_statements' is {meta['n_statements']}; it must be between 0 and 2**31-1")
     if "canonical_hash" in meta and not CANONICAL_HASH.fullmatch(meta["canonical_hash"]):

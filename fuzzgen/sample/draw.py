@@ -29,6 +29,7 @@ class SampleConfig:
     io: bool = False
     splits: tuple[tuple[str, float], ...] = ()  # e.g. (("train", 0.98), ("valid", 0.01), ("test", 0.01))
     dedup: bool = False
+    plugins: tuple[str, ...] = ()  # modules whose ops join the grammar (loaded in every worker)
 
     def __post_init__(self):
         if not self.ir:
@@ -57,6 +58,8 @@ class SampleConfig:
             "splits": [list(pair) for pair in self.splits],
             "dedup": self.dedup,
             "jax_version": jax.__version__,
+            # only when set, so that the identity of every run without plugins stays as it was
+            **({"plugins": list(self.plugins)} if self.plugins else {}),
         }
 
 
@@ -113,6 +116,8 @@ def make_record(config: SampleConfig, index: int, program: Program) -> dict:
         record["meta"]["forward_only"] = spec.forward_only
     if config.splits:
         record["meta"]["split"] = split_for_hash(program_hash, config.splits)
+    if config.plugins:  # what replay and validate need to load (--plugin) to check this record
+        record["meta"]["plugins"] = list(config.plugins)
     return record
 
 
@@ -137,8 +142,8 @@ def split_for_hash(program_hash: str, splits) -> str:
     return splits[-1][0]
 
 
-def record_line(config: SampleConfig, index: int) -> tuple[str, str]:
+def record_line(config: SampleConfig, index: int, program: Program | None = None) -> tuple[str, str]:
     """The JSONL line for ``index`` (newline included: the unit every engine writes) and the
     program's canonical hash (what dedup compares)."""
-    record = make_record(config, index, program_for_index(config, index))
+    record = make_record(config, index, program or program_for_index(config, index))
     return json.dumps(record, ensure_ascii=False) + "\n", record["meta"]["canonical_hash"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from ..workers import READY, SpawnedWorker, spawn_context
+from ..grammar.plugins import load_plugins, plugin_ops
 from . import faults as planted_faults
 from .draw import SampleConfig, program_for_index, record_line
 
@@ -30,6 +31,7 @@ class SampleResult:
     canonical_hash: str | None = None
     python: str | None = None
     error: str | None = None
+    plugin_ops: tuple[str, ...] = ()  # the plugin ops this program calls
 
 
 def produce(config: SampleConfig, index: int, faults: dict[int, str] | None = None) -> SampleResult:
@@ -37,8 +39,9 @@ def produce(config: SampleConfig, index: int, faults: dict[int, str] | None = No
     if faults:
         planted_faults.strike(faults, index)
     try:
-        line, program_hash = record_line(config, index)
-        return SampleResult(index, program.category, line=line, canonical_hash=program_hash)
+        line, program_hash = record_line(config, index, program)
+        return SampleResult(index, program.category, line=line, canonical_hash=program_hash,
+                            plugin_ops=tuple(sorted(program.ops & plugin_ops())) if config.plugins else ())
     except Exception as error:  # a lowering failure is data about JAX, logged per index
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         return SampleResult(index, program.category, python=program.source, error=detail)
@@ -62,6 +65,7 @@ def clear_caches() -> None:
 
 
 def _in_process(config: SampleConfig, indices: range):
+    load_plugins(config.plugins)
     faults = planted_faults.planted()
     for done, index in enumerate(indices, 1):
         yield produce(config, index, faults)
@@ -71,6 +75,8 @@ def _in_process(config: SampleConfig, indices: range):
 
 def _worker_main(connection, config: SampleConfig) -> None:
     from ..lowering import lower  # noqa: F401  (imports JAX: not part of any sample's time)
+
+    load_plugins(config.plugins)  # the same ops as the parent drew with: a worker rebuilds each program
 
     faults = planted_faults.planted()
     connection.send((READY, None))

@@ -46,6 +46,7 @@ class Summary:
     seconds: float = 0.0
     per_category: Counter = field(default_factory=Counter)
     already_complete: bool = False
+    plugin_draws: Counter = field(default_factory=Counter)  # plugin op -> records (of this call) calling it
     duplicates: int = 0  # records whose canonical program appeared at an earlier index
     skipped_duplicates: int = 0  # of those, the ones --dedup left out
     seen: set = field(default_factory=set, repr=False)
@@ -179,6 +180,7 @@ def _take(result: SampleResult, writer: RecordWriter, failures: Path, summary: S
         if summary.tally(result.canonical_hash, result.category, dedup=config.dedup):
             writer.write(result.line)
             summary.records += 1
+            summary.plugin_draws.update(result.plugin_ops)
         return
     summary.failures += 1
     entry = {"seed": config.seed, "index": result.index, "python": result.python, "error": result.error}

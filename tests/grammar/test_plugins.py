@@ -148,3 +148,41 @@ def test_a_case_naming_plugins_badly_is_an_invalid_case(scoped):
     path.write_text(json.dumps(record) + "\n")
     with pytest.raises(RecordError, match="'finding.plugins' must be a list of module names"):
         replay_paths([path], strict=True)
+
+
+def test_weight_makes_a_plugin_op_drawn_in_proportion(scoped):
+    from fuzzgen.sample import SampleConfig, program_for_index
+
+    def programs_calling(weight, n=150):
+        with plugins.scoped_registrations():
+            plugins.register(_unary("weighted_sin", "jnp.sin"), weight=weight)
+            config = SampleConfig(seed=2, categories=("unary",))
+            return sum("weighted_sin" in program_for_index(config, i).ops for i in range(n))
+
+    light, heavy = programs_calling(1), programs_calling(20)
+    assert heavy > 3 * max(light, 1), (light, heavy)
+    with pytest.raises(ValueError, match="weight=0 must be an int from 1 to 100"):
+        plugins.register(_unary("weightless", "jnp.sin"), weight=0)
+
+
+def test_sample_draws_plugin_ops_into_the_dataset_and_says_how_often(scoped, tmp_path):
+    import json
+
+    from helpers import run_cli
+
+    env = {"PYTHONPATH": str(EXAMPLES)}
+    out = tmp_path / "data.jsonl"
+    result = run_cli("sample", "--n", 20, "--plugin", "softplus_ops", "--out", out, "--workers", 1, "--quiet",
+                     "--categories", "unary", env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("plugin softplus_ops: op ")]
+    assert [line.split(" drawn in ")[0] for line in lines] == ["plugin softplus_ops: op softplus",
+                                                               "plugin softplus_ops: op sinc"]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(r["meta"]["plugins"] == ["softplus_ops"] for r in records)
+    drawn = sum("ext.softplus(" in r["python"] for r in records)
+    assert f"op softplus drawn in {drawn} of 20 records" in result.stdout and drawn > 0
+    assert run_cli("validate", out, "--plugin", "softplus_ops", "--workers", 1, "--quiet", env=env).returncode == 0
+    without = run_cli("replay", out, env=env)
+    assert without.returncode == 1 and "replay with --plugin softplus_ops" in without.stdout
+    assert run_cli("replay", out, "--plugin", "softplus_ops", env=env).returncode == 0

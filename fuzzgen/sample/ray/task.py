@@ -42,6 +42,9 @@ def produce_shard(config: SampleConfig, span: ShardSpan, timeout: float, hooks: 
     """Run the samples of ``span``; ``hooks`` are the driver's planted faults (`faults`), tests only."""
     import jax
 
+    from ...grammar.plugins import load_plugins
+
+    load_plugins(config.plugins)  # the worker draws with the driver's grammar
     hooks = hooks or {}
     faults.install(hooks)
     isolated = attempt_number() > 0
