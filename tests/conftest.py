@@ -26,3 +26,16 @@ def small_sample(tmp_path_factory):
     run_sample(out, 30, SampleConfig(seed=11), workers=0, progress=Progress(30, quiet=True))
     out.chmod(0o444)
     return out
+
+
+@pytest.fixture(scope="session")
+def thousand_file(tmp_path_factory):
+    """`fuzzgen sample --n 1000 --seed 0 --workers 2`, run once per session through the CLI: the
+    golden-bytes test and the 1,000-record schema tests read the same file."""
+    from helpers import run_cli
+
+    out = tmp_path_factory.mktemp("thousand") / "data.jsonl"
+    result = run_cli("sample", "--n", "1000", "--seed", "0", "--out", out, "--workers", "2", "--quiet")
+    assert result.returncode == 0, result.stderr
+    out.chmod(0o444)
+    return out

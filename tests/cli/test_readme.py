@@ -1,6 +1,8 @@
 """The README's layout section matches the tree: every package and top-level module, no more."""
 import re
 
+import pytest
+
 from helpers import ROOT
 
 
@@ -21,6 +23,7 @@ def test_extension_table_names_files_that_exist():
         assert (ROOT / path).exists(), path
 
 
+@pytest.mark.slow
 def test_example_outputs_are_what_the_code_writes():
     """`python tests/readme_examples.py` rewrites them after a deliberate change."""
     import readme_examples

@@ -34,7 +34,8 @@ def group_is_gone(pgid) -> bool:
 
 @pytest.mark.parametrize("how, status, message", [
     ("ctrl-c", 130, "fuzzgen: interrupted; rerun the same command with --resume to continue"),
-    ("sigterm", 143, "fuzzgen: terminated; rerun the same command with --resume to continue"),
+    pytest.param("sigterm", 143, "fuzzgen: terminated; rerun the same command with --resume to continue",
+                 marks=pytest.mark.slow),
 ])
 def test_sample_with_workers_stops_with_one_line(tmp_path, how, status, message):
     out = tmp_path / "data.jsonl"

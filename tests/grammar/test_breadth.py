@@ -138,6 +138,7 @@ def test_split_shares_are_close_to_what_was_asked():
     assert 0.97 < counts["train"] / 20000 < 0.99
 
 
+@pytest.mark.slow
 def test_dedup_skips_later_duplicates_deterministically(tmp_path):
     config = SampleConfig(seed=2, ir=("jaxpr",), categories=("unary",), dedup=True,
                           settings=__import__("fuzzgen.grammar", fromlist=["GrammarSettings"]).GrammarSettings(

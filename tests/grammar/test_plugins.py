@@ -165,6 +165,7 @@ def test_weight_makes_a_plugin_op_drawn_in_proportion(scoped):
         plugins.register(_unary("weightless", "jnp.sin"), weight=0)
 
 
+@pytest.mark.slow
 def test_sample_draws_plugin_ops_into_the_dataset_and_says_how_often(scoped, tmp_path):
     import json
 

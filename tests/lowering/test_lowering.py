@@ -10,6 +10,7 @@ from fuzzgen.trust.sandbox import load_function
 from fuzzgen.sample.draw import SampleConfig, program_for_index
 
 
+@pytest.mark.slow
 def test_shared_mlir_context_changes_no_byte_of_ir(monkeypatch):
     programs = [program_for_index(SampleConfig(seed=5), i) for i in range(40)]
     shared = [lower_program(p).ir for p in programs]

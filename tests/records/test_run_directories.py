@@ -24,6 +24,7 @@ def run_directory(tmp_path, small_sample):
     return out_dir
 
 
+@pytest.mark.slow
 def test_stats_validate_replay_and_export_read_it_as_the_merged_file(tmp_path, small_sample, run_directory):
     from_file = json.loads(run_cli("stats", small_sample, "--json").stdout)
     from_dir = json.loads(run_cli("stats", run_directory, "--json").stdout)

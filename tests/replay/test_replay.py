@@ -54,6 +54,7 @@ def test_the_committed_corpus_replays_same():
     assert report.exit_status == 0
 
 
+@pytest.mark.slow
 def test_the_command_replays_the_corpus_in_a_fresh_process():
     result = run_cli("replay", "corpus")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
@@ -61,6 +62,7 @@ def test_the_command_replays_the_corpus_in_a_fresh_process():
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_one_changed_hash_exits_1_names_the_case_and_update_fixes_it(tmp_path, capsys):
     path = write_records(tmp_path / "c.jsonl", records(REGRESSION))
     original = path.read_bytes()

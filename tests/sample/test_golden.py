@@ -12,7 +12,6 @@ from fuzzgen.grammar import ALL_CATEGORY_NAMES
 from fuzzgen.ir import ALL_IR_KINDS
 from fuzzgen.sample import Progress, SampleConfig, run_sample
 
-from helpers import run_cli
 
 DEFAULT_40 = "8f5bd370745b4102c330c67cfdb822b5234404d6eb8305c7c9b421af486c8fd9"
 EVERYTHING_36 = "1362c91ba83c98bb93aa836ba284dd8659023790f4ce41cd53d1bafbf63b21a0"
@@ -40,8 +39,6 @@ def test_every_option_bytes(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_1000_records_bytes(tmp_path):
-    out = tmp_path / "data.jsonl"
-    result = run_cli("sample", "--n", "1000", "--seed", "0", "--out", out, "--workers", "2", "--quiet")
-    assert result.returncode == 0, result.stderr
-    assert sha256(out) == DEFAULT_1000
+def test_cli_1000_records_bytes(thousand_file):
+    """`fuzzgen sample --n 1000 --seed 0` with two workers (the session's shared file)."""
+    assert sha256(thousand_file) == DEFAULT_1000

@@ -16,10 +16,8 @@ KEYS = ["id", "seed", "index", "category", "function_name", "python", "args", "j
 
 
 @pytest.fixture(scope="module")
-def thousand(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample") / "data.jsonl"
-    run_sample(out, 1000, SampleConfig(seed=0), workers=2)
-    return [json.loads(line) for line in out.read_text().splitlines()]
+def thousand(thousand_file):
+    return [json.loads(line) for line in thousand_file.read_text().splitlines()]
 
 
 @pytest.mark.slow  # the 1,000-record fixture

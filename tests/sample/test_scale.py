@@ -106,6 +106,7 @@ def test_resume_on_a_missing_file_starts_the_run(tmp_path, reference):
     assert out.read_bytes() == reference
 
 
+@pytest.mark.slow
 def test_resume_with_other_arguments_is_refused_and_leaves_files_alone(tmp_path):
     out = tmp_path / "data.jsonl"
     first = run_cli(*_sample_cmd(out, 4, "--workers", "0")[3:])
@@ -161,6 +162,7 @@ def test_merge_refuses_mixed_runs_gaps_and_duplicates(tmp_path, problem):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_max_failures_sets_the_exit_status_not_the_output(tmp_path):
     allowed, strict = tmp_path / "allowed.jsonl", tmp_path / "strict.jsonl"
     faults = {"FUZZGEN_TEST_FAULTS": "crash:2"}
