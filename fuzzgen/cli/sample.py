@@ -131,7 +131,8 @@ def run(args) -> int:
         count = summary.per_category.get(category, 0)
         share = 100.0 * count / summary.records if summary.records else 0.0
         print(f"  {category:<{width}}  {count:>8}  {share:5.1f}%")
-    print_plugin_draws(config.plugins, summary.plugin_draws, summary.records - summary.resumed_from)
+    if args.engine == "local":  # Ray's shard results do not carry the ops drawn (yet)
+        print_plugin_draws(config.plugins, summary.plugin_draws, summary.records - summary.resumed_from)
     if summary.failures > args.max_failures:
         print(f"fuzzgen: {summary.failures} samples failed, more than --max-failures {args.max_failures}; exit status 1",
               file=sys.stderr)
