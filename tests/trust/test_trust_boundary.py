@@ -96,3 +96,13 @@ def test_stats_and_parquet_refuse_every_hostile_source_of_the_checker_tests(tmp_
     assert f"holds no usable records ({len(lines)} bad lines skipped" in stats.stderr
     assert "hostile.jsonl:1: python rejected" in export.stderr and not (tmp_path / "out").exists()
     assert not any(s.exists() for s in sentinels)
+
+
+def test_only_the_builder_vouches_for_its_own_source():
+    """`grammar_built` skips the check, so inside the package only the builder's Program uses it."""
+    callers = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "grammar_built":
+                callers.add(str(path.relative_to(PACKAGE)))
+    assert callers == {"program/spec.py"}
