@@ -20,7 +20,7 @@ import numpy as np
 from .inputs import random_like
 from .limitations import limitation_for
 from .subject import Subject
-from .verdict import mismatch, passed, skipped
+from .verdict import Verdict, mismatch, passed, skipped
 
 PROJECTIONS = 3
 STEP = 1e-3
@@ -119,16 +119,23 @@ def _compute(subject: Subject, seed: int):
         return out
 
 
+def _projections_or_skip(oracle: str, subject: Subject, seed: int):
+    """The projections both derivative oracles check, or the skip saying why there are none: no
+    reverse mode, a declared limitation, or no usable projection."""
+    if subject.spec.forward_only:
+        return skipped(oracle, subject.spec.forward_only)
+    limitation = limitation_for(oracle, subject.primitives)
+    if limitation:
+        return skipped(oracle, limitation.reason)
+    found = projections(subject, seed)
+    return skipped(oracle, found) if isinstance(found, str) else found
+
+
 def forward_vs_reverse(subject: Subject, seed: int):
     """<u, jvp(v)> equals <vjp(u), v>: the transpose rules agree with the JVP rules."""
-    if subject.spec.forward_only:
-        return skipped("forward_vs_reverse", subject.spec.forward_only)
-    limitation = limitation_for("forward_vs_reverse", subject.primitives)
-    if limitation:
-        return skipped("forward_vs_reverse", limitation.reason)
-    found = projections(subject, seed)
-    if isinstance(found, str):
-        return skipped("forward_vs_reverse", found)
+    found = _projections_or_skip("forward_vs_reverse", subject, seed)
+    if isinstance(found, Verdict):
+        return found
     for k, p in enumerate(found):
         if not (np.isfinite(p.forward) and np.isfinite(p.reverse)):
             continue  # an infinite derivative at a finite value: no identity to check
@@ -142,14 +149,9 @@ def forward_vs_reverse(subject: Subject, seed: int):
 
 def gradient(subject: Subject, seed: int):
     """Forward and reverse mode agree with central differences, where the function is smooth."""
-    if subject.spec.forward_only:
-        return skipped("gradient", subject.spec.forward_only)
-    limitation = limitation_for("gradient", subject.primitives)
-    if limitation:
-        return skipped("gradient", limitation.reason)
-    found = projections(subject, seed)
-    if isinstance(found, str):
-        return skipped("gradient", found)
+    found = _projections_or_skip("gradient", subject, seed)
+    if isinstance(found, Verdict):
+        return found
     smooth = 0
     for k, p in enumerate(found):
         estimate = _numerical(p)
