@@ -74,3 +74,15 @@ def file_errors_as_usage():
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         raise UsageError(f"{where}{error.strerror or error}") from None
+
+
+def shown(text: str) -> str:
+    """``text`` safe to print: control and format characters (newlines, ANSI escapes, bidi
+    overrides) and lone surrogates escaped, so a string read from a file cannot forge output
+    lines, restyle the terminal, or fail to encode."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

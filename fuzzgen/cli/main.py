@@ -9,7 +9,7 @@ import traceback
 from .. import __version__
 from . import export, fuzz, merge, replay, sample, stats, validate
 from ..errors import FuzzgenError
-from .common import EXIT_USAGE, Parser
+from .common import EXIT_USAGE, Parser, shown
 
 SUBCOMMANDS = (sample, merge, validate, replay, export, stats, fuzz)
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as `cat` is: what a shell reports for it
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     except FuzzgenError as error:  # bad arguments, files or environment: one line, no traceback
         if args.debug:
             traceback.print_exc()
-        print(f"fuzzgen: error: {error}", file=sys.stderr)
+        print(shown(f"fuzzgen: error: {error}"), file=sys.stderr)
         return error.exit_status
     except BrokenPipeError:  # e.g. `fuzzgen replay corpus/ | head -1`: the reader left, as `cat` sees it
         # Point stdout at /dev/null, so that flushing it at exit cannot raise again.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import file_errors_as_usage, load_plugins_or_fail
+from .common import file_errors_as_usage, load_plugins_or_fail, shown
 
 
 def add_parser(subparsers) -> None:
@@ -43,14 +43,14 @@ def run(args) -> int:
     def show(result) -> None:
         case = result.case
         detail = ", ".join(c.label for c in result.changes) or result.message
-        print(f"{result.status:<8}  {case.where}  {case.function_name} [{case.id}]" + (f": {detail}" if detail else ""),
-              flush=True)
+        line = f"{result.status:<8}  {case.where}  {case.function_name} [{case.id}]" + (f": {detail}" if detail else "")
+        print(shown(line), flush=True)
         if args.diff:
             for change in result.changes:
                 sys.stdout.write(change.diff(jax_version))
 
     def complain(problem) -> None:
-        print(f"fuzzgen: error: {problem}; skipped", file=sys.stderr, flush=True)
+        print(shown(f"fuzzgen: error: {problem}; skipped"), file=sys.stderr, flush=True)
 
     with file_errors_as_usage():
         report = replay_paths(args.paths, strict=args.strict, update=args.update, on_result=show,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, bounded_int, load_plugins_or_fail
+from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, bounded_int, load_plugins_or_fail, shown
 
 
 def add_parser(subparsers) -> None:
@@ -41,7 +41,7 @@ def run(args) -> int:
     finally:
         progress.close()
     for failure in report.failures:
-        print(failure)
+        print(shown(str(failure)))
     checks = ", ".join(f"{name} x{count}" for name, count in sorted(report.checks.items()))
     if report.ok:
         print(f"{args.file}: {report.records} records valid ({checks})")

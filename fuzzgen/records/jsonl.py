@@ -6,6 +6,8 @@ Nothing read here is executed.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -30,10 +32,23 @@ class ReadStats:
     problems: list[RecordError] = field(default_factory=list)
 
 
-def open_text(path: Path) -> Iterator[str]:
+MAX_LINE_CHARS = 64 << 20  # far above any record (every IR kind of a large program), far below memory
+
+
+def open_text(path: Path):
+    """Open a record file for reading, refusing what is not a regular file: a FIFO would block
+    forever in ``open``, a device (``/dev/zero``) would be read without end."""
     path = Path(path)
     if path.is_dir():
         raise RecordError(path, None, "is a directory; give a .jsonl file or the directory of a `fuzzgen sample --engine ray` run")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise RecordError(path, None, "does not exist") from None
+    except OSError as error:
+        raise RecordError(path, None, f"cannot be read ({error.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise RecordError(path, None, "is not a regular file (a FIFO, device or socket); give a .jsonl file")
     try:
         handle = open(path, "r", encoding="utf-8")
     except FileNotFoundError:
@@ -83,15 +98,16 @@ def _file_lines(file: Path, path: Path, offset: int, strict: bool, stats: ReadSt
     number = offset
     with open_text(file) as handle:
         try:
-            for number, text in enumerate(handle, offset + 1):
+            for number, text in enumerate(_bounded_lines(handle, file), offset + 1):
                 if not text.strip():
                     continue
                 try:
                     obj = json.loads(text)
                     if not isinstance(obj, dict):
                         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-                except ValueError as error:
-                    problem = RecordError(path, number, f"malformed JSON line ({_short(error)})")
+                except (ValueError, RecursionError) as error:  # RecursionError: thousands of nested [
+                    reason = "nested too deeply" if isinstance(error, RecursionError) else _short(error)
+                    problem = RecordError(path, number, f"malformed JSON line ({reason})")
                     if strict:
                         raise problem from None
                     stats.skipped += 1
@@ -101,7 +117,22 @@ def _file_lines(file: Path, path: Path, offset: int, strict: bool, stats: ReadSt
                 yield number, text, obj
         except UnicodeDecodeError:
             raise RecordError(path, None, "is not UTF-8 text; give a JSONL file") from None
+        except OSError as error:  # e.g. /proc/self/mem: a regular file that cannot be read
+            raise RecordError(file, None, f"cannot be read ({error.strerror or error})") from None
     return number
+
+
+def _bounded_lines(handle, file: Path):
+    """The lines of ``handle`` (newline kept), refusing one longer than `MAX_LINE_CHARS` before
+    it is held in memory whole."""
+    while True:
+        line = handle.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_CHARS:
+            raise RecordError(file, None, f"has a line longer than {MAX_LINE_CHARS >> 20} Mi characters; "
+                                          "it is not a fuzzgen record file")
+        yield line
 
 
 def iter_records(path: Path, *, strict: bool = False, stats: ReadStats | None = None) -> Iterator[tuple[int, dict]]:

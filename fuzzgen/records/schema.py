@@ -117,6 +117,18 @@ def require_fields(obj: dict, fields, *, required: str | None, prefix: str = "")
             expected = f.expected or (f.types.__name__ if isinstance(f.types, type)
                                       else "/".join(t.__name__ for t in f.types))
             raise SchemaError(f"key {key!r} must be {expected}, got {type(value).__name__}")
+        if isinstance(value, str):
+            require_text(value, key)
+
+
+def require_text(value: str, key: str) -> None:
+    """JSON's ``\\ud800`` escapes decode to lone surrogates, which are not text: no file can hold
+    them as UTF-8, so every writer (export, replay --update) would fail on them half-way."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SchemaError(f"key {key!r} holds a lone surrogate (\\ud800-\\udfff); it is not valid text") from None
 
 
 def parse_args(value) -> tuple[ArgSpec, ...]:
@@ -162,6 +174,9 @@ def parse_ir_pair(obj: dict, kind: str) -> dict[str, str | None] | None:
         raise SchemaError(f"{kind!r} must be {IR_PAIR}")
     if not isinstance(value.get("backward"), (str, type(None))):
         raise SchemaError(f"'{kind}.backward' must be a text or null")
+    for direction in DIRECTIONS:
+        if isinstance(value.get(direction), str):
+            require_text(value[direction], f"{kind}.{direction}")
     return {d: value[d] for d in DIRECTIONS if d in value}
 
 

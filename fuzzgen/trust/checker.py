@@ -25,7 +25,7 @@ from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
 from .surface import GrammarSurface, Slot
 from ..program.spec import ArgSpec, ProgramSpec
-from .limits import UntrustedSourceError, cross_check, parse_bounded
+from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
 __all__ = ["UntrustedSourceError", "check_program", "check_source"]
 
@@ -71,14 +71,19 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     given, is the name the function must have.
     """
     tree = parse_bounded(source)
+    surface = GrammarSurface.of(registry)
+    targets = frozenset(surface.calls)
+    prescreen(tree)  # what libcst's native parser would crash or trip on
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise UntrustedSourceError(f"syntax error: {error.message}", error.raw_line) from None
+    except (RecursionError, MemoryError, Exception) as error:  # libcst's own bugs on odd input
+        raise UntrustedSourceError(f"libcst cannot parse it ({type(error).__name__})") from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    checker = _Checker(GrammarSurface.of(registry), wrapper.resolve(PositionProvider))
+    checker = _Checker(surface, wrapper.resolve(PositionProvider))
     name = checker.module(module, [a.name for a in args], function_name)
-    cross_check(tree, checker.surface.modules)
+    cross_check(tree, targets)
     return issue(source, name)
 
 

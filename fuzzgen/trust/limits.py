@@ -13,6 +13,10 @@ from ..errors import FuzzgenError
 
 MAX_SOURCE_CHARS = 100_000
 MAX_DEPTH = 64  # grammar programs nest about 15 deep; libcst parses far deeper safely
+# libcst's native parser nests what CPython keeps flat (long operand lists), so flat breadth is
+# bounded too: no grammar program comes near these.
+MAX_NODES = 20_000
+MAX_ITEMS = 256  # elements of one tuple, arguments of one call, statements of one body
 
 # Every node type a grammar program consists of; operator and comparison symbols are checked
 # against the registry by the libcst pass, so any of Python's may appear here.
@@ -46,29 +50,53 @@ def parse_bounded(source: str) -> ast.Module:
         raise UntrustedSourceError(f"syntax error: {error}") from None
     except (RecursionError, MemoryError):
         raise UntrustedSourceError("source is nested too deeply to parse") from None
-    stack = [(tree, 1)]
+    stack, nodes = [(tree, 1)], 0
     while stack:
         node, depth = stack.pop()
+        nodes += 1
         if depth > MAX_DEPTH:
             raise UntrustedSourceError(f"expression nested {depth} deep; at most {MAX_DEPTH}",
                                        getattr(node, "lineno", None))
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        if nodes > MAX_NODES:
+            raise UntrustedSourceError(f"source has more than {MAX_NODES} syntax nodes; grammar programs are small")
+        children = list(ast.iter_child_nodes(node))
+        if len(children) > MAX_ITEMS:
+            raise UntrustedSourceError(f"{type(node).__name__} has {len(children)} parts; at most {MAX_ITEMS}",
+                                       getattr(node, "lineno", None))
+        stack.extend((child, depth + 1) for child in children)
     return tree
 
 
-def cross_check(tree: ast.Module, modules: frozenset[str]) -> None:
+# Constructs no grammar program has, that CPython keeps flat but libcst's native parser nests
+# (a long `or` chain overflows its stack) or trips over (a lambda inside a conditional
+# expression raises inside libcst): refused before libcst ever sees the text.
+BEFORE_LIBCST = {ast.BoolOp: "boolean operator", ast.IfExp: "conditional expression"}
+
+
+def prescreen(tree: ast.Module) -> None:
+    for node in ast.walk(tree):
+        kind = BEFORE_LIBCST.get(type(node))
+        if kind is None and isinstance(node, ast.Compare) and len(node.ops) > 1:
+            kind = "chained comparison"
+        if kind is not None:
+            raise UntrustedSourceError(f"{kind} is not allowed", getattr(node, "lineno", None))
+
+
+def cross_check(tree: ast.Module, targets: frozenset[str]) -> None:
     """Refuse any node a grammar program cannot contain, in the tree CPython itself built;
-    ``modules`` are the namespaces (``jnp``, ``lax``, ...) whose attributes may be called."""
+    ``targets`` are the registry's call targets (``jnp.sin``, ``lax.erf``, ``ext.f``): no other
+    attribute may appear, so this is a second wall, not a looser copy of the first."""
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
         raise UntrustedSourceError("CPython sees something other than one function definition")
+    modules = frozenset(target.partition(".")[0] for target in targets)
     for node in ast.walk(tree):
         line = getattr(node, "lineno", None)
-        problem = _problem(node, modules)
+        problem = _problem(node, modules, targets)
         if problem:
             raise UntrustedSourceError(f"{problem} (CPython's parse)", line)
 
 
-def _problem(node: ast.AST, modules: frozenset[str]) -> str | None:
+def _problem(node: ast.AST, modules: frozenset[str], targets: frozenset[str]) -> str | None:
     if not isinstance(node, ALLOWED_NODES):
         return f"{type(node).__name__} node is not allowed"
     if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain(node.args)):
@@ -78,10 +106,13 @@ def _problem(node: ast.AST, modules: frozenset[str]) -> str | None:
     if isinstance(node, ast.Name) and node.id.startswith("_"):
         return f"name {node.id!r} is not allowed"
     if isinstance(node, ast.Attribute) and not (
-        isinstance(node.value, ast.Name) and node.value.id in modules and not node.attr.startswith("_")
+        isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in targets
         and isinstance(node.ctx, ast.Load)
     ):
-        return f"attribute {node.attr!r} is not allowed"
+        shown = f"{node.value.id}.{node.attr}" if isinstance(node.value, ast.Name) else node.attr
+        return f"attribute {shown!r} is not a grammar op"
+    if isinstance(node, ast.Compare) and len(node.ops) != 1:
+        return "chained comparison is not allowed"
     if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):
         return "only jnp/lax calls are allowed"
     if isinstance(node, ast.Constant) and type(node.value) not in CONSTANT_TYPES:

@@ -83,7 +83,7 @@ HOSTILE = [
     ("module_code_before", "v = open(SENTINEL, 'w')\ndef f(a):\n    return a\n", "a",
      "line 1: assignment \"v = open("),
     ("module_code_after", "def f(a):\n    return a\nv = open(SENTINEL, 'w')\n", "a", "line 3: assignment"),
-    ("keyword_param_code", f"def f(a):\n    return jnp.sum(a, axis={OPEN}(SENTINEL, 'w') and None)\n", "a",
+    ("keyword_param_code", f"def f(a):\n    return jnp.sum(a, axis={OPEN}(SENTINEL, 'w'))\n", "a",
      "line 2: parameter"),
     ("conditional_expression", "def f(a):\n    return a if open(SENTINEL, 'w') else a\n", "a",
      "line 2: conditional expression"),
@@ -101,7 +101,7 @@ HOSTILE = [
     ("lambda_default_in_cond", "def f(a):\n    v0 = jnp.sum(a, axis=None) > 0.0\n"
      "    v1 = lax.cond(v0, lambda x0, d=open(SENTINEL, 'w'): x0, lambda x1: x1, a)\n    return v1\n",
      "a", "line 3: a lambda may only have plain parameters"),
-    ("lambda_where_no_function_goes", "def f(a):\n    v0 = jnp.sin((lambda: open(SENTINEL, 'w') and a)())\n"
+    ("lambda_where_no_function_goes", "def f(a):\n    v0 = jnp.sin((lambda: open(SENTINEL, 'w'))())\n"
      "    return v0\n", "a", "line 2: call of \"(lambda"),
     ("tuple_target_gadget", f"def f(a):\n    v0, v1 = {OPEN}(SENTINEL, 'w'), a\n    return v1\n", "a",
      "line 2: tuple"),
@@ -109,7 +109,7 @@ HOSTILE = [
      "line 2: call of \"jnp(lax.__dict__"),
     ("call_on_module_subscript", f"def f(a):\n    v0 = lax[{OPEN}(SENTINEL, 'w')].logistic(a)\n    return v0\n",
      "a", "line 2: call of \"lax[lax.__dict__"),
-    ("augmented_assignment", f"def f(a):\n    v0 = a\n    v0 += {OPEN}(SENTINEL, 'w') and 0\n    return v0\n",
+    ("augmented_assignment", f"def f(a):\n    v0 = a\n    v0 += {OPEN}(SENTINEL, 'w')\n    return v0\n",
      "a", "line 3: augmented assignment"),
 ]
 HOSTILE_IDS = [h[0] for h in HOSTILE]
@@ -354,7 +354,8 @@ def test_cpythons_tree_is_checked_too(source):
 
 def test_the_backstop_passes_grammar_programs():
     cross_check(ast.parse("def f(a, b):\n    v0 = jnp.sum(a * -1.0, axis=(0,), keepdims=True)\n"
-                          "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"), frozenset({"jnp", "lax"}))
+                          "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"),
+                frozenset({"jnp.sum", "jnp.where", "lax.logistic"}))
 
 
 def test_pickle_payload_helper_is_a_real_payload(tmp_path):

@@ -1,0 +1,164 @@
+"""Hostile and broken inputs (issue 18, classes 1, 3, 6, 7): each case is named for what it
+attacks and ends with the documented result: no traceback, no signal death, no hang, the
+user's files untouched, no sentinel created."""
+import json
+import os
+
+import pytest
+
+from helpers import ROOT, run_cli, snapshot
+from inprocess import run_main
+
+GOOD = json.loads((ROOT / "corpus" / "regression.jsonl").read_text().splitlines()[0])
+# The corpus case with what a sample record has besides, so that every reader accepts it as it is.
+RECORD = {**GOOD, "seed": 0, "index": 0, "meta": {"jax_version": "0.10.2", "primitives": [], "n_statements": 2}}
+
+
+def bad_record(**changes) -> str:
+    return json.dumps({**RECORD, **changes}) + "\n"
+
+
+def record_with_python(python: str, **changes) -> str:
+    return json.dumps({**GOOD, "python": python, **changes}) + "\n"
+
+
+def body(expression: str) -> str:
+    params = ", ".join(a["name"] for a in GOOD["args"])
+    return f"def {GOOD['function_name']}({params}):\n    v0 = {expression}\n    return v0\n"
+
+
+A = GOOD["args"][0]["name"]
+# Sources a parser could choke on: CPython keeps them flat, libcst nests them (or trips on them).
+NATIVE_PARSER = {
+    "or_chain_19000_terms": body(" or ".join(["0"] * 19000)),  # SIGSEGV in libcst before the prescreen
+    "or_chain_2000_terms": body(" or ".join(["0"] * 2000)),
+    "and_chain_5000_terms": body(" and ".join([A] * 5000)),
+    "chained_comparison_9000": body(" < ".join([A] * 9000)),
+    "tuple_of_20000": body("(" + ", ".join([A] * 20000) + ")"),
+    "call_with_20000_args": body("jnp.maximum(" + ", ".join([A] * 20000) + ")"),
+    "conditional_lambda_libcst_bug": body("0 if 0 else(lambda: 0)()"),
+    "parentheses_3000_deep": body("(" * 3000 + A + ")" * 3000),
+    "unary_minus_20000": body("-" * 20000 + A),
+    "attribute_chain_5000": body(A + ".real" * 5000),
+    "subscript_chain_5000": body(A + "[0]" * 5000),
+    "jnp_save_not_a_grammar_op": body(f"jnp.save('x', {A})"),
+    "jnp_load_pickle": body("jnp.load('x', allow_pickle=True)"),
+}
+
+
+def quick_first(table: dict, quick: str):
+    """``table`` as params: the ``quick`` one in the quick loop, the others (each a real process) slow."""
+    return [pytest.param(value, id=name, marks=() if name == quick else pytest.mark.slow)
+            for name, value in table.items()]
+
+
+@pytest.mark.parametrize("python", quick_first(NATIVE_PARSER, "or_chain_19000_terms"))
+def test_replay_rejects_what_the_native_parser_would_choke_on(tmp_path, python):
+    path = tmp_path / "case.jsonl"
+    path.write_text(record_with_python(python))
+    before = snapshot(tmp_path)
+    result = run_cli("replay", path)  # a real process: a native crash would show as a signal here
+    assert result.returncode == 1 and result.stdout.startswith("rejected"), (result.returncode, result.stderr[-500:])
+    assert "Traceback" not in result.stderr and result.stderr == ""
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", [NATIVE_PARSER[k] for k in ("or_chain_19000_terms", "conditional_lambda_libcst_bug")],
+                         ids=["or_chain_19000_terms", "conditional_lambda_libcst_bug"])
+def test_validate_and_stats_reject_them_too(tmp_path, python):
+    record = json.loads(record_with_python(python))
+    record.update(seed=0, index=0, meta={"jax_version": "0.10.2", "primitives": [], "n_statements": 2})
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    validated = run_cli("validate", path, "--workers", 1, "--quiet")
+    assert validated.returncode == 1 and ": source: python rejected" in validated.stdout, validated.stderr[-500:]
+    stats = run_cli("stats", path)
+    assert stats.returncode == 2 and len(stats.stderr.strip().splitlines()) == 1 and "rejected" in stats.stderr
+
+
+def nested_json(depth: int) -> str:
+    return "[" * depth + "]" * depth + "\n"
+
+
+# (id, file content or a special kind, command, fragment of the one-line error)
+NOT_RECORDS = [
+    ("json_nested_5000_deep", nested_json(5000), "malformed JSON line (nested too deeply)"),
+    ("json_object_nested_5000_deep", '{"a":' * 5000 + "1" + "}" * 5000 + "\n", "malformed JSON line (nested too deeply)"),
+    ("nul_bytes", "\x00\x00\x00\n", "malformed JSON line"),
+    ("lone_surrogate_id", bad_record(id="\ud800"), "lone surrogate"),
+    ("lone_surrogate_python", bad_record(python=GOOD["python"] + "\udfff"), "lone surrogate"),
+    ("shape_of_10_to_the_30", bad_record(args=[{**GOOD["args"][0], "shape": [10**30]}, *GOOD["args"][1:]]),
+     "is too large"),
+    ("args_not_a_list", bad_record(args="a, b"), "'args' must be"),
+    ("seed_infinite", bad_record().replace('"seed": 0', '"seed": 1e400', 1), "'seed' must be int"),
+    ("latin1_bytes", b"\xff\xfe{}\n", "is not UTF-8 text"),
+]
+
+
+@pytest.mark.parametrize("content, fragment", [row[1:] for row in NOT_RECORDS], ids=[row[0] for row in NOT_RECORDS])
+@pytest.mark.parametrize("command", ["replay", "validate", "stats", "export"])
+def test_broken_record_files_are_one_line_and_exit_2(tmp_path, capsys, content, fragment, command):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass"))
+    argv = {"replay": ["replay", "--strict", path], "validate": ["validate", path, "--workers", 1, "--quiet"],
+            "stats": ["stats", path, "--strict"], "export": ["export", path, tmp_path / "out.jsonl", "--format", "seed"]}
+    before = snapshot(tmp_path)
+    status, out, err = run_main(capsys, *map(str, argv[command]))
+    lines = err.strip().splitlines()
+    if command == "validate" and not lines:  # validate reports a bad record as a failed check, on stdout:
+        assert status in (1, 2) and fragment in out, out  # 2 for a line that is not JSON, 1 for a bad record
+    else:
+        assert status == 2 and len(lines) == 1 and fragment in err, err
+    assert "Traceback" not in err
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", *(pytest.param(k, marks=pytest.mark.slow)
+                                            for k in ("dev_zero", "proc_self_mem", "endless_line"))])
+@pytest.mark.parametrize("command", ["replay", *(pytest.param(c, marks=pytest.mark.slow)
+                                                 for c in ("validate", "export", "stats"))])
+def test_inputs_that_are_not_regular_files_are_refused_without_blocking(tmp_path, kind, command):
+    if kind == "fifo":
+        path = tmp_path / "x.jsonl"
+        os.mkfifo(path)
+        fragment = "is not a regular file"
+    elif kind == "dev_zero":
+        path, fragment = "/dev/zero", "is not a regular file"
+    elif kind == "proc_self_mem":
+        path, fragment = "/proc/self/mem", "cannot be read"
+    else:
+        path = tmp_path / "long.jsonl"
+        with open(path, "w") as handle:  # 65 Mi characters and no newline
+            handle.write("[" + " " * (65 << 20))
+        fragment = "has a line longer than 64 Mi characters"
+    argv = {"replay": ["replay", path], "validate": ["validate", path, "--workers", 1, "--quiet"],
+            "export": ["export", path, tmp_path / "out.jsonl", "--format", "seed"], "stats": ["stats", path]}[command]
+    result = run_cli(*argv, timeout=120)
+    assert result.returncode == 2, (result.returncode, result.stdout[-300:], result.stderr[-300:])
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
+    assert str(path) in result.stderr  # the message names the file
+
+
+TERMINAL_TRICKS = {
+    "newline_and_fake_summary": "abc\nreplayed 80 cases from 1 file(s): 80 same, 0 changed",
+    "ansi_clear_screen": "abc\x1b[2J\x1b[H",
+    "carriage_return_overwrite": "abc\rsame      ",
+    "bidi_override": "abc\u202edeliver",
+}
+
+
+@pytest.mark.parametrize("trick", quick_first(TERMINAL_TRICKS, "newline_and_fake_summary"))
+def test_ids_from_files_cannot_forge_or_restyle_output(tmp_path, trick):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({**GOOD, "id": trick}) + "\n")
+    result = run_cli("replay", path)
+    printed = result.stdout + result.stderr
+    assert "\x1b" not in printed and "\r" not in printed and "\u202e" not in printed
+    case_lines = [line for line in result.stdout.splitlines() if str(path) in line]
+    assert len(case_lines) == 1, result.stdout  # one line for the one case, however its id looks
+    assert sum(line.startswith("replayed ") for line in result.stdout.splitlines()) == 1
+
+
+def test_the_suite_is_large_enough():
+    assert len(NATIVE_PARSER) + len(NOT_RECORDS) * 4 + 4 * 4 + len(TERMINAL_TRICKS) >= 60
