@@ -45,8 +45,10 @@ def open_text(path: Path):
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise RecordError(path, None, "does not exist") from None
+    except PermissionError:
+        raise RecordError(path, None, "cannot be read (permission denied)") from None
     except OSError as error:
-        raise RecordError(path, None, f"cannot be read ({error.strerror})") from None
+        raise RecordError(path, None, f"cannot be opened ({error.strerror})") from None
     if not stat.S_ISREG(mode):
         raise RecordError(path, None, "is not a regular file (a FIFO, device or socket); give a .jsonl file")
     try:
