@@ -9,6 +9,7 @@ A kill -9 can leave at most a torn last line in the partial file; `recover_parti
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -159,19 +160,49 @@ def recover_partial(path: Path) -> Recovered:
     return recovered
 
 
-class RecordWriter:
-    """Appends whole lines to the partial file; `checkpoint` makes them durable."""
+def verified_prefix(path: Path, size: int, sha256: str):
+    """The sha256 state of ``path``'s first ``size`` bytes if they hash to ``sha256``, else None
+    (the file is shorter, or was changed): what a resume may continue from."""
+    digest = hashlib.sha256()
+    if not path.exists() or path.stat().st_size < size:
+        return None
+    with open(path, "rb") as handle:
+        left = size
+        while left:
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                return None
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest if digest.hexdigest() == sha256 else None
 
-    def __init__(self, path: Path):
+
+def truncate_to(path: Path, size: int) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(size)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class RecordWriter:
+    """Appends whole lines to the partial file, keeping the sha256 of everything in it (from
+    ``digest``, the verified prefix's, on resume); `checkpoint` makes them durable."""
+
+    def __init__(self, path: Path, digest=None):
         self.path = path
         check_replaceable(path)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         self._handle = open(fd, "ab")
+        self.digest = digest or hashlib.sha256()
+        self.size = os.fstat(self._handle.fileno()).st_size
 
     def write(self, line: str) -> None:
         # One write per record: an interrupted run leaves at most one torn, newline-less line.
-        self._handle.write(line.encode("utf-8"))
+        data = line.encode("utf-8")
+        self._handle.write(data)
         self._handle.flush()
+        self.digest.update(data)
+        self.size += len(data)
 
     def checkpoint(self) -> None:
         self._handle.flush()

@@ -1,6 +1,7 @@
 """`fuzzgen sample` as a library call: draw, lower and write records for an index range."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from .pool import SampleResult, iter_results
 from ..records.atomic import (
-    OutputError, RecordWriter, append_durably, check_replaceable, create_new, failures_path, fsync_directory, meta_path, partial_path, read_meta,
-    recover_partial, write_meta,
+    OutputError, RecordWriter, append_durably, check_replaceable, create_new, failures_path, fsync_directory,
+    meta_path, partial_path, read_meta, recover_partial, truncate_to, verified_prefix, write_meta,
 )
 from .progress import Progress
 from .draw import SampleConfig
@@ -108,7 +109,10 @@ def prepare_output(out: Path, identity: dict, *, force: bool, resume: bool) -> i
             raise OutputError(f"--resume: {out} has no {meta_path(out).name}, so its arguments are unknown; "
                               "use --force to start over")
         if partial.exists():
-            recovered = recover_partial(partial)
+            checkpoint = (meta or {}).get("checkpoint")
+            if checkpoint is not None:
+                return continue_from(out, checkpoint)
+            recovered = recover_partial(partial)  # a run from before checkpoints were kept
             return -2 if recovered.last_index is None else recovered.last_index + 1
         return -2
     if out.exists() and not force:
@@ -116,6 +120,40 @@ def prepare_output(out: Path, identity: dict, *, force: bool, resume: bool) -> i
     if partial.exists() and not force:
         raise OutputError(f"{partial} holds an interrupted run; pass --resume to continue it or --force to start over")
     return -2
+
+
+def continue_from(out: Path, checkpoint: dict) -> int:
+    """Verify a partial run against its last checkpoint and cut it back to it; return the next
+    index. Everything written after the checkpoint is recomputed (the run is deterministic), so
+    the finished file is byte for byte an uninterrupted run's; anything changed before it is
+    refused, never published."""
+    partial, failures = partial_path(out), failures_path(out)
+    try:
+        next_index, size, digest = checkpoint["next_index"], checkpoint["bytes"], checkpoint["sha256"]
+        failures_size, failures_digest = checkpoint["failures_bytes"], checkpoint["failures_sha256"]
+        valid = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (next_index, size, failures_size))
+    except (KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise OutputError(f"{meta_path(out)} has a malformed checkpoint; pass --force to start over")
+    if verified_prefix(partial, size, digest) is None:
+        raise OutputError(f"{partial} changed since its last checkpoint (its first {size} bytes no longer match "
+                          "their sha256); pass --force to start over")
+    if failures_size and verified_prefix(failures, failures_size, failures_digest) is None:
+        raise OutputError(f"{failures} changed since the last checkpoint; pass --force to start over")
+    truncate_to(partial, size)
+    if failures.exists():
+        truncate_to(failures, failures_size)
+    return next_index
+
+
+def _checkpoint(out: Path, identity: dict, writer: RecordWriter, failures: Path, next_index: int) -> None:
+    """Make everything so far durable and record what it is: where a resume may continue from."""
+    writer.checkpoint()
+    failure_bytes = failures.read_bytes() if failures.exists() else b""
+    write_meta(out, {"identity": identity, "complete": False, "checkpoint": {
+        "next_index": next_index, "bytes": writer.size, "sha256": writer.digest.hexdigest(),
+        "failures_bytes": len(failure_bytes), "failures_sha256": hashlib.sha256(failure_bytes).hexdigest()}})
 
 
 def run_sample(
@@ -150,11 +188,11 @@ def run_sample(
     else:
         summary.resumed_from = scan_records(partial, summary)
         drop_failures_after(failures, start - 1)
-    write_meta(out, {"identity": identity, "complete": False})
     todo = range(max(start, indices.start), indices.stop)
     summary.records = summary.resumed_from
     began = time.monotonic()
-    writer = RecordWriter(partial)
+    writer = RecordWriter(partial, _digest_of(partial))
+    _checkpoint(out, identity, writer, failures, todo.start)
     progress = progress or Progress(total=len(indices), quiet=True)
     progress.start(initial=len(indices) - len(todo))
     try:
@@ -162,7 +200,7 @@ def run_sample(
             _take(result, writer, failures, summary, config)
             progress.advance(failed=summary.failures)
             if (summary.records + summary.failures) % CHECKPOINT_EVERY == 0:
-                writer.checkpoint()
+                _checkpoint(out, identity, writer, failures, result.index + 1)
     finally:
         writer.close()
         progress.close()
@@ -197,6 +235,16 @@ def scan_records(path: Path, summary: Summary) -> int:
             summary.tally(record["meta"].get("canonical_hash"), record["category"])
             count += 1
     return count
+
+
+def _digest_of(path: Path):
+    """The running sha256 of ``path`` as it is (the verified prefix a resume continues)."""
+    digest = hashlib.sha256()
+    if path.exists():
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest
 
 
 def count_lines(path: Path) -> int:
