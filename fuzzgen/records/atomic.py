@@ -160,6 +160,15 @@ def recover_partial(path: Path) -> Recovered:
     return recovered
 
 
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks (shards and datasets can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def verified_prefix(path: Path, size: int, sha256: str):
     """The sha256 state of ``path``'s first ``size`` bytes if they hash to ``sha256``, else None
     (the file is shorter, or was changed): what a resume may continue from."""

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 
-from ..records.atomic import OutputError, failures_path, meta_path, partial_path, publish, read_meta, scan_complete_lines
+from ..records.atomic import (OutputError, create_new, failures_path, file_sha256, meta_path, partial_path, publish,
+                              read_meta, scan_complete_lines)
 from ..records.manifest import is_run_directory
 from .ray.manifest import concatenate_shards
 
@@ -18,12 +19,36 @@ def _shard_meta(path: Path) -> dict:
     meta = read_meta(path)
     if meta is None:
         raise OutputError(f"shard {path} has no {meta_path(path).name}; merge takes files written by `fuzzgen sample --shard`")
-    identity = meta.get("identity") or {}
-    if not identity.get("shard"):
+    identity = meta.get("identity")
+    if not isinstance(identity, dict) or not identity.get("shard"):
         raise OutputError(f"{path} was not written with --shard")
-    if not meta.get("complete"):
+    shard = identity["shard"]
+    if not (isinstance(shard, list) and len(shard) == 2 and all(type(v) is int for v in shard)
+            and 0 <= shard[0] < shard[1]):
+        raise OutputError(f"{meta_path(path)}: shard {shard!r} is not [I, N] with 0 <= I < N; rerun that shard")
+    if meta.get("complete") is not True:
         raise OutputError(f"shard {path} is incomplete; finish it with `fuzzgen sample ... --resume` first")
+    if type(meta.get("records")) is not int:
+        raise OutputError(f"{meta_path(path)}: 'records' is not a count; rerun that shard")
     return meta
+
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def _check_content(path: Path, meta: dict) -> None:
+    """A shard is merged only as it was written: its sha256 (and its failures file's) as recorded."""
+    if "sha256" not in meta:  # shards from before fuzzgen recorded hashes: lines and sizes at least
+        whole = scan_complete_lines(path)
+        if whole.valid_bytes != path.stat().st_size or whole.records != meta.get("records"):
+            raise OutputError(f"shard {path} does not match its meta file (torn or edited); rerun that shard")
+        return
+    if file_sha256(path) != meta["sha256"]:
+        raise OutputError(f"shard {path} changed since it was written (its sha256 differs from "
+                          f"{meta_path(path).name}); rerun that shard")
+    failures = file_sha256(failures_path(path)) if failures_path(path).exists() else EMPTY_SHA256
+    if failures != meta.get("failures_sha256"):
+        raise OutputError(f"{failures_path(path)} changed since the shard was written; rerun that shard")
 
 
 def _copy_unseen(path: Path, sink, seen: set) -> int:
@@ -50,8 +75,9 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
         if len(shards) > 1:
             raise OutputError(f"{runs[0]} is a whole `--engine ray` run; merge it alone, not with other shards")
         return concatenate_shards(runs[0], out, force=force)
-    if out.exists() and not force:
-        raise OutputError(f"{out} already exists; pass --force to overwrite it")
+    for existing in (out, partial_path(out), meta_path(out), failures_path(out)):
+        if existing.exists() and not force:  # never clobber an interrupted run's files beside OUT
+            raise OutputError(f"{existing} already exists; pass --force to overwrite it")
     if out.resolve() in {Path(s).resolve() for s in shards}:
         raise OutputError(f"{out} is also one of the shards; merge into a new file")
     resolved = [Path(s).resolve() for s in shards]
@@ -77,12 +103,11 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
     if missing:
         raise OutputError(f"missing shard(s) {', '.join(f'{i}/{total}' for i in missing)}; the merged file would have a gap")
     for path, meta in metas.items():
-        whole = scan_complete_lines(path)
-        if whole.valid_bytes != path.stat().st_size or whole.records != meta.get("records"):
-            raise OutputError(f"shard {path} does not match its meta file (torn or edited); rerun that shard")
-    tmp = partial_path(out)
+        _check_content(path, meta)
+    tmp = out.with_name(f".{out.name}.merge-{os.getpid()}")
+    failure_tmp = out.with_name(f".{out.name}.merge-failures-{os.getpid()}")
     records = failures = 0
-    with open(tmp, "wb") as sink, open(tmp.with_name(tmp.name + ".failures"), "wb") as failure_sink:
+    with create_new(tmp, "wb") as sink, create_new(failure_tmp, "wb") as failure_sink:
         seen: set[str] = set()
         for index in range(total):
             path = by_index[index]
@@ -97,6 +122,10 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
                 failures += metas[path].get("failures", 0)
         sink.flush()
         os.fsync(sink.fileno())
-    publish(out, tmp, tmp.with_name(tmp.name + ".failures"),
-            {"identity": {**base, "shard": None}, "complete": True, "records": records, "failures": failures})
+        failure_sink.flush()
+        os.fsync(failure_sink.fileno())
+    publish(out, tmp, failure_tmp, {"identity": {**base, "shard": None}, "complete": True, "records": records,
+                                    "failures": failures, "sha256": file_sha256(tmp),
+                                    "failures_sha256": file_sha256(failure_tmp)})
     return records
+

@@ -207,8 +207,10 @@ def run_sample(
     os.replace(partial, out)
     fsync_directory(out.parent)
     summary.seconds = time.monotonic() - began
+    failure_bytes = failures.read_bytes() if failures.exists() else b""
     write_meta(out, {"identity": identity, "complete": True, "records": summary.records,
-                     "failures": count_lines(failures)})
+                     "failures": count_lines(failures), "sha256": writer.digest.hexdigest(),
+                     "failures_sha256": hashlib.sha256(failure_bytes).hexdigest()})
     summary.failures = count_lines(failures)
     return summary
 

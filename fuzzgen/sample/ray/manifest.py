@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...records.atomic import OutputError, fsync_directory, partial_path, publish, write_atomically
+from ...records.atomic import OutputError, file_sha256, fsync_directory, partial_path, publish, write_atomically
 from ...records.manifest import (MANIFEST_FORMAT, MANIFEST_NAME, complete_manifest, manifest_path,  # noqa: F401
                                  read_manifest, sha256_of, verified_entries)
 
@@ -142,5 +142,6 @@ def concatenate_shards(out_dir: Path | str, out: Path | str, *, force: bool = Fa
             handle.flush()
             os.fsync(handle.fileno())
     publish(out, tmp, failure_tmp, {"identity": manifest["identity"], "complete": True,
-                                     "records": manifest["records"], "failures": manifest["failures"]})
+                                     "records": manifest["records"], "failures": manifest["failures"],
+                                     "sha256": file_sha256(tmp), "failures_sha256": file_sha256(failure_tmp)})
     return manifest["records"]
