@@ -9,6 +9,8 @@ A kill -9 can leave at most a torn last line in the partial file; `recover_parti
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -158,6 +160,30 @@ def recover_partial(path: Path) -> Recovered:
             handle.flush()
             os.fsync(handle.fileno())
     return recovered
+
+
+@contextlib.contextmanager
+def exclusive_run(out: Path):
+    """Hold ``<out>.lock`` for the block: a second run on the same output is refused at once,
+    instead of both appending to one partial file."""
+    lock = out.with_name(out.name + ".lock")
+    check_replaceable(lock, "lock file")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise OutputError(f"{out} is being written by another fuzzgen run (process {holder}); wait for it to "
+                              "finish, or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def file_sha256(path: Path) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .pool import SampleResult, iter_results
 from ..records.atomic import (
-    OutputError, RecordWriter, append_durably, check_replaceable, create_new, failures_path, fsync_directory,
-    meta_path, partial_path, read_meta, recover_partial, truncate_to, verified_prefix, write_meta,
+    OutputError, RecordWriter, append_durably, check_replaceable, create_new, exclusive_run, failures_path,
+    fsync_directory, meta_path, partial_path, read_meta, recover_partial, truncate_to, verified_prefix, write_meta,
 )
 from .progress import Progress
 from .draw import SampleConfig
@@ -173,6 +173,15 @@ def run_sample(
         raise ValueError(f"n={n} must be non-negative")
     identity = run_identity(config, n, shard)
     indices = shard.range(n) if shard else range(n)
+    if out.exists() and out.is_dir() or not out.parent.is_dir():
+        prepare_output(out, identity, force=force, resume=resume)  # says what is wrong with the path
+    with exclusive_run(out):
+        return _run_locked(out, n, config, identity, indices, force=force, resume=resume, workers=workers,
+                           timeout=timeout, progress=progress)
+
+
+def _run_locked(out: Path, n: int, config: SampleConfig, identity: dict, indices: range, *, force: bool,
+                resume: bool, workers: int, timeout: float, progress: Progress | None) -> Summary:
     start = prepare_output(out, identity, force=force, resume=resume)
     summary = Summary(out=out)
     if start == -1:
