@@ -17,7 +17,8 @@ from ..grammar.plugins import load_plugins
 from ..ir import IR_KIND_TABLE
 from ..records.jsonl import ReadStats, iter_records
 from ..workers import ignore_interrupts, spawn_context
-from ..records.schema import FIELDS, SchemaError, parse_args, parse_vmap, require_fields
+from ..records.schema import (FIELDS, SchemaError, parse_args, parse_forward_only, parse_io, parse_vmap,
+                              require_fields)
 
 
 
@@ -45,37 +46,27 @@ class ValidationReport:
 
 
 def validate_record(path: str, line: int, record: dict, roundtrip: bool) -> tuple[list[Failure], list[str]]:
-    """Failures found in one record, and the names of the checks that ran."""
+    """Failures found in one record, and the names of the checks that ran. A check that raises
+    (a grammar-valid program JAX refuses, a program over its budget) is that check's failure."""
     from ..lowering import checks
-    from ..program.spec import ProgramSpec
-    from ..trust import UntrustedSourceError, check_source
-
-    def fail(check, message):
-        return [Failure(path, line, check, message)], ran
 
     ran: list[str] = []
-    try:
-        require_fields(record, FIELDS, required="corpus")  # every field present well typed; a case's required
-        args = parse_args(record["args"])
-    except SchemaError as error:
-        return fail("schema", str(error))
-    ran.append("source")
-    try:
-        checked = check_source(record["python"], args, record["function_name"])
-    except UntrustedSourceError as error:
-        return fail("source", f"python rejected by the grammar checker: {error}")
-    try:
-        vmap_axes = parse_vmap(record.get("vmap"), args)
-    except SchemaError as error:
-        return fail("schema", str(error))
-    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
-    forward_only = meta.get("forward_only")
-    spec = ProgramSpec(checked, args, vmap_axes, str(forward_only) if forward_only else None)
+    spec, problem = _stored_spec(record, ran)
+    if problem is not None:
+        return [Failure(path, line, *problem)], ran
     program = checks.StoredProgram(spec)
     failures = []
-    ran.append("id")
-    if (problem := checks.check_id(record, args)) is not None:
-        failures.append(Failure(path, line, "id", problem))
+
+    def check(name: str, run) -> None:
+        ran.append(name)
+        try:
+            problem = run()
+        except Exception as error:  # noqa: BLE001 - JAX raising on a stored program is this record's failure
+            problem = f"raised {type(error).__name__}: {_first_line(error)}"
+        if problem is not None:
+            failures.append(Failure(path, line, name, problem))
+
+    check("id", lambda: checks.check_id(record, spec.args))
     for kind in IR_KIND_TABLE:
         texts = record.get(kind.name)
         if texts is None:
@@ -83,19 +74,42 @@ def validate_record(path: str, line: int, record: dict, roundtrip: bool) -> tupl
         if not (isinstance(texts, dict) and all(isinstance(texts.get(d), str) for d in program.directions)):
             failures.append(Failure(path, line, kind.name, f"{kind.name!r} must hold forward and backward texts"))
             continue
-        ran.append(kind.name)
-        if (problem := kind.checker()(texts, program)) is not None:
-            failures.append(Failure(path, line, kind.name, problem))
-    if isinstance(record.get("io"), dict):
-        ran.append("io")
-        if (problem := checks.check_io(record["io"], program)) is not None:
-            failures.append(Failure(path, line, "io", problem))
+        check(kind.name, lambda kind=kind, texts=texts: kind.checker()(texts, program))
+    if "io" in record:
+        check("io", lambda: checks.check_io(record["io"], program))
     if roundtrip:
-        ran.append("roundtrip")
-        seed = checks.roundtrip_seed(record["id"])
-        if (problem := checks.check_export_roundtrip(program, seed)) is not None:
-            failures.append(Failure(path, line, "roundtrip", problem))
+        check("roundtrip", lambda: checks.check_export_roundtrip(program, checks.roundtrip_seed(record["id"])))
     return failures, ran
+
+
+def _stored_spec(record: dict, ran: list[str]):
+    """(the record's `ProgramSpec`, None), or (None, (check, problem)) where its schema or source is bad."""
+    from ..program.spec import ProgramSpec
+    from ..trust import UntrustedSourceError, check_source
+
+    try:
+        require_fields(record, FIELDS, required="corpus")  # every field present well typed; a case's required
+        args = parse_args(record["args"])
+        if "io" in record:
+            parse_io(record["io"])
+    except SchemaError as error:
+        return None, ("schema", str(error))
+    ran.append("source")
+    try:
+        checked = check_source(record["python"], args, record["function_name"])
+    except UntrustedSourceError as error:
+        return None, ("source", f"python rejected by the grammar checker: {error}")
+    try:
+        vmap_axes = parse_vmap(record.get("vmap"), args)
+        forward_only = parse_forward_only(record)
+    except SchemaError as error:
+        return None, ("schema", str(error))
+    return ProgramSpec(checked, args, vmap_axes, forward_only), None
+
+
+def _first_line(error: Exception) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _start_worker(plugins: tuple[str, ...]) -> None:

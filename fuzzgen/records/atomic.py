@@ -120,6 +120,9 @@ def read_meta(out: Path) -> dict | None:
         raise OutputError(f"{path} is not a fuzzgen run file ({error}); move it away or pass --force") from None
     if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
         raise OutputError(f"{path} is not a {META_FORMAT} file; move it away or pass --force")
+    if not isinstance(meta.get("identity", {}), dict) or not isinstance(meta.get("checkpoint", {}), dict):
+        raise OutputError(f"{path} has been edited (its identity or checkpoint is not an object); "
+                          "move it away or pass --force")
     return meta
 
 
@@ -145,8 +148,10 @@ def scan_complete_lines(path: Path) -> Recovered:
                 break
             try:
                 index = json.loads(line)["index"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 break
+            if type(index) is not int or (last_index is not None and index <= last_index):
+                break  # an edited line: what follows cannot be trusted as this run's order
             records, last_index, valid = records + 1, index, valid + len(line)
     return Recovered(records, last_index, valid)
 

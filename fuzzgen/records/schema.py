@@ -209,6 +209,18 @@ def parse_forward_only(record: dict) -> str | None:
     return record.get("forward_only", meta.get("forward_only"))
 
 
+def parse_io(value) -> dict:
+    """``io``: {input_seed: 0 <= int < 2**32, outputs: list, gradients: list or null}."""
+    if not isinstance(value, dict):
+        raise SchemaError("'io' must be an object with input_seed, outputs and gradients")
+    seed = value.get("input_seed")
+    if not (type(seed) is int and 0 <= seed < 2**32):
+        raise SchemaError(f"'io.input_seed' {str(seed)[:20]!r} must be an int from 0 to 2**32-1")
+    if not isinstance(value.get("outputs"), list) or not isinstance(value.get("gradients"), (list, type(None))):
+        raise SchemaError("'io.outputs' must be a list and 'io.gradients' a list or null")
+    return value
+
+
 def parse_plugins(value, field: str = "finding.plugins") -> tuple[str, ...]:
     """``finding.plugins`` or ``meta.plugins``: module names, kept as data (a record never gets a
     module imported by itself; the user names it with --plugin)."""
@@ -257,6 +269,8 @@ def check_sample_record(record: dict) -> tuple[ArgSpec, ...]:
         parse_ir_pair(record, kind)
     parse_forward_only(record)
     parse_vmap(record.get("vmap"), args)
+    if "io" in record:
+        parse_io(record["io"])
     return args
 
 

@@ -162,3 +162,37 @@ def test_ids_from_files_cannot_forge_or_restyle_output(tmp_path, trick):
 
 def test_the_suite_is_large_enough():
     assert len(NATIVE_PARSER) + len(NOT_RECORDS) * 4 + 4 * 4 + len(TERMINAL_TRICKS) >= 60
+
+
+def sample_record(**changes) -> dict:
+    return {**RECORD, **changes}
+
+
+ODD_VALUES = {
+    "io_empty": (sample_record(io={}), "io", "'io.input_seed'"),
+    "io_negative_seed": (sample_record(io={"input_seed": -1, "outputs": [], "gradients": None}), "schema",
+                         "'io.input_seed' '-1' must be an int"),
+    "dot_of_mismatched_shapes": (sample_record(
+        python=f"def {GOOD['function_name']}(a, b):\n    v0 = jnp.dot(a, b)\n    return v0\n",
+        args=[{"name": "a", "shape": [3], "dtype": "float32"}, {"name": "b", "shape": [4], "dtype": "float32"}],
+        jaxpr={"forward": "x", "backward": "y"}), "jaxpr", "raised TypeError"),
+}
+
+
+@pytest.mark.parametrize("record, check, fragment", list(ODD_VALUES.values()), ids=list(ODD_VALUES))
+def test_validate_reports_odd_values_as_a_failed_check_not_a_traceback(tmp_path, capsys, record, check, fragment):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    status, out, err = run_main(capsys, "validate", path, "--workers", 1, "--roundtrip-every", 0, "--quiet")
+    assert status == 1 and "Traceback" not in err + out, (out, err)
+    assert any(f": {c}: " in out and fragment in out for c in (check, "schema")), out
+
+
+def test_an_edited_run_file_is_one_line(tmp_path, capsys):
+    out = tmp_path / "data.jsonl"
+    (tmp_path / "data.jsonl.partial").write_text("")
+    (tmp_path / "data.jsonl.meta.json").write_text(json.dumps({"format": "fuzzgen-run/1", "identity": "x"}))
+    before = snapshot(tmp_path)
+    status, _, err = run_main(capsys, "sample", "--n", 3, "--out", out, "--resume", "--workers", 0)
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "has been edited" in err, err
+    assert snapshot(tmp_path) == before
