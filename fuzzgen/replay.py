@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .grammar.plugins import loaded_plugins
+from .grammar.plugins import load_plugins, loaded_plugins
 from .ir import DIRECTIONS
 from .lowering.lower import LoweredProgram, lower_spec
 from .trust import UntrustedSourceError
+from .workers import IsolatedCalls
 from .records.corpus import Case, parse_case, running_versions, sha256_text, updated_record
 from .records.jsonl import ReadStats, RecordError, expand_paths, iter_record_lines
 from .records.atomic import StagedFile
@@ -126,13 +127,27 @@ def replay_paths(
     paths, *, strict: bool = False, update: bool = False,
     on_result: Callable[[CaseResult], None] | None = None,
     on_problem: Callable[[RecordError], None] | None = None,
+    timeout: float | None = None, plugins: tuple[str, ...] = (),
 ) -> ReplayReport:
     """Replay every case in ``paths`` (files, or directories of ``*.jsonl``).
 
     A malformed line or invalid record raises `RecordError` when ``strict``; otherwise it is
     reported to ``on_problem``, counted, and skipped (and then ``update`` writes nothing).
-    Unreadable paths, empty files and non-UTF-8 files raise `RecordError` either way.
+    Unreadable paths, empty files and non-UTF-8 files raise `RecordError` either way. With a
+    ``timeout``, each case is lowered in an isolated worker (with ``plugins`` loaded) within that
+    many seconds: a case that overruns or kills the worker is an ``error``, not the end.
     """
+    if timeout is None:
+        return _replay_all(paths, strict, update, on_result, on_problem, replay_case)
+    with IsolatedCalls(replay_case, timeout=timeout, setup=load_plugins, setup_args=(tuple(plugins),)) as isolated:
+        def replay_isolated(case: Case) -> CaseResult:
+            ok, payload = isolated(case)
+            return payload if ok else CaseResult(case, Status.ERROR, message=payload)
+
+        return _replay_all(paths, strict, update, on_result, on_problem, replay_isolated)
+
+
+def _replay_all(paths, strict, update, on_result, on_problem, replay) -> ReplayReport:
     report = ReplayReport(files=expand_paths(paths))
     staged: list[StagedFile] = []  # every file being rewritten; discarded unless committed
     ready: list[StagedFile] = []  # those whose cases all lowered and some line changed
@@ -141,7 +156,8 @@ def replay_paths(
             sink = StagedFile(path) if update else None
             if sink is not None:
                 staged.append(sink)  # before writing to it, so that any exception discards it
-            clean, dirty = _replay_file(path, report, strict, sink, on_result or _ignore, on_problem or _ignore)
+            clean, dirty = _replay_file(path, report, strict, sink, on_result or _ignore, on_problem or _ignore,
+                                        replay)
             if sink is not None and not clean:
                 report.kept.append(path)
             elif sink is not None and dirty:
@@ -157,7 +173,7 @@ def replay_paths(
 
 
 def _replay_file(path: Path, report: ReplayReport, strict: bool, sink: StagedFile | None,
-                 on_result, on_problem) -> tuple[bool, bool]:
+                 on_result, on_problem, replay=None) -> tuple[bool, bool]:
     """Replay one file, writing its updated lines to ``sink``; returns (no case rejected or
     failed, some line needs rewriting)."""
     stats = ReadStats()
@@ -174,7 +190,7 @@ def _replay_file(path: Path, report: ReplayReport, strict: bool, sink: StagedFil
                 report.problems.append(problem)
                 on_problem(problem)
                 continue
-            result = replay_case(case)
+            result = (replay or replay_case)(case)
             report.counts[result.status] += 1
             stored_version = case.versions.get("jax_version")
             if stored_version and stored_version != running_versions()["jax_version"]:

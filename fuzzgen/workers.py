@@ -89,3 +89,77 @@ class SpawnedWorker:
             self.process.kill()
             self.process.join()
         self.connection.close()
+
+
+def _call_worker(connection, function, setup, setup_args) -> None:
+    try:
+        if setup is not None:
+            setup(*setup_args)
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
+        connection.send((ERROR, f"{type(error).__name__}: {error}"))
+        return
+    connection.send((READY, None))
+    while True:
+        args = connection.recv()
+        if args is None:
+            return
+        try:
+            connection.send(("done", function(*args)))
+        except Exception as error:  # noqa: BLE001 - the call's own failure, returned as one line
+            text = " ".join(str(error).split())[:300]
+            connection.send(("raised", f"{type(error).__name__}: {text}" if text else type(error).__name__))
+
+
+class IsolatedCalls:
+    """Calls of one module-level ``function`` in a spawned worker, each within ``timeout``
+    seconds: a call that overruns, raises, or kills the worker (a segfault or abort inside XLA)
+    comes back as ``(False, one line)``, and a fresh worker takes the next call. The worker is
+    kept between calls, so JAX's caches stay warm. Use as a context manager."""
+
+    def __init__(self, function, *, timeout: float, setup=None, setup_args=(), start_timeout: float = 300.0):
+        self.function, self.timeout, self.setup, self.setup_args = function, timeout, setup, tuple(setup_args)
+        self.start_timeout = start_timeout
+        self.worker: SpawnedWorker | None = None
+
+    def __enter__(self) -> IsolatedCalls:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.worker is not None:
+            self.worker.stop(kill=not self.worker.alive)
+            self.worker = None
+
+    def __call__(self, *args):
+        from multiprocessing.connection import wait
+
+        worker = self._ready_worker()
+        worker.send(args)
+        ready = wait([worker.connection, worker.sentinel], timeout=self.timeout)
+        if worker.connection in ready or worker.connection.poll():
+            try:
+                kind, payload = worker.connection.recv()
+                return kind == "done", payload
+            except (EOFError, OSError):
+                pass
+        if not worker.alive:
+            how = worker.how_it_ended()
+            self._discard()
+            return False, f"the isolated worker died ({how})"
+        self._discard()
+        return False, f"ran past its {self.timeout:g} s budget (--timeout)"
+
+    def _ready_worker(self) -> SpawnedWorker:
+        if self.worker is not None and self.worker.alive:
+            return self.worker
+        self._discard()
+        self.worker = SpawnedWorker(_call_worker, (self.function, self.setup, self.setup_args))
+        if not self.worker.poll_ready(self.start_timeout):
+            problem = self.worker.start_error or f"the isolated worker did not start within {self.start_timeout:g} s"
+            self._discard()
+            raise RuntimeError(problem)
+        return self.worker
+
+    def _discard(self) -> None:
+        if self.worker is not None:
+            self.worker.stop(kill=True)
+            self.worker = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import file_errors_as_usage, load_plugins_or_fail, shown
+from .common import file_errors_as_usage, load_plugins_or_fail, positive_float, shown
 
 
 def add_parser(subparsers) -> None:
@@ -27,6 +27,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="import MODULE, which registers extra ops, before checking any case: for fuzz cases "
                         "found with --plugin (their finding.plugins names it); repeatable")
+    p.add_argument("--timeout", type=positive_float("--timeout"), default=120.0, metavar="SECONDS",
+                   help="each case is lowered in an isolated worker within this budget; one that overruns or "
+                        "crashes the worker is an error for that case, not the end of the run (default: 120)")
     p.add_argument("--strict", action="store_true",
                    help="stop at the first malformed line or invalid case (default: report it as file:line, "
                         "skip it, replay the rest, and exit 2)")
@@ -54,7 +57,7 @@ def run(args) -> int:
 
     with file_errors_as_usage():
         report = replay_paths(args.paths, strict=args.strict, update=args.update, on_result=show,
-                              on_problem=complain)
+                              on_problem=complain, timeout=args.timeout, plugins=tuple(args.plugin))
     counts = ", ".join(f"{report.counts[s]} {s}" for s in Status)
     versions = running_versions()
     print(f"replayed {report.cases} cases from {len(report.files)} file(s) with jax {versions['jax_version']} / "
