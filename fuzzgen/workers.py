@@ -148,6 +148,12 @@ class IsolatedCalls:
         self._discard()
         return False, f"ran past its {self.timeout:g} s budget (--timeout)"
 
+    def kill(self) -> None:
+        """Kill the worker process now (from any thread): a call waiting on it returns at once."""
+        worker = self.worker
+        if worker is not None and worker.alive:
+            worker.process.kill()
+
     def _ready_worker(self) -> SpawnedWorker:
         if self.worker is not None and self.worker.alive:
             return self.worker

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, bounded_int, load_plugins_or_fail, shown
+from .common import EXIT_FOUND, EXIT_OK, EXIT_USAGE, bounded_int, load_plugins_or_fail, positive_float, shown
 
 
 def add_parser(subparsers) -> None:
@@ -21,6 +21,9 @@ def add_parser(subparsers) -> None:
                    help="run the jax.export round trip on every K-th record (default: 10; 0: never)")
     p.add_argument("--workers", type=bounded_int("--workers", 1, 256), default=os.cpu_count() or 1, metavar="K",
                    help="worker processes (default: the number of cores)")
+    p.add_argument("--timeout", type=positive_float("--timeout"), default=300.0, metavar="SECONDS",
+                   help="each record is checked in an isolated worker within this budget; one that overruns or "
+                        "crashes its worker fails the budget check, and the run goes on (default: 300)")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="import MODULE, which registers extra ops, here and in every worker: for records drawn "
                         "with `fuzzgen sample --plugin` (their meta.plugins names it); repeatable")
@@ -37,7 +40,7 @@ def run(args) -> int:
     progress.start()
     try:
         report = validate_file(args.file, roundtrip_every=args.roundtrip_every, workers=args.workers,
-                               on_record=progress.advance, plugins=tuple(args.plugin))
+                               on_record=progress.advance, plugins=tuple(args.plugin), timeout=args.timeout)
     finally:
         progress.close()
     for failure in report.failures:

@@ -9,6 +9,9 @@ serialize/deserialize/call round trip compared with the Python function.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from ..extras import EXPORT_SERIALIZATION, require
 from ..grammar.plugins import load_plugins
 from ..ir import IR_KIND_TABLE
 from ..records.jsonl import ReadStats, iter_records
-from ..workers import ignore_interrupts, spawn_context
+from ..workers import IsolatedCalls
 from ..records.schema import (FIELDS, SchemaError, parse_args, parse_forward_only, parse_io, parse_vmap,
                               require_fields)
 
@@ -112,48 +115,72 @@ def _first_line(error: Exception) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _start_worker(plugins: tuple[str, ...]) -> None:
-    ignore_interrupts()
-    load_plugins(plugins)
-
-
 def _validate_job(job):
     return validate_record(*job)
 
 
 def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None,
-                  plugins: tuple[str, ...] = ()) -> ValidationReport:
+                  plugins: tuple[str, ...] = (), timeout: float | None = None) -> ValidationReport:
     """Validate every record of ``path``. Raises `RecordError` for a file that cannot be read at
     all; a malformed line is a failure of the ``json`` check.
 
     Records are read here, in this process, and handed to the workers a chunk at a time: reading
-    errors surface in the caller, and memory stays bounded on large files."""
+    errors surface in the caller, and memory stays bounded on large files. With ``timeout`` (or
+    more than one worker) each record is checked in an isolated worker within that many seconds:
+    a record that overruns or kills its worker fails the ``budget`` check, and the run goes on."""
     if roundtrip_every > 0:  # a missing package is the environment's problem, not a bad record
         require(EXPORT_SERIALIZATION, None, "validate's jax.export round trip (--roundtrip-every 0 skips it)")
     report = ValidationReport()
     stats = ReadStats()
     load_plugins(plugins)
-    pool = spawn_context().Pool(workers, initializer=_start_worker, initargs=(plugins,)) if workers > 1 else None
-    run = pool.map if pool is not None else (lambda job, jobs: list(map(job, jobs)))
-    try:
+    with _checkers(workers, timeout, plugins) as run:
         for chunk in _chunks(iter_records(path, stats=stats), CHUNK):
             jobs = [(str(path), line, record, roundtrip_every > 0 and k % roundtrip_every == 0)
                     for k, (line, record) in chunk]
-            for failures, ran in run(_validate_job, jobs):
+            for failures, ran in run(jobs):
                 report.records += 1
                 report.failures.extend(failures)
                 for check in ran:
                     report.checks[check] = report.checks.get(check, 0) + 1
                 if on_record is not None:
                     on_record()
-    finally:
-        if pool is not None:
-            pool.terminate()
     report.roundtrips = report.checks.get("roundtrip", 0)
     for problem in stats.problems:
         report.failures.append(Failure(str(problem.path), problem.line, "json", problem.message))
     report.failures.sort(key=lambda failure: failure.line)
     return report
+
+
+@contextlib.contextmanager
+def _checkers(workers: int, timeout: float | None, plugins: tuple[str, ...]):
+    """``run(jobs) -> results in order``: in this process, or on ``workers`` isolated workers
+    (one thread each feeds its own), each record within ``timeout`` seconds."""
+    if timeout is None and workers <= 1:
+        yield lambda jobs: [_validate_job(job) for job in jobs]
+        return
+    budget = timeout if timeout is not None else DEFAULT_TIMEOUT
+    local = threading.local()
+    isolated: list[IsolatedCalls] = []
+
+    def check(job):
+        if not hasattr(local, "calls"):
+            local.calls = IsolatedCalls(_validate_job, timeout=budget, setup=load_plugins, setup_args=(plugins,))
+            isolated.append(local.calls)
+        ok, payload = local.calls(job)
+        return payload if ok else ([Failure(job[0], job[1], "budget", payload)], ["budget"])
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        yield lambda jobs: list(pool.map(check, jobs))
+    finally:
+        for calls in isolated:  # first, so that threads waiting on a worker (Ctrl-C mid-record) wake at once
+            calls.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for calls in isolated:
+            calls.__exit__(None, None, None)
+
+
+DEFAULT_TIMEOUT = 300.0  # seconds per record: every IR kind compiled, the io re-run and a round trip
 
 
 CHUNK = 32
