@@ -9,7 +9,7 @@ import traceback
 from .. import __version__
 from . import export, fuzz, merge, replay, sample, stats, validate
 from ..errors import FuzzgenError
-from .common import EXIT_USAGE, Parser, shown
+from .common import EXIT_USAGE, Parser, file_errors_as_usage, shown
 
 SUBCOMMANDS = (sample, merge, validate, replay, export, stats, fuzz)
 EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as `cat` is: what a shell reports for it
@@ -38,7 +38,8 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        return args.handler(args)
+        with file_errors_as_usage():  # a full disk or an unwritable path: one line naming the file
+            return args.handler(args)
     except FuzzgenError as error:  # bad arguments, files or environment: one line, no traceback
         if args.debug:
             traceback.print_exc()

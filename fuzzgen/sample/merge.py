@@ -68,6 +68,8 @@ def _copy_unseen(path: Path, sink, seen: set) -> int:
 def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
     """Write ``out`` from ``shards`` (any order); returns the record count. Refuses mixed runs and gaps."""
     out = Path(out)
+    if not out.parent.is_dir():
+        raise OutputError(f"{out}: {out.parent} is not a directory; merge into a file in an existing directory")
     if not shards:
         raise OutputError("no shard files given; pass the files written by `fuzzgen sample --shard I/N`")
     runs = [Path(s) for s in shards if is_run_directory(Path(s))]

@@ -91,6 +91,8 @@ def prepare_output(out: Path, identity: dict, *, force: bool, resume: bool) -> i
         raise OutputError(f"--out {out} is a directory; give a file path such as {out / 'data.jsonl'}")
     if not out.parent.exists():
         raise OutputError(f"--out {out}: directory {out.parent} does not exist; create it first")
+    if not out.parent.is_dir():
+        raise OutputError(f"--out {out}: {out.parent} is a file, not a directory")
     for path in (out, partial_path(out), failures_path(out), meta_path(out)):
         check_replaceable(path, "--out" if path == out else "")
     partial = partial_path(out)

@@ -196,3 +196,24 @@ def test_an_edited_run_file_is_one_line(tmp_path, capsys):
     status, _, err = run_main(capsys, "sample", "--n", 3, "--out", out, "--resume", "--workers", 0)
     assert status == 2 and len(err.strip().splitlines()) == 1 and "has been edited" in err, err
     assert snapshot(tmp_path) == before
+
+
+OUTPUT_PLACES = {
+    "sample_into_a_file_as_directory": (["sample", "--n", 2, "--workers", 0, "--out", "{d}/afile/x.jsonl"],
+                                        "is a file, not a directory"),
+    "sample_into_a_missing_directory": (["sample", "--n", 2, "--workers", 0, "--out", "{d}/nowhere/x.jsonl"],
+                                        "does not exist"),
+    "export_into_a_file_as_directory": (["export", "{sample}", "{d}/afile/o.jsonl", "--format", "seed"], "afile"),
+    "merge_into_a_file_as_directory": (["merge", "{d}/afile/m.jsonl", "{sample}"], "afile"),
+    "charts_into_a_file_as_directory": (["stats", "{sample}", "--plot", "{d}/afile/charts"], "afile"),
+    "parquet_into_a_file": (["export", "{sample}", "{d}/afile", "--format", "parquet"], "afile"),
+}
+
+
+@pytest.mark.parametrize("argv, fragment", list(OUTPUT_PLACES.values()), ids=list(OUTPUT_PLACES))
+def test_outputs_that_cannot_be_written_there_are_one_line(tmp_path, capsys, small_sample, argv, fragment):
+    (tmp_path / "afile").write_text("mine\n")
+    before = snapshot(tmp_path)
+    status, _, err = run_main(capsys, *[str(a).format(d=tmp_path, sample=small_sample) for a in argv])
+    assert status == 2 and len(err.strip().splitlines()) == 1 and fragment in err, err
+    assert "Traceback" not in err and snapshot(tmp_path) == before
