@@ -57,7 +57,7 @@ ATTACKS = {
                                 "is not [I, N] with 0 <= I < N"),
     "shard_meta_not_a_pair": (lambda d: edit_meta(d, lambda m: m["identity"].update(shard=5)),
                               "is not [I, N] with 0 <= I < N"),
-    "identity_not_an_object": (lambda d: edit_meta(d, lambda m: m.update(identity="x")), "was not written with --shard"),
+    "identity_not_an_object": (lambda d: edit_meta(d, lambda m: m.update(identity="x")), "has been edited"),
     "records_not_a_count": (lambda d: edit_meta(d, lambda m: m.update(records="x")), "'records' is not a count"),
     "complete_as_a_string": (lambda d: edit_meta(d, lambda m: m.update(complete="yes")), "is incomplete"),
     "failures_file_planted": (lambda d: (d / "part0.jsonl.failures.jsonl").write_text('{"index": 1}\n'),
