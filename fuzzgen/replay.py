@@ -127,7 +127,7 @@ def replay_paths(
     paths, *, strict: bool = False, update: bool = False,
     on_result: Callable[[CaseResult], None] | None = None,
     on_problem: Callable[[RecordError], None] | None = None,
-    timeout: float | None = None, plugins: tuple[str, ...] = (),
+    timeout: float | None = None, plugins: tuple[str, ...] = (), memory_mb: int | None = 8192,
 ) -> ReplayReport:
     """Replay every case in ``paths`` (files, or directories of ``*.jsonl``).
 
@@ -139,7 +139,8 @@ def replay_paths(
     """
     if timeout is None:
         return _replay_all(paths, strict, update, on_result, on_problem, replay_case)
-    with IsolatedCalls(replay_case, timeout=timeout, setup=load_plugins, setup_args=(tuple(plugins),)) as isolated:
+    with IsolatedCalls(replay_case, timeout=timeout, memory_mb=memory_mb, setup=load_plugins,
+                       setup_args=(tuple(plugins),)) as isolated:
         def replay_isolated(case: Case) -> CaseResult:
             ok, payload = isolated(case)
             return payload if ok else CaseResult(case, Status.ERROR, message=payload)

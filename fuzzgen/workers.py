@@ -91,7 +91,12 @@ class SpawnedWorker:
         self.connection.close()
 
 
-def _call_worker(connection, function, setup, setup_args) -> None:
+def _call_worker(connection, function, setup, setup_args, memory_mb) -> None:
+    if memory_mb:  # before JAX is imported: an allocation past the budget fails cleanly inside XLA
+        import resource
+
+        limit = memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         if setup is not None:
             setup(*setup_args)
@@ -112,12 +117,15 @@ def _call_worker(connection, function, setup, setup_args) -> None:
 
 class IsolatedCalls:
     """Calls of one module-level ``function`` in a spawned worker, each within ``timeout``
-    seconds: a call that overruns, raises, or kills the worker (a segfault or abort inside XLA)
+    seconds and ``memory_mb`` of address space: a call that overruns, raises (an allocation past
+    the budget raises inside XLA), or kills the worker (a segfault or abort inside XLA)
     comes back as ``(False, one line)``, and a fresh worker takes the next call. The worker is
     kept between calls, so JAX's caches stay warm. Use as a context manager."""
 
-    def __init__(self, function, *, timeout: float, setup=None, setup_args=(), start_timeout: float = 300.0):
+    def __init__(self, function, *, timeout: float, memory_mb: int | None = None, setup=None, setup_args=(),
+                 start_timeout: float = 300.0):
         self.function, self.timeout, self.setup, self.setup_args = function, timeout, setup, tuple(setup_args)
+        self.memory_mb = memory_mb  # address-space budget of the worker (RLIMIT_AS), None for none
         self.start_timeout = start_timeout
         self.worker: SpawnedWorker | None = None
 
@@ -158,7 +166,7 @@ class IsolatedCalls:
         if self.worker is not None and self.worker.alive:
             return self.worker
         self._discard()
-        self.worker = SpawnedWorker(_call_worker, (self.function, self.setup, self.setup_args))
+        self.worker = SpawnedWorker(_call_worker, (self.function, self.setup, self.setup_args, self.memory_mb))
         if not self.worker.poll_ready(self.start_timeout):
             problem = self.worker.start_error or f"the isolated worker did not start within {self.start_timeout:g} s"
             self._discard()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import file_errors_as_usage, load_plugins_or_fail, positive_float, shown
+from .common import bounded_int, file_errors_as_usage, load_plugins_or_fail, positive_float, shown
 
 
 def add_parser(subparsers) -> None:
@@ -30,6 +30,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--timeout", type=positive_float("--timeout"), default=120.0, metavar="SECONDS",
                    help="each case is lowered in an isolated worker within this budget; one that overruns or "
                         "crashes the worker is an error for that case, not the end of the run (default: 120)")
+    p.add_argument("--memory", type=bounded_int("--memory", 1024), default=8192, metavar="MB",
+                   help="address-space budget of the isolated worker; a case asking for more is an error (default: 8192)")
     p.add_argument("--strict", action="store_true",
                    help="stop at the first malformed line or invalid case (default: report it as file:line, "
                         "skip it, replay the rest, and exit 2)")
@@ -57,7 +59,8 @@ def run(args) -> int:
 
     with file_errors_as_usage():
         report = replay_paths(args.paths, strict=args.strict, update=args.update, on_result=show,
-                              on_problem=complain, timeout=args.timeout, plugins=tuple(args.plugin))
+                              on_problem=complain, timeout=args.timeout, plugins=tuple(args.plugin),
+                              memory_mb=args.memory)
     counts = ", ".join(f"{report.counts[s]} {s}" for s in Status)
     versions = running_versions()
     print(f"replayed {report.cases} cases from {len(report.files)} file(s) with jax {versions['jax_version']} / "

@@ -24,6 +24,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--timeout", type=positive_float("--timeout"), default=300.0, metavar="SECONDS",
                    help="each record is checked in an isolated worker within this budget; one that overruns or "
                         "crashes its worker fails the budget check, and the run goes on (default: 300)")
+    p.add_argument("--memory", type=bounded_int("--memory", 1024), default=8192, metavar="MB",
+                   help="address-space budget of each isolated worker; a record asking for more fails its check "
+                        "(default: 8192)")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="import MODULE, which registers extra ops, here and in every worker: for records drawn "
                         "with `fuzzgen sample --plugin` (their meta.plugins names it); repeatable")
@@ -40,7 +43,8 @@ def run(args) -> int:
     progress.start()
     try:
         report = validate_file(args.file, roundtrip_every=args.roundtrip_every, workers=args.workers,
-                               on_record=progress.advance, plugins=tuple(args.plugin), timeout=args.timeout)
+                               on_record=progress.advance, plugins=tuple(args.plugin), timeout=args.timeout,
+                               memory_mb=args.memory)
     finally:
         progress.close()
     for failure in report.failures:

@@ -119,8 +119,12 @@ def _validate_job(job):
     return validate_record(*job)
 
 
+DEFAULT_MEMORY_MB = 8192  # address space per isolated worker: JAX runs in 4 GiB; a 120 GB ask fails at once
+
+
 def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on_record=None,
-                  plugins: tuple[str, ...] = (), timeout: float | None = None) -> ValidationReport:
+                  plugins: tuple[str, ...] = (), timeout: float | None = None,
+                  memory_mb: int | None = DEFAULT_MEMORY_MB) -> ValidationReport:
     """Validate every record of ``path``. Raises `RecordError` for a file that cannot be read at
     all; a malformed line is a failure of the ``json`` check.
 
@@ -133,7 +137,7 @@ def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on
     report = ValidationReport()
     stats = ReadStats()
     load_plugins(plugins)
-    with _checkers(workers, timeout, plugins) as run:
+    with _checkers(workers, timeout, plugins, memory_mb) as run:
         for chunk in _chunks(iter_records(path, stats=stats), CHUNK):
             jobs = [(str(path), line, record, roundtrip_every > 0 and k % roundtrip_every == 0)
                     for k, (line, record) in chunk]
@@ -152,7 +156,7 @@ def validate_file(path: Path, *, roundtrip_every: int = 10, workers: int = 1, on
 
 
 @contextlib.contextmanager
-def _checkers(workers: int, timeout: float | None, plugins: tuple[str, ...]):
+def _checkers(workers: int, timeout: float | None, plugins: tuple[str, ...], memory_mb: int | None):
     """``run(jobs) -> results in order``: in this process, or on ``workers`` isolated workers
     (one thread each feeds its own), each record within ``timeout`` seconds."""
     if timeout is None and workers <= 1:
@@ -164,7 +168,8 @@ def _checkers(workers: int, timeout: float | None, plugins: tuple[str, ...]):
 
     def check(job):
         if not hasattr(local, "calls"):
-            local.calls = IsolatedCalls(_validate_job, timeout=budget, setup=load_plugins, setup_args=(plugins,))
+            local.calls = IsolatedCalls(_validate_job, timeout=budget, memory_mb=memory_mb, setup=load_plugins,
+                                        setup_args=(plugins,))
             isolated.append(local.calls)
         ok, payload = local.calls(job)
         return payload if ok else ([Failure(job[0], job[1], "budget", payload)], ["budget"])

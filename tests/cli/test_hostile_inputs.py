@@ -176,6 +176,10 @@ ODD_VALUES = {
         python=f"def {GOOD['function_name']}(a, b):\n    v0 = jnp.dot(a, b)\n    return v0\n",
         args=[{"name": "a", "shape": [3], "dtype": "float32"}, {"name": "b", "shape": [4], "dtype": "float32"}],
         jaxpr={"forward": "x", "backward": "y"}), "jaxpr", "raised TypeError"),
+    "broadcast_asking_for_120_gb": (sample_record(
+        python=f"def {GOOD['function_name']}(a):\n    v0 = jnp.broadcast_to(a, (100000, 100000, 3))\n    return v0\n",
+        args=[{"name": "a", "shape": [], "dtype": "float32"}], io={"input_seed": 0, "outputs": [], "gradients": None}),
+        "io", "RESOURCE_EXHAUSTED"),
 }
 
 
