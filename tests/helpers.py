@@ -19,3 +19,18 @@ def run_cli(*args, cwd=None, env=None, timeout=600):
 def snapshot(directory: Path) -> dict:
     """Every file under ``directory`` with its bytes, to show a command left them alone."""
     return {p.relative_to(directory): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+# A plugin whose ops crash or hang the process that traces them: for the per-case budget tests.
+BUDGET_PLUGIN = """
+import os, time
+from fuzzgen.grammar import Call, Op, plugins, rules
+from fuzzgen.grammar.catalog import FLOAT
+
+def _unary(name):
+    return Op(name=name, render=Call("ext." + name), arity=1, operand_dtypes=(FLOAT,), dtype_rule=rules.same_as_first,
+              shape_rule=rules.same_shape, tags=frozenset({"unary"}))
+
+plugins.register(_unary("abort_when_traced"), implementation=lambda x: os.abort())
+plugins.register(_unary("hang_when_traced"), implementation=lambda x: time.sleep(3600))
+"""

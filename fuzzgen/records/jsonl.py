@@ -42,16 +42,8 @@ def open_text(path: Path):
     if path.is_dir():
         raise RecordError(path, None, "is a directory; give a .jsonl file or the directory of a `fuzzgen sample --engine ray` run")
     try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise RecordError(path, None, "does not exist") from None
-    except PermissionError:
-        raise RecordError(path, None, "cannot be read (permission denied)") from None
-    except OSError as error:
-        raise RecordError(path, None, f"cannot be opened ({error.strerror})") from None
-    if not stat.S_ISREG(mode):
-        raise RecordError(path, None, "is not a regular file (a FIFO, device or socket); give a .jsonl file")
-    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise RecordError(path, None, "is not a regular file (a FIFO, device or socket); give a .jsonl file")
         handle = open(path, "r", encoding="utf-8")
     except FileNotFoundError:
         raise RecordError(path, None, "does not exist") from None

@@ -33,6 +33,28 @@ def _shard_meta(path: Path) -> dict:
     return meta
 
 
+def _one_run(metas: dict[Path, dict]) -> tuple[dict, dict[int, Path]]:
+    """The shards' common identity (without ``shard``) and the shard files by index; refuses
+    shards of different runs, a shard given twice, and gaps."""
+    base, total, by_index = None, 0, {}
+    for path, meta in metas.items():
+        identity = dict(meta["identity"])
+        index, count = identity.pop("shard")
+        if base is None:
+            base, total = identity, count
+        elif identity != base or count != total:
+            differing = sorted(k for k in set(identity) | set(base) if identity.get(k) != base.get(k))
+            what = ", ".join(differing) or f"shard count {count} vs {total}"
+            raise OutputError(f"shard {path} comes from a different run ({what} differ); merge shards of one run only")
+        if index in by_index:
+            raise OutputError(f"shard {index}/{total} given twice: {by_index[index]} and {path}")
+        by_index[index] = path
+    missing = [i for i in range(total) if i not in by_index]
+    if missing:
+        raise OutputError(f"missing shard(s) {', '.join(f'{i}/{total}' for i in missing)}; the merged file would have a gap")
+    return base, by_index
+
+
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
@@ -87,23 +109,8 @@ def merge_shards(out: Path, shards: list[Path], *, force: bool = False) -> int:
     if repeated:
         raise OutputError(f"shard file {repeated[0]} is given twice; pass each shard once")
     metas = {Path(s): _shard_meta(Path(s)) for s in shards}
-    base = None
-    by_index: dict[int, Path] = {}
-    for path, meta in metas.items():
-        identity = dict(meta["identity"])
-        index, count = identity.pop("shard")
-        if base is None:
-            base, total = identity, count
-        elif identity != base or count != total:
-            differing = sorted(k for k in set(identity) | set(base) if identity.get(k) != base.get(k))
-            what = ", ".join(differing) or f"shard count {count} vs {total}"
-            raise OutputError(f"shard {path} comes from a different run ({what} differ); merge shards of one run only")
-        if index in by_index:
-            raise OutputError(f"shard {index}/{total} given twice: {by_index[index]} and {path}")
-        by_index[index] = path
-    missing = [i for i in range(total) if i not in by_index]
-    if missing:
-        raise OutputError(f"missing shard(s) {', '.join(f'{i}/{total}' for i in missing)}; the merged file would have a gap")
+    base, by_index = _one_run(metas)
+    total = len(by_index)
     for path, meta in metas.items():
         _check_content(path, meta)
     tmp = out.with_name(f".{out.name}.merge-{os.getpid()}")

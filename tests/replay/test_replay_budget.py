@@ -5,20 +5,7 @@ import textwrap
 
 import pytest
 
-from helpers import ROOT, run_cli
-
-PLUGIN = """
-import os, time
-from fuzzgen.grammar import Call, Op, plugins, rules
-from fuzzgen.grammar.catalog import FLOAT
-
-def _unary(name):
-    return Op(name=name, render=Call("ext." + name), arity=1, operand_dtypes=(FLOAT,), dtype_rule=rules.same_as_first,
-              shape_rule=rules.same_shape, tags=frozenset({"unary"}))
-
-plugins.register(_unary("abort_when_traced"), implementation=lambda x: os.abort())
-plugins.register(_unary("hang_when_traced"), implementation=lambda x: time.sleep(3600))
-"""
+from helpers import BUDGET_PLUGIN as PLUGIN, ROOT, run_cli
 
 
 def case(name: str, call: str) -> dict:
