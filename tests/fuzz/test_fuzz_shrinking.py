@@ -5,6 +5,9 @@ Each test writes its buggy op as a plugin module into ``tmp_path`` (so that the 
 process can import it too) and registers it only for the test's duration.
 """
 import json
+import os
+import subprocess
+import sys
 import math
 import textwrap
 
@@ -18,7 +21,7 @@ from fuzzgen.trust import check_program
 from fuzzgen.oracles import Subject, run_oracles
 from fuzzgen.fuzz.driver import FINDINGS_FILE, FuzzConfig, run_fuzz
 from fuzzgen.fuzz.isolation import Case, ir_hashes
-from helpers import run_cli
+from helpers import ROOT, run_cli
 
 HEADER = """
 import jax
@@ -95,20 +98,40 @@ def assert_case_replays(corpus, oracle):
     return record
 
 
+FUZZ_IN_A_FRESH_PROCESS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from fuzzgen.fuzz.driver import FuzzConfig, run_fuzz
+from fuzzgen.grammar.plugins import load_plugin
+load_plugin("planted_custom_jvp")
+config = FuzzConfig(max_examples=500, oracles=("gradient", "forward_vs_reverse"), seed=1, corpus=__import__("pathlib").Path(sys.argv[2]),
+                    isolate=False, report_multiple_bugs=False)
+report = run_fuzz(config)
+(finding,) = report.findings
+print(json.dumps({"examples": report.examples, "oracle": finding.verdict.oracle, "source": finding.program.source,
+                  "n_statements": finding.program.n_statements, "shapes": [list(a.shape) for a in finding.program.args],
+                  "forward_vs_reverse_failed": report.statuses["forward_vs_reverse", "failed"]}))
+"""
+
+
 @pytest.mark.slow
 def test_wrong_custom_jvp_is_found_shrunk_and_replayed(plant, tmp_path):
+    """Run in a fresh interpreter: in the long-lived test process, state earlier tests leave
+    behind changed which way shrinking went (3 statements instead of 2)."""
     plant("planted_custom_jvp", WRONG_CUSTOM_JVP)
-    config = FuzzConfig(max_examples=500, oracles=("gradient", "forward_vs_reverse"), seed=1,
-                        corpus=tmp_path / "corpus", isolate=False, report_multiple_bugs=False)
-    report = run_fuzz(config)
-    assert report.examples <= 500 + 1000  # found in generation, then shrunk
-    (finding,) = report.findings
-    assert finding.verdict.oracle == "gradient", finding.verdict
-    assert "ext.planted_mul" in finding.program.source
-    assert_minimal(finding.program)
+    result = subprocess.run([sys.executable, "-c", FUZZ_IN_A_FRESH_PROCESS, str(tmp_path / "plugins"),
+                             str(tmp_path / "corpus")], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["examples"] <= 500 + 1000  # found in generation, then shrunk
+    assert found["oracle"] == "gradient", found
+    assert "ext.planted_mul" in found["source"]
+    assert found["n_statements"] <= 2, found["source"]
+    assert all(math.prod(shape) <= 4 for shape in found["shapes"]), found
     # A custom_jvp's transpose comes from its own JVP, so forward and reverse mode agree: only
     # the numerical oracle can see this bug.
-    assert report.statuses["forward_vs_reverse", "failed"] == 0
+    assert found["forward_vs_reverse_failed"] == 0
     record = assert_case_replays(tmp_path / "corpus", "gradient")
     assert record["finding"]["oracle"] == "gradient"
 
