@@ -33,7 +33,8 @@ def group_is_gone(pgid) -> bool:
 
 
 @pytest.mark.parametrize("how, status, message", [
-    ("ctrl-c", 130, "fuzzgen: interrupted; rerun the same command with --resume to continue"),
+    pytest.param("ctrl-c", 130, "fuzzgen: interrupted; rerun the same command with --resume to continue",
+                 marks=pytest.mark.slow),
     pytest.param("sigterm", 143, "fuzzgen: terminated; rerun the same command with --resume to continue",
                  marks=pytest.mark.slow),
 ])

@@ -4,6 +4,8 @@ import pty
 import subprocess
 import sys
 
+import pytest
+
 from helpers import ROOT, run_cli
 
 
@@ -27,6 +29,7 @@ def run_at_terminal(*argv, timeout=300) -> tuple[int, str]:
     return process.wait(timeout=timeout), b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_records_written_at_a_terminal_equal_redirected_ones(tmp_path):
     at_terminal, redirected = tmp_path / "tty.jsonl", tmp_path / "file.jsonl"
     status, output = run_at_terminal("sample", "--n", 10, "--out", at_terminal, "--workers", 1, "--seed", 3)
