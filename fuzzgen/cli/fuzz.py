@@ -36,6 +36,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--shrink-seconds", type=positive_float("--shrink-seconds"), default=None, metavar="SECONDS",
                    help="stop shrinking a failure after this long and report it as it is then (default: no "
                         "limit, so the minimal program depends only on the seed and versions)")
+    p.add_argument("--no-reduce", dest="reduce", action="store_false",
+                   help="report Hypothesis' shrunk program as it is, without fuzzgen's reducer (which removes "
+                        "statements, operands, arguments and dimensions Hypothesis cannot)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=run)
 
@@ -47,7 +50,8 @@ def run(args) -> int:
         raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
     load_plugins_or_fail(args.plugin)
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
-                        plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds)
+                        plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds,
+                        reduce=args.reduce)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     report = run_fuzz(config, log=log)
     print_report(report, config)
@@ -78,6 +82,9 @@ def print_report(report, config) -> None:
         print(f"\nminimal failing program {number} of {len(report.findings)}: {finding.verdict.oracle} "
               f"[{finding.signature.key}], seen {finding.count}x while fuzzing")
         print(f"  error: {finding.verdict.error}")
+        if finding.shrunk is not None and finding.reduce_judged:
+            print(f"  reduced from Hypothesis' {finding.shrunk.n_statements}-statement program "
+                  f"({finding.reduce_judged} candidates judged)")
         print(f"  args: {', '.join(f'{a.name}: {a.dtype}{list(a.shape)}' for a in finding.program.args)}; "
               f"input seed {finding.case.input_seed}")
         print("\n" + finding.program.source)

@@ -4,8 +4,10 @@ Each drawn program is judged by the oracles (in an isolated worker unless ``isol
 a failing verdict raises an exception whose *class* is made per (oracle, error type), because
 Hypothesis tells bugs apart by exception type and location: so each kind of finding shrinks on
 its own (fewer statements, smaller shapes, simpler ops and dtypes). Every failure seen along the
-way is grouped by `triage`; every shrunk failure becomes a corpus case (`case_record`), one JSON
-line in ``<corpus>/findings.jsonl``, replayable from its python, arg specs and input seed.
+way is grouped by `triage`. Each failure Hypothesis shrinks is then reduced further by `reduce`
+(structural steps Hypothesis cannot take) and becomes a corpus case (`case_record`), one JSON line
+in ``<corpus>/findings.jsonl``, replayable from its python, arg specs and input seed; the case
+keeps Hypothesis' own result under ``finding.hypothesis``.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
 from ..strategies import programs
 from .isolation import Case, CheckResult, InProcessChecker, IsolatedChecker
+from .reduce import MAX_JUDGED, Reducer, Reducible
 from .triage import Family, Signature, Triage
 
 FINDINGS_FILE = "findings.jsonl"
@@ -51,6 +54,8 @@ class FuzzConfig:
     strategy_options: dict = field(default_factory=dict)  # passed to fuzzgen.strategies.programs
     report_multiple_bugs: bool = True
     shrink_seconds: float | None = None  # None: shrink until Hypothesis is done, however long
+    reduce: bool = True  # reduce Hypothesis' result with `reduce.Reducer`
+    max_reduce: int = MAX_JUDGED  # candidates the reducer may judge per finding
 
     def __post_init__(self):
         if self.max_examples < 1:
@@ -62,19 +67,24 @@ class FuzzConfig:
             raise ValueError(f"timeout={self.timeout} must be a positive number of seconds")
         if self.shrink_seconds is not None and not self.shrink_seconds > 0:
             raise ValueError(f"shrink_seconds={self.shrink_seconds} must be a positive number of seconds or None")
+        if self.max_reduce < 0:
+            raise ValueError(f"max_reduce={self.max_reduce} must be 0 or more")
 
 
 @dataclass
 class Finding:
-    """A shrunk failure: the minimal program, the verdict it fails with, and its family."""
+    """A failure, shrunk and reduced: the minimal program (a `reduce.Reducible`), the verdict it
+    fails with, its family, and the program Hypothesis shrank it to (``shrunk``)."""
 
-    program: object
+    program: Reducible
     case: Case
     verdict: Verdict
     signature: Signature
     count: int
     record: dict
     corpus_path: Path | None = None
+    shrunk: object = None
+    reduce_judged: int = 0
 
 
 @dataclass
@@ -159,7 +169,7 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
                 if not shrunk:
                     raise
             for failure in shrunk:
-                report.findings.append(_finding(failure, checker, triage, config))
+                report.findings.append(_finding(failure, checker, triage, config, log))
     finally:
         report.seconds = time.monotonic() - began
         report.families = triage.families
@@ -189,26 +199,41 @@ def _oracle_failures(error: BaseException) -> list[OracleFailure]:
     return []
 
 
-def _finding(failure: OracleFailure, checker, triage: Triage, config: FuzzConfig) -> Finding:
-    signature = Signature.of(failure.verdict, failure.result.primitives)
+def _finding(failure: OracleFailure, checker, triage: Triage, config: FuzzConfig, log) -> Finding:
     family = triage.family_of(failure.verdict)
-    hashes = checker.ir_hashes(failure.case)
-    record = case_record(failure.program, failure.case, failure.verdict, signature, hashes, config.plugins)
+    shrunk = Reducible.of(failure.program)
+    program, case, verdict, result, judged = shrunk, failure.case, failure.verdict, failure.result, 0
+    if config.reduce and config.max_reduce:
+        log(f"reducing the {failure.verdict.oracle} failure Hypothesis shrank to {shrunk.n_statements} statements")
+        reduction = Reducer(checker, failure.verdict, case.input_seed, max_judged=config.max_reduce,
+                            log=log).reduce(shrunk)
+        judged = reduction.judged
+        if reduction.verdict is not None:
+            program, verdict, result = reduction.program, reduction.verdict, reduction.result
+            case = Case(program.spec, case.oracles, case.input_seed)
+    signature = Signature.of(verdict, result.primitives)
+    hashes = checker.ir_hashes(case)
+    record = case_record(program, case, verdict, signature, hashes, config.plugins,
+                         shrunk=shrunk if program is not shrunk else None)
     path = write_case(config.corpus, record) if config.corpus is not None else None
-    return Finding(failure.program, failure.case, failure.verdict, signature,
-                   family.count if family else 1, record, path)
+    return Finding(program, case, verdict, signature, family.count if family else 1, record, path,
+                   shrunk=failure.program, reduce_judged=judged)
 
 
 def case_record(program, case: Case, verdict: Verdict, signature: Signature, ir_sha256: dict | None,
-                plugins=()) -> dict:
-    """The corpus case: everything needed to replay the finding without fuzzgen's fuzzer."""
+                plugins=(), shrunk: Reducible | None = None) -> dict:
+    """The corpus case: everything needed to replay the finding without fuzzgen's fuzzer.
+    ``program`` is a `Program` or a `reduce.Reducible`; ``shrunk``, where given, is Hypothesis'
+    result before reduction, kept under ``finding.hypothesis``."""
+    program = program if isinstance(program, Reducible) else Reducible.of(program)
     record = {
         "id": program.id,
         "category": program.category,
         "function_name": program.function_name,
-        "python": program.source,
-        "args": [a.to_json() for a in program.args],
+        **program.to_json(),
     }
+    if case.spec.forward_only:
+        record["forward_only"] = case.spec.forward_only
     if ir_sha256 is not None:
         record["ir_sha256"] = ir_sha256
     record["jax_version"] = jax.__version__
@@ -221,6 +246,8 @@ def case_record(program, case: Case, verdict: Verdict, signature: Signature, ir_
     }
     if plugins:
         record["finding"]["plugins"] = list(plugins)
+    if shrunk is not None:
+        record["finding"]["hypothesis"] = {"id": shrunk.id, **shrunk.to_json()}
     return record
 
 

@@ -111,6 +111,11 @@ def _worker_main(connection, plugins: tuple[str, ...]) -> None:
         if kind == "hashes":
             connection.send(("done", ir_hashes(case)))
             continue
+        if kind == "types":
+            from .reduce import abstract_types
+
+            connection.send(("done", abstract_types(*case)))
+            continue
         result = check_case(case, on_start=lambda name: connection.send(("start", name)))
         retire = resident_megabytes() > MEMORY_LIMIT_MB
         connection.send(("done", result) if not retire else ("last", result))
@@ -153,6 +158,11 @@ class IsolatedChecker:
     def ir_hashes(self, case: Case) -> dict | None:
         outcome, _ = self._ask(("hashes", case))
         return outcome if isinstance(outcome, dict) else None
+
+    def types(self, source, args) -> tuple | str:
+        """`reduce.abstract_types` in the worker: tracing a candidate can crash too."""
+        outcome, _ = self._ask(("types", (source, tuple(args))))
+        return outcome
 
     def _ask(self, request):
         """Send ``request``; return (the worker's answer or a one-line failure, the oracle running)."""
@@ -223,6 +233,11 @@ class InProcessChecker:
 
     def ir_hashes(self, case: Case) -> dict | None:
         return ir_hashes(case)
+
+    def types(self, source, args) -> tuple | str:
+        from .reduce import abstract_types
+
+        return abstract_types(source, args)
 
     def close(self) -> None:
         pass

@@ -63,12 +63,13 @@ NODE_KINDS = {
 
 
 def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None = None,
-                 *, registry: Registry = OPS) -> CheckedSource:
+                 *, registry: Registry = OPS, tuple_return: bool = False) -> CheckedSource:
     """Return ``source`` as a `CheckedSource` (which names the one function it defines), or raise
     `UntrustedSourceError` before any native parser or exec has seen it.
 
     ``args`` are the specs the parameters must match, by name and order; ``function_name``, when
-    given, is the name the function must have.
+    given, is the name the function must have. ``tuple_return`` admits one more form: a return
+    of a tuple of grammar expressions (the reducer's typing probe), each checked as any value is.
     """
     tree = parse_bounded(source)
     surface = GrammarSurface.of(registry)
@@ -81,16 +82,17 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     except (RecursionError, MemoryError, Exception) as error:  # libcst's own bugs on odd input
         raise UntrustedSourceError(f"libcst cannot parse it ({type(error).__name__})") from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    checker = _Checker(surface, wrapper.resolve(PositionProvider))
+    checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
     name = checker.module(module, [a.name for a in args], function_name)
     cross_check(tree, targets)
     return issue(source, name)
 
 
 class _Checker:
-    def __init__(self, surface: GrammarSurface, positions):
+    def __init__(self, surface: GrammarSurface, positions, tuple_return: bool = False):
         self.surface = surface
         self.positions = positions
+        self.tuple_return = tuple_return
         self.bound: set[str] = set()
 
     # --- refusing ------------------------------------------------------------------------
@@ -169,6 +171,12 @@ class _Checker:
                 raise self.refuse(small, "the return must be the last statement")
             if small.value is None:
                 raise self.refuse(small, "the return must return a value")
+            if self.tuple_return and isinstance(small.value, cst.Tuple) and small.value.elements:
+                for element in small.value.elements:
+                    if not isinstance(element, cst.Element):
+                        raise self.not_allowed(element)
+                    self.expression(element.value)
+                return
             self.expression(small.value)
             return
         if last:

@@ -363,3 +363,18 @@ def test_pickle_payload_helper_is_a_real_payload(tmp_path):
     source, sentinel = materialize(tmp_path, "PICKLE")
     pickle.loads(pickle.dumps(_OpensOnLoad(sentinel)))
     assert sentinel.exists() and sys.modules.get("numpy") is not None
+
+
+def test_the_reducers_probe_form_admits_a_tuple_of_grammar_values_and_nothing_more():
+    """`tuple_return=True` admits `return (e1, e2, ...)`, each element checked as any value is;
+    without it a returned tuple is refused, and inside it an element is still an expression."""
+    from fuzzgen.trust import check_source
+
+    args = (ArgSpec("a", (3,), "float32"),)
+    probe = "def f(a):\n    v0 = jnp.sin(a)\n    return (v0, a + 1.0, jnp.cos(v0),)\n"
+    assert check_source(probe, args, "f", tuple_return=True).text == probe
+    with pytest.raises(UntrustedSourceError, match="tuple"):
+        check_source(probe, args, "f")
+    for element in ("jnp.save(a)", "__import__('os')", "*a", "(lambda: a)()", "a.real"):
+        with pytest.raises(UntrustedSourceError):
+            check_source(f"def f(a):\n    return (a, {element})\n", args, "f", tuple_return=True)

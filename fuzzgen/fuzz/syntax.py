@@ -1,0 +1,212 @@
+"""Read and edit a drawn program's libcst function for the reducer: which nodes are array values,
+where names are used, and edits (replace a subexpression, inline or delete an assignment, drop a
+parameter) that keep Python's precedence right.
+
+A grammar program is one ``def``: assignments to fresh names, then one ``return``; lambdas appear
+only as control-flow bodies. Every edit returns a new `FunctionDef` (libcst nodes are immutable)
+and never touches a lambda's body, whose names are bound by the op that calls it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+COMPOUND = (cst.BinaryOperation, cst.UnaryOperation, cst.Comparison)
+NUMBERS = (cst.Integer, cst.Float)
+# Where an expression needs no parentheses whatever its operator: a call argument, a tuple
+# element, a lambda body, or the whole value of an assignment or return.
+UNPARENTHESIZED_PARENTS = (cst.Arg, cst.Element, cst.Lambda, cst.Assign, cst.Return)
+
+
+def is_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, NUMBERS):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return is_literal(node.expression)
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False", "None")
+    if isinstance(node, cst.Tuple):
+        return all(is_literal(e.value) for e in node.elements)
+    return False
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the reducer needs to know about one function, found in one walk.
+
+    ``values`` are the array-valued expressions outside lambdas (names of arguments and locals,
+    op calls, operators), in source order; ``parents`` maps each node to its parent; ``uses``
+    maps each argument or local to the name nodes that read it (lambda bodies included);
+    ``statements`` are the assignments in order, with the names each binds."""
+
+    values: tuple[cst.BaseExpression, ...]
+    parents: dict
+    uses: dict
+    statements: tuple[tuple[cst.SimpleStatementLine, tuple[str, ...]], ...]
+    in_lambda: frozenset  # ids of nodes inside a lambda
+
+    def bound_before(self, node: cst.CSTNode, arguments: tuple[str, ...]) -> tuple[str, ...]:
+        """The names readable at ``node``: the arguments, then locals bound by earlier statements."""
+        line = self.statement_of(node)
+        names = list(arguments)
+        for statement, bound in self.statements:
+            if statement is line:
+                break
+            names.extend(bound)
+        return tuple(names)
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        while not isinstance(node, cst.SimpleStatementLine):
+            node = self.parents[node]
+        return node
+
+
+def layout(function: cst.FunctionDef) -> Layout:
+    arguments = tuple(p.name.value for p in function.params.params)
+    statements = []
+    for line in function.body.body[:-1]:
+        target = line.body[0].targets[0].target
+        names = tuple(e.value.value for e in target.elements) if isinstance(target, cst.Tuple) else (target.value,)
+        statements.append((line, names))
+    variables = set(arguments) | {n for _, names in statements for n in names}
+    walker = _Walker(variables)
+    function.body.visit(walker)
+    return Layout(tuple(walker.values), walker.parents, walker.uses, tuple(statements), frozenset(walker.in_lambda))
+
+
+class _Walker(cst.CSTVisitor):
+    def __init__(self, variables: set[str]):
+        self.variables = variables
+        self.values: list[cst.BaseExpression] = []
+        self.parents: dict = {}
+        self.uses: dict[str, list[cst.Name]] = {v: [] for v in variables}
+        self.in_lambda: set[int] = set()
+        self._stack: list[cst.CSTNode] = []
+        self._lambdas = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._stack:
+            self.parents[node] = self._stack[-1]
+        self._stack.append(node)
+        if self._lambdas:
+            self.in_lambda.add(id(node))
+        if isinstance(node, cst.Lambda):
+            self._lambdas += 1
+        if isinstance(node, (cst.Attribute, cst.AssignTarget, cst.Param)):
+            return False  # `jnp.cos` is an op's target, and targets and parameters bind, not read
+        if isinstance(node, cst.Name) and node.value in self.variables:
+            parent = self.parents.get(node)
+            if not (isinstance(parent, cst.Arg) and parent.keyword is node):
+                self.uses[node.value].append(node)
+                if not self._lambdas:
+                    self.values.append(node)
+        elif self._is_value(node) and not self._lambdas:
+            self.values.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.Lambda):
+            self._lambdas -= 1
+        self._stack.pop()
+
+    @staticmethod
+    def _is_value(node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Call):
+            return isinstance(node.func, cst.Attribute)
+        return isinstance(node, COMPOUND) and not is_literal(node)
+
+
+def replaced(function: cst.FunctionDef, where: Layout, old: cst.BaseExpression,
+             new: cst.BaseExpression) -> cst.FunctionDef:
+    """``function`` with the node ``old`` replaced by ``new``, parenthesized where its new place
+    needs it (an operator's operand); ``old``'s own parentheses go with it."""
+    return function.deep_replace(old, _fitted(new, where.parents[old], old))
+
+
+def _fitted(new: cst.BaseExpression, parent: cst.CSTNode, old: cst.BaseExpression) -> cst.BaseExpression:
+    new = new.deep_clone()
+    if not isinstance(new, COMPOUND):
+        return new.with_changes(lpar=[], rpar=[]) if hasattr(new, "lpar") else new
+    if isinstance(parent, UNPARENTHESIZED_PARENTS):
+        return new.with_changes(lpar=[], rpar=[])
+    return new.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def without_statement(function: cst.FunctionDef, line: cst.SimpleStatementLine) -> cst.FunctionDef:
+    body = [s for s in function.body.body if s is not line]
+    return function.with_changes(body=function.body.with_changes(body=body))
+
+
+def inlined(function: cst.FunctionDef, where: Layout, line: cst.SimpleStatementLine, use: cst.Name) -> cst.FunctionDef:
+    """The value of the assignment ``line`` written where its one use is, and ``line`` removed."""
+    value = line.body[0].value
+    edited = function.deep_replace(use, _fitted(value, where.parents[use], use))
+    return without_statement(edited, _same_line(edited, function, line))
+
+
+def _same_line(edited: cst.FunctionDef, original: cst.FunctionDef, line) -> cst.SimpleStatementLine:
+    """``line``'s counterpart in ``edited``, which has the same statements in the same order."""
+    position = [s is line for s in original.body.body].index(True)
+    return edited.body.body[position]
+
+
+def without_parameter(function: cst.FunctionDef, name: str) -> cst.FunctionDef:
+    params = [p for p in function.params.params if p.name.value != name]
+    if params:
+        params[-1] = params[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return function.with_changes(params=function.params.with_changes(params=params))
+
+
+def with_parameter(function: cst.FunctionDef, name: str) -> cst.FunctionDef:
+    params = list(function.params.params) + [cst.Param(cst.Name(name))]
+    return function.with_changes(params=function.params.with_changes(params=params))
+
+
+def renamed(function: cst.FunctionDef, names: dict[str, str]) -> cst.FunctionDef:
+    """``function`` with its parameters (and every read of them) renamed by ``names``."""
+    return function.visit(_Renamer(names))
+
+
+class _Renamer(cst.CSTTransformer):
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return False  # `jnp.cos`: an op's target, whatever its parts are called
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value=self.names.get(updated_node.value, updated_node.value))
+
+
+def operator_count(function: cst.FunctionDef) -> int:
+    """Op calls and operators in the whole function, lambda bodies included."""
+    counter = _Counter()
+    function.body.visit(counter)
+    return counter.count
+
+
+class _Counter(cst.CSTVisitor):
+    def __init__(self):
+        self.count = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Attribute):
+            return False
+        if _Walker._is_value(node):
+            self.count += 1
+        return True
+
+
+def probe(function: cst.FunctionDef, values) -> cst.FunctionDef:
+    """The function with its return replaced by a tuple of ``values`` (nodes of its statements or
+    of its return, none inside a lambda): evaluating it abstractly types each of them."""
+    body = list(function.body.body)
+    elements = [cst.Element(v.deep_clone().with_changes(lpar=[], rpar=[]), comma=cst.Comma()) for v in values]
+    returned = cst.Tuple(elements)
+    final = cst.SimpleStatementLine([cst.Return(returned)])
+    return function.with_changes(body=function.body.with_changes(body=body[:-1] + [final]))
+
+
+def render(function: cst.FunctionDef) -> str:
+    return cst.Module(body=[function]).code

@@ -1,0 +1,182 @@
+"""The reducer after Hypothesis: planted bugs in one op, hidden in bloated programs, reduce to that
+op alone applied to arguments; every step keeps the failure's family; reduced cases replay.
+
+Each planted op is the identity with one rule wrong (as in bench/oracle_sensitivity.py): the
+value under jit, the JVP, the transpose or the batching rule.
+"""
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import libcst as cst
+import pytest
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching, mlir
+
+from fuzzgen.grammar import Call, Op, plugins, rules
+from fuzzgen.grammar.catalog import FLOAT
+from fuzzgen.program.spec import ArgSpec
+from fuzzgen.fuzz import syntax
+from fuzzgen.fuzz.driver import case_record
+from fuzzgen.fuzz.isolation import Case, InProcessChecker, ir_hashes
+from fuzzgen.fuzz.reduce import Reducer, Reducible, abstract_types
+from fuzzgen.fuzz.triage import Signature
+from fuzzgen.oracles import Subject, run_oracles
+from fuzzgen.records.corpus import parse_case
+
+EPS = 0.5
+
+
+def _scaled(value):
+    return (value.astype(jnp.float32) * (1.0 + EPS)).astype(value.dtype)
+
+
+def planted(rule: str):
+    """The identity with ``rule`` wrong by a factor 1 + EPS."""
+    if rule == "jit":
+        return lambda x: _scaled(x) if isinstance(x, jax.core.Tracer) else x
+    primitive = Primitive(f"planted_{rule}_rule")
+    primitive.def_impl(lambda x: x)
+    primitive.def_abstract_eval(lambda aval: aval)
+    mlir.register_lowering(primitive, mlir.lower_fun(lambda x: x, multiple_results=False))
+    if rule == "jvp":
+        ad.defjvp(primitive, lambda tangent, x: _scaled(tangent))
+    else:
+        ad.deflinear2(primitive, lambda ct, x: [_scaled(ct) if rule == "transpose" else primitive.bind(ct)])
+
+    def batched(args, dims):
+        out = primitive.bind(args[0])
+        return (_scaled(out) if rule == "batching" else out), dims[0]
+
+    batching.primitive_batchers[primitive] = batched
+    return primitive.bind
+
+
+ORACLE_FOR_RULE = {"jit": "eager_vs_jit", "jvp": "gradient", "transpose": "forward_vs_reverse",
+                   "batching": "vmap"}
+
+BLOATED = '''def multi_statement_0000(a, b, c):
+    v0 = jnp.sin(a) * b
+    v1 = ext.planted(jnp.tanh(v0) + 1.0)
+    v2 = jnp.cos(v1) - c
+    return v2 * (v0 + 2.0)
+'''
+BLOATED_ARGS = (ArgSpec("a", (3, 4), "float32"), ArgSpec("b", (4,), "float32"), ArgSpec("c", (3, 1), "float16"))
+
+
+@pytest.fixture
+def planted_op():
+    def register(rule):
+        op = Op(name="planted", render=Call("ext.planted"), arity=1, operand_dtypes=(FLOAT,),
+                dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=frozenset({"elementwise"}))
+        plugins.register(op, implementation=planted(rule))
+
+    with plugins.scoped_registrations():
+        yield register
+
+
+def reducible(source=BLOATED, args=BLOATED_ARGS, **batching_options) -> Reducible:
+    return Reducible("multi_statement", cst.parse_module(source).body[0], args, **batching_options)
+
+
+def first_failure(checker, program, oracle, input_seed=1):
+    result = checker.check(Case(program.spec, (oracle,), input_seed))
+    assert result.failures, (program.source, result.verdicts)
+    return result.failures[0]
+
+
+@pytest.mark.parametrize("rule", list(ORACLE_FOR_RULE))
+def test_a_planted_bug_reduces_to_the_op_alone_and_the_case_replays(planted_op, rule, tmp_path):
+    planted_op(rule)
+    oracle = ORACLE_FOR_RULE[rule]
+    checker = InProcessChecker()
+    start = reducible()
+    verdict = first_failure(checker, start, oracle)
+    reduction = Reducer(checker, verdict, 1).reduce(start)
+    reduced = reduction.program
+    assert reduced.source == "def multi_statement_0000(a):\n    return ext.planted(a)\n", reduced.source
+    assert all(math.prod(a.shape) <= 1 and a.dtype == "float32" for a in reduced.lowered_args), reduced.args
+    assert reduction.verdict.oracle == oracle and reduction.steps >= 5
+    # the corpus case keeps both programs, and replays: the oracle fails on it again
+    case = Case(reduced.spec, (oracle,), 1)
+    signature = Signature.of(reduction.verdict, reduction.result.primitives)
+    record = case_record(reduced, case, reduction.verdict, signature, ir_hashes(case), shrunk=start)
+    assert record["finding"]["hypothesis"]["python"] == BLOATED
+    stored = parse_case(tmp_path / "findings.jsonl", 1, json.loads(json.dumps(record)))
+    spec = stored.checked_spec()
+    assert ir_hashes(Case(spec, (oracle,))) == record["ir_sha256"]
+    (again,) = run_oracles(Subject(spec), (oracle,), record["finding"]["input_seed"])
+    assert again.failed, again
+
+
+def test_every_kept_step_fails_with_the_same_family_and_is_smaller(planted_op):
+    planted_op("jvp")
+    checker = InProcessChecker()
+    kept = []
+
+    class Watching(InProcessChecker):
+        def check(self, case):
+            result = super().check(case)
+            kept.append((case.spec.text, result))
+            return result
+
+    start = reducible()
+    verdict = first_failure(checker, start, "gradient")
+    reducer = Reducer(Watching(), verdict, 1)
+    reduction = reducer.reduce(start)
+    failing = [text for text, result in kept if any(v.failed for v in result.verdicts)]
+    assert reduction.program.source in failing
+    assert reduction.program.measure < start.measure
+    # 1-minimal: no single candidate of the result is smaller and still fails the same way
+    for candidate in reducer.candidates(reduction.program):
+        if candidate.measure < reduction.program.measure and reducer._traces(candidate):
+            assert reducer._fails(candidate) is None, candidate.source
+
+
+def test_a_binary_op_keeps_two_operands_of_one_argument(planted_op):
+    """The wrong value needs both operands traced: the op keeps two operands, and since one
+    argument read twice is smaller than two, that is where it ends."""
+    plugins.register(Op(name="planted_add", render=Call("ext.planted_add"), arity=2, operand_dtypes=(FLOAT, FLOAT),
+                        dtype_rule=rules.promoted, shape_rule=rules.broadcast, tags=frozenset({"arith"})),
+                     implementation=lambda x, y: x + y + (0.5 if isinstance(x, jax.core.Tracer) and
+                                                         isinstance(y, jax.core.Tracer) else 0.0))
+    checker = InProcessChecker()
+    source = BLOATED.replace("ext.planted(jnp.tanh(v0) + 1.0)", "ext.planted_add(jnp.tanh(v0), a)")
+    start = reducible(source)
+    verdict = first_failure(checker, start, "eager_vs_jit")
+    reduced = Reducer(checker, verdict, 1).reduce(start).program
+    assert reduced.source == "def multi_statement_0000(a):\n    return ext.planted_add(a, a)\n", reduced.source
+
+
+def test_a_vmap_program_is_unbatched_when_the_bug_does_not_need_vmap(planted_op):
+    planted_op("jvp")
+    checker = InProcessChecker()
+    start = reducible(vmap_axes=(0, None, 1), axis_size=3)
+    assert [a.shape for a in start.lowered_args] == [(3, 3, 4), (4,), (3, 3, 1)]
+    verdict = first_failure(checker, start, "gradient")
+    reduced = Reducer(checker, verdict, 1).reduce(start).program
+    assert reduced.vmap_axes is None and reduced.source.endswith("return ext.planted(a)\n"), reduced
+
+
+def test_edits_keep_python_precedence():
+    function = cst.parse_module("def f(a, b):\n    v0 = (a + b) * a\n    return -v0\n").body[0]
+    where = syntax.layout(function)
+    product = function.body.body[0].body[0].value
+    total = product.left
+    # replacing `(a + b) * a` by its operand `a + b` at the top of an assignment needs no parentheses
+    assert "v0 = a + b\n" in syntax.render(syntax.replaced(function, where, product, total))
+    # inlining it into `-v0` does
+    inlined = syntax.inlined(function, where, function.body.body[0], where.uses["v0"][0])
+    assert inlined.body.body[0].body[0].value.expression.lpar
+    assert syntax.render(inlined).endswith("return -((a + b) * a)\n")
+
+
+def test_abstract_types_names_shapes_dtypes_and_weak_types():
+    from fuzzgen.trust import check_program
+
+    spec = check_program("def f(a, b):\n    return jnp.sin(a) * b\n", "f",
+                         (ArgSpec("a", (2, 3), "float32"), ArgSpec("b", (3,), "bfloat16")))
+    assert abstract_types(spec.source, spec.args) == ((2, 3), "float32", False)
+    bad = check_program("def f(a, b):\n    return a @ b\n", "f", (ArgSpec("a", (2,), "float32"), ArgSpec("b", (3,), "float32")))
+    assert abstract_types(bad.source, bad.args).startswith("TypeError")
