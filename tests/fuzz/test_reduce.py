@@ -23,6 +23,7 @@ from fuzzgen.fuzz.isolation import Case, InProcessChecker, ir_hashes
 from fuzzgen.fuzz.reduce import Reducer, Reducible, abstract_types
 from fuzzgen.fuzz.triage import Signature
 from fuzzgen.oracles import Subject, run_oracles
+from fuzzgen.oracles.verdict import Verdict
 from fuzzgen.records.corpus import parse_case
 
 EPS = 0.5
@@ -180,3 +181,18 @@ def test_abstract_types_names_shapes_dtypes_and_weak_types():
     assert abstract_types(spec.source, spec.args) == ((2, 3), "float32", False)
     bad = check_program("def f(a, b):\n    return a @ b\n", "f", (ArgSpec("a", (2,), "float32"), ArgSpec("b", (3,), "float32")))
     assert abstract_types(bad.source, bad.args).startswith("TypeError")
+
+
+def test_a_vmap_case_stores_its_batching_and_replays_under_vmap(planted_op, tmp_path):
+    """A corpus case is the function that failed: a vmap program keeps ``vmap`` (and the lowered,
+    batched argument specs), so replay judges the same function."""
+    planted_op("batching")
+    program = reducible(vmap_axes=(0, None, 1), axis_size=3)
+    case = Case(program.spec, ("vmap",), 1)
+    verdict = Verdict("vmap", "failed", "planted", "AssertionError")
+    record = case_record(program, case, verdict, Signature.of(verdict, ()), ir_hashes(case))
+    assert record["vmap"] == {"in_axes": [0, None, 1], "axis_size": 3}
+    assert [a["shape"] for a in record["args"]] == [[3, 3, 4], [4], [3, 3, 1]]
+    stored = parse_case(tmp_path / "findings.jsonl", 1, json.loads(json.dumps(record)))
+    assert stored.checked_spec() == program.spec
+    assert ir_hashes(Case(stored.checked_spec(), ("vmap",))) == record["ir_sha256"]
