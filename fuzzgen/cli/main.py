@@ -1,6 +1,7 @@
 """The `fuzzgen` command: one subcommand per job, all logic in the library."""
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -16,9 +17,23 @@ EXIT_BROKEN_PIPE = 128 + 13  # killed by SIGPIPE, as `cat` is: what a shell repo
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + 2, 128 + 15  # SIGINT, SIGTERM
 
 
+class VersionAction(argparse.Action):
+    """`--version`: looked up only when asked for, so other commands never pay for it."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..jaxcompat import version_report
+
+        print(f"fuzzgen {__version__}; {version_report()}")
+        parser.exit()
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="fuzzgen", description="Grammar-based program fuzzer and IR dataset generator for JAX.")
-    parser.add_argument("--version", action="version", version=f"fuzzgen {__version__}")
+    parser.add_argument("--version", action=VersionAction, help="print fuzzgen's version, the running, locked "
+                        "and supported jax/jaxlib versions, and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
     for module in SUBCOMMANDS:

@@ -14,6 +14,7 @@ import jax
 import numpy as np
 from jax._src.interpreters import mlir
 
+from ..jaxcompat import export_module
 from ..program.spec import program_id
 from . import deep_ir
 from .execution import describe_values, make_inputs
@@ -105,8 +106,9 @@ def check_export_roundtrip(program: StoredProgram, input_seed: int) -> str | Non
     """Serialize with `jax.export`, deserialize, call; the results must equal calling the function."""
     function, args = program.functions["forward"], program.spec.args
     concrete = make_inputs(args, input_seed)
-    exported = jax.export.export(jax.jit(function))(*abstract_inputs(args))
-    restored = jax.export.deserialize(exported.serialize())
+    export = export_module()
+    exported = export.export(jax.jit(function))(*abstract_inputs(args))
+    restored = export.deserialize(exported.serialize())
     expected, actual = jax.jit(function)(*concrete), restored.call(*concrete)
     expected = expected if isinstance(expected, (tuple, list)) else (expected,)
     actual = actual if isinstance(actual, (tuple, list)) else (actual,)

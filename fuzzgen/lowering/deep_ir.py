@@ -11,9 +11,10 @@ from __future__ import annotations
 import jax
 from jax._src import compiler, xla_bridge
 from jax._src.interpreters import mlir
-from jax._src.lib import _jax
 from jax._src.lib import xla_client as xc
 from jax._src.lib.mlir import ir
+
+from .. import jaxcompat
 
 EXPORT_PLATFORMS = ("cpu", "cuda", "tpu")
 
@@ -31,7 +32,7 @@ def compile_module(module: ir.Module):
     """Compile an MLIR module for one CPU device, the way JAX compiles a jitted function."""
     options = compiler.get_compile_options(num_replicas=1, num_partitions=1)
     devices = xc.DeviceList(tuple(jax.devices("cpu")[:1]))
-    return compiler.backend_compile_and_load(cpu_backend(), module, devices, options, [])
+    return jaxcompat.compile_for_one_device(cpu_backend(), module, devices, options)
 
 
 def compile_stablehlo_text(text: str):
@@ -47,7 +48,7 @@ def optimized_hlo(stablehlo_text: str) -> str:
 
 def exported_stablehlo(function, inputs) -> str:
     """StableHLO for cpu, cuda and tpu at once, via `jax.export`, without the hardware."""
-    exported = jax.export.export(jax.jit(function), platforms=EXPORT_PLATFORMS)(*inputs)
+    exported = jaxcompat.export_module().export(jax.jit(function), platforms=EXPORT_PLATFORMS)(*inputs)
     with mlir.make_ir_context() as context:
         module = ir.Module.parse(exported.mlir_module(), context=context)
         return module.operation.get_asm(enable_debug_info=False)
@@ -55,15 +56,8 @@ def exported_stablehlo(function, inputs) -> str:
 
 def hlo_text_to_stablehlo_module(text: str, context) -> ir.Module:
     """Parse HLO text with XLA's own parser and convert it back to an MLIR module."""
-    from jaxlib import _hlo
-
-    hlo_module = _hlo.hlo_module_from_text(text)
-    computation = _hlo.XlaComputation(hlo_module.as_serialized_hlo_module_proto())
-    converted = _jax.mlir.xla_computation_to_mlir_module(computation)
-    return ir.Module.parse(converted, context=context)
+    return ir.Module.parse(jaxcompat.hlo_text_to_mlir(text), context=context)
 
 
 def parse_hlo_text(text: str):
-    from jaxlib import _hlo
-
-    return _hlo.hlo_module_from_text(text)
+    return jaxcompat.hlo_module_from_text(text)

@@ -61,8 +61,9 @@ def vmap_vs_loop(subject: Subject, seed: int):
 def export_round_trip(subject: Subject, seed: int):
     """A `jax.export` artifact, serialized and deserialized, computes what ``jit(f)`` computes; so
     does the gradient through its serialized VJP."""
-    from jax import export
+    from ..jaxcompat import export_module
 
+    export = export_module()
     if subject.spec.forward_only:
         return skipped("export", f"{subject.spec.forward_only}: the round trip checks the gradient too")
 

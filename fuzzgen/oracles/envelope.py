@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import jax
 import numpy as np
 from jax.extend import core as jex_core
 
+from ..jaxcompat import enable_x64
 from .precision import LOW_PRECISION, is_floating, largest, smallest_normal, unit_roundoff
 from . import discontinuities
 
@@ -129,7 +129,7 @@ def reference_envelope(closed_jaxpr, inputs, seed: int) -> Envelope:
     native_out = [v.aval.dtype for v in closed_jaxpr.jaxpr.outvars]
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0xE1])
     runs = [_Run("exact", rng), _Run("rounded", rng)] + [_Run("noisy", rng) for _ in range(NOISY_RUNS)]
-    with jax.enable_x64(True), np.errstate(all="ignore"):
+    with enable_x64(True), np.errstate(all="ignore"):
         widened = [_widen(np.asarray(x)) for x in inputs]
         outputs = [run.evaluate(closed_jaxpr.jaxpr, closed_jaxpr.consts, widened) for run in runs]
         near = _near_jump(runs)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from ..jaxcompat import enable_x64
 from .inputs import random_like
 from .limitations import limitation_for
 from .subject import Subject
@@ -62,7 +63,7 @@ def projections(subject: Subject, seed: int) -> list[Projection] | str:
 
 def _compute(subject: Subject, seed: int):
     argnums = subject.float_argnums
-    with jax.enable_x64(True):
+    with enable_x64(True):
         inputs = subject.reference_inputs(seed)
 
         def f(*floats):

@@ -1,0 +1,109 @@
+"""Every difference between the JAX releases fuzzgen supports, in one place.
+
+fuzzgen runs on jax/jaxlib 0.4.30 through 0.10.2: a fuzzer must run on the JAX its user wants
+to test, and old releases are where the known, since-fixed bugs are. Code elsewhere imports what
+differs from here, and never looks at a version number itself.
+
+The lock (`LOCKED`, also ``requirements.lock`` at the project root) is the one tested set that
+makes datasets byte-reproducible; `fuzzgen --version` prints it next to the running versions.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import re
+
+SUPPORTED = ("0.4.30", "0.10.2")  # oldest and newest jax (and jaxlib) release fuzzgen runs on
+LOCKED = {"jax": "0.10.2", "jaxlib": "0.10.2"}  # what `requirements.lock` pins: the reproducible set
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"0.9.0.1"`` -> (0, 9, 0, 1); a suffix such as ``rc1`` or ``.dev2`` ends the tuple."""
+    parts = []
+    for piece in text.split("."):
+        digits = re.match(r"\d+", piece)
+        if digits is None:
+            break
+        parts.append(int(digits.group(0)))
+        if digits.group(0) != piece:
+            break
+    return tuple(parts)
+
+
+def installed(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def version_report() -> str:
+    """What `fuzzgen --version` says after its own version: running, locked and supported JAX."""
+    running = ", ".join(f"{p} {installed(p) or 'not installed'}" for p in LOCKED)
+    locked = ", ".join(f"{p}=={v}" for p, v in LOCKED.items())
+    line = f"{running} (lock: {locked}; supported: jax {SUPPORTED[0]} to {SUPPORTED[1]})"
+    jax_version = installed("jax")
+    if jax_version and not (version_tuple(SUPPORTED[0]) <= version_tuple(jax_version) <= version_tuple(SUPPORTED[1])):
+        line += f"; jax {jax_version} is outside the supported range"
+    return line
+
+
+def enable_x64(enabled: bool = True):
+    """A context manager for 64-bit mode: ``jax.enable_x64`` where it exists (0.6 onwards), else
+    ``jax.experimental.enable_x64`` / ``disable_x64``."""
+    import jax
+
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(enabled)
+    from jax import experimental
+
+    return experimental.enable_x64() if enabled else experimental.disable_x64()
+
+
+def export_module():
+    """`jax.export` (a submodule to import on 0.4.30-0.4.3x, an attribute later)."""
+    from jax import export
+
+    return export
+
+
+def compile_for_one_device(backend, module, devices, options):
+    """Compile an MLIR module the way JAX compiles a jitted function."""
+    from jax._src import compiler
+
+    if hasattr(compiler, "backend_compile_and_load"):
+        return compiler.backend_compile_and_load(backend, module, devices, options, [])
+    return compiler.backend_compile(backend, module, options, [])
+
+
+def _xla_extension():
+    """jaxlib's C++ extension: ``jax._src.lib._jax`` from 0.6, ``xla_extension`` before."""
+    from jax._src import lib
+
+    found = getattr(lib, "_jax", None)
+    if found is None:
+        from jax._src.lib import xla_client
+
+        found = xla_client._xla
+    return found
+
+
+def hlo_module_from_text(text: str):
+    """XLA's own HLO text parser: ``jaxlib._hlo`` from 0.7, the extension module before."""
+    try:
+        from jaxlib import _hlo
+    except ImportError:
+        return _xla_extension().hlo_module_from_text(text)
+    return _hlo.hlo_module_from_text(text)
+
+
+def hlo_text_to_mlir(text: str) -> str:
+    """HLO text converted by XLA to an MLIR (StableHLO/MHLO) module's text."""
+    module = hlo_module_from_text(text)
+    try:
+        from jaxlib import _hlo
+        computation = _hlo.XlaComputation(module.as_serialized_hlo_module_proto())
+    except ImportError:
+        from jax._src.lib import xla_client
+
+        computation = xla_client.XlaComputation(module.as_serialized_hlo_module_proto())
+    return _xla_extension().mlir.xla_computation_to_mlir_module(computation)
