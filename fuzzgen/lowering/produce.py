@@ -2,6 +2,8 @@
 `fuzzgen.ir.IR_KIND_TABLE` names. Each takes a `Direction` and returns text."""
 from __future__ import annotations
 
+import re
+
 from . import deep_ir
 
 
@@ -9,10 +11,17 @@ def jaxpr(direction) -> str:
     return jaxpr_text(direction.traced.jaxpr)
 
 
+# Older JAX releases (0.4.3x) print some parameters as Python objects, e.g. a custom_jvp_call's
+# ``jvp_jaxpr_thunk=<function _memoize.<locals>.memoized at 0x7f8f5609c680>``: the address differs
+# in every process, so it is cut, keeping the name.
+_OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+
+
 def jaxpr_text(closed_jaxpr) -> str:
     """The jaxpr as text, never coloured: JAX adds ANSI colour codes to ``str(jaxpr)`` when this
-    process's stdout is a terminal, which would make the data depend on where stdout goes."""
-    return closed_jaxpr.pretty_print(use_color=False)
+    process's stdout is a terminal, which would make the data depend on where stdout goes; and
+    without object addresses, which would make it depend on the process."""
+    return _OBJECT_ADDRESS.sub(">", closed_jaxpr.pretty_print(use_color=False))
 
 
 def stablehlo(direction) -> str:

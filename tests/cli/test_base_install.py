@@ -1,5 +1,7 @@
-"""The first set-up command's install (`pip install .`, no extras) can run every command it has:
-each works, or says in one line which extra to install (exit 2); a missing package is never a finding."""
+"""The first set-up command's install (`pip install -c requirements.lock .`, no extras) can run
+every command it has: each works, or says in one line which extra to install (exit 2); a missing
+package is never a finding. The same holds with the oldest supported JAX installed instead of
+the locked one (`pip install . jax==0.4.30 jaxlib==0.4.30`)."""
 import shutil
 import subprocess
 import sys
@@ -10,7 +12,9 @@ from helpers import ROOT
 
 
 @pytest.mark.slow
-def test_a_base_install_runs_sample_validate_replay_and_fuzz(tmp_path):
+@pytest.mark.parametrize("pins", [("-c", "{source}/requirements.lock"), ("jax==0.4.30", "jaxlib==0.4.30")],
+                         ids=["locked", "oldest-jax"])
+def test_a_base_install_runs_sample_validate_replay_and_fuzz(tmp_path, pins):
     source = tmp_path / "source"  # a copy of the committed tree: pip builds in-tree and would litter ROOT
     files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     for name in filter(None, files.decode().split("\0")):
@@ -20,8 +24,8 @@ def test_a_base_install_runs_sample_validate_replay_and_fuzz(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(source)], capture_output=True,
-                             text=True, timeout=900)
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(source),
+                              *(pin.format(source=source) for pin in pins)], capture_output=True, text=True, timeout=900)
     assert install.returncode == 0, install.stderr[-2000:]
     fuzzgen = venv / "bin" / "fuzzgen"
     env = {"JAX_PLATFORMS": "cpu", "PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
@@ -32,10 +36,19 @@ def test_a_base_install_runs_sample_validate_replay_and_fuzz(tmp_path):
 
     data = tmp_path / "data.jsonl"
     assert run("sample", "--n", 4, "--out", data, "--workers", 0, "--quiet").returncode == 0
+    version = run("--version").stdout
+    assert f"jax {pins[0].partition('==')[2] or '0.10.2'}," in version, version
+    every_kind = tmp_path / "every-kind.jsonl"
+    assert run("sample", "--n", 4, "--out", every_kind, "--ir", "jaxpr,stablehlo,hlo,hlo_opt,stablehlo_export",
+               "--io", "--quiet").returncode == 0
+    validated = run("validate", every_kind, "--workers", 1, "--roundtrip-every", 1, "--quiet")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
     validated = run("validate", data, "--workers", 1, "--roundtrip-every", 1, "--quiet")
     assert validated.returncode == 0, validated.stdout + validated.stderr
     assert run("replay", data).returncode == 0
-    fuzzed = run("fuzz", "--max-examples", 3, "--oracles", "export,crash", "--quiet")
+    replayed = run("replay", ROOT / "corpus")  # stored with the lock's JAX: changes on another, never errors
+    assert replayed.returncode in (0, 1) and " 0 rejected, 0 error" in replayed.stdout, replayed.stdout + replayed.stderr
+    fuzzed = run("fuzz", "--max-examples", 3, "--quiet")
     assert fuzzed.returncode == 0, fuzzed.stdout + fuzzed.stderr
     assert not (tmp_path / "fuzzgen-findings").exists() and not (tmp_path / "corpus").exists()
     for argv in (("stats", data, "--plot", tmp_path / "charts"), ("export", data, tmp_path / "pq", "--format", "parquet"),

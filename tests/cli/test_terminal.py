@@ -42,6 +42,7 @@ def test_records_written_at_a_terminal_equal_redirected_ones(tmp_path):
     assert status == 0, output
 
 
+@pytest.mark.locked_jax
 def test_a_closed_pipe_ends_the_command_quietly_as_cat_does():
     """`fuzzgen replay corpus/ | head -1`: no message, and the status a shell reports for SIGPIPE."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}

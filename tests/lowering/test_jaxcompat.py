@@ -86,3 +86,23 @@ def test_no_module_but_jaxcompat_reaches_into_version_specific_jax_internals():
 def test_enable_x64_false_is_a_context_too(enabled):
     with jaxcompat.enable_x64(enabled):
         assert (jnp.asarray(1.0).dtype == np.float64) == enabled
+
+
+def test_the_oldest_lock_is_the_lock_with_the_oldest_supported_jax():
+    def pins(name):
+        lines = (ROOT / name).read_text().splitlines()
+        return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+
+    oldest = pins("requirements-oldest.lock")
+    assert {p: oldest.pop(p) for p in ("jax", "jaxlib")} == {"jax": jaxcompat.SUPPORTED[0], "jaxlib": jaxcompat.SUPPORTED[0]}
+    locked = pins("requirements.lock")
+    del locked["jax"], locked["jaxlib"]
+    assert oldest == locked
+
+
+def test_the_readme_shows_what_version_prints_on_the_oldest_jax(monkeypatch):
+    from fuzzgen import __version__
+
+    monkeypatch.setattr(jaxcompat, "installed", lambda package: jaxcompat.SUPPORTED[0])
+    line = f"fuzzgen {__version__}; {jaxcompat.version_report()}"
+    assert f"\n    {line}\n" in (ROOT / "README.md").read_text(), line

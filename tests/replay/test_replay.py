@@ -31,6 +31,7 @@ def small_corpus(tmp_path, n=5, name="c.jsonl"):
     return write_records(tmp_path / name, records(REGRESSION)[:n])
 
 
+@pytest.mark.locked_jax
 def test_the_committed_corpus_is_complete_and_small():
     cases = records(REGRESSION)
     assert len(cases) >= 50
@@ -43,6 +44,7 @@ def test_the_committed_corpus_is_complete_and_small():
     assert sum(p.stat().st_size for p in CORPUS.glob("*.jsonl")) < 1_000_000
 
 
+@pytest.mark.locked_jax
 def test_the_committed_corpus_replays_same():
     """What CI runs: any change in the IR of any committed case fails here, naming the case."""
     results = []
@@ -54,6 +56,7 @@ def test_the_committed_corpus_replays_same():
     assert report.exit_status == 0
 
 
+@pytest.mark.locked_jax
 @pytest.mark.slow
 def test_the_command_replays_the_corpus_in_a_fresh_process():
     result = run_cli("replay", "corpus")
@@ -62,6 +65,7 @@ def test_the_command_replays_the_corpus_in_a_fresh_process():
     assert result.stderr == ""
 
 
+@pytest.mark.locked_jax
 @pytest.mark.slow
 def test_one_changed_hash_exits_1_names_the_case_and_update_fixes_it(tmp_path, capsys):
     path = write_records(tmp_path / "c.jsonl", records(REGRESSION))
@@ -117,6 +121,7 @@ def test_sample_output_is_valid_replay_input(tmp_path, capsys):
     assert f"{len(CATEGORY_NAMES)} same, 0 changed" in out
 
 
+@pytest.mark.locked_jax
 def test_a_stored_text_and_its_hash_are_both_compared(tmp_path):
     case = records(REGRESSION)[0]
     case["hlo"]["forward"] = case["hlo"]["forward"] + " "  # the text is stale, its hash still right
@@ -125,6 +130,7 @@ def test_a_stored_text_and_its_hash_are_both_compared(tmp_path):
     assert [c.label for c in results[0].changes] == ["hlo/forward"]
 
 
+@pytest.mark.locked_jax
 def test_a_finding_case_replays_like_any_case(tmp_path):
     case = records(REGRESSION)[3]
     case["finding"] = {"oracle": "gradient", "error": "mismatch", "input_seed": 3, "signature": "abc"}
@@ -145,6 +151,7 @@ def test_update_leaves_a_file_with_a_failing_case_as_it_was(tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.locked_jax
 def test_update_writes_nothing_when_a_line_is_bad(tmp_path, capsys):
     cases = records(REGRESSION)[:2]
     cases[0]["ir_sha256"]["jaxpr"]["forward"] = "0" * 64
@@ -180,6 +187,7 @@ def test_an_interrupted_update_tears_nothing(tmp_path, monkeypatch):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.locked_jax
 def test_strict_stops_at_the_first_bad_line_and_the_default_goes_on(tmp_path, capsys):
     cases = records(REGRESSION)[:2]
     path = tmp_path / "c.jsonl"
@@ -192,6 +200,7 @@ def test_strict_stops_at_the_first_bad_line_and_the_default_goes_on(tmp_path, ca
     assert err.count("\n") == 1 and f"{path}:2" in err
 
 
+@pytest.mark.locked_jax
 def test_an_old_jax_version_is_noted_and_update_records_the_new_one(tmp_path, capsys):
     cases = records(REGRESSION)[:2]
     cases[1]["jax_version"] = "0.0.1"
@@ -254,6 +263,7 @@ def test_corpus_readme_documents_every_key():
         assert f"`{key}`" in text or key in text
 
 
+@pytest.mark.locked_jax
 def test_copying_the_corpus_elsewhere_keeps_it_replayable(tmp_path):
     shutil.copy(REGRESSION, tmp_path / "r.jsonl")
     assert replay_paths([tmp_path / "r.jsonl"]).exit_status == 0
@@ -267,6 +277,7 @@ def test_export_formats_are_pluggable_parquet_included(tmp_path, capsys):
     assert "exported 3 records" in out and any((tmp_path / "dataset" / "data").glob("*.parquet"))
 
 
+@pytest.mark.locked_jax
 def test_a_forward_only_case_stores_no_backward_and_replays(tmp_path, capsys):
     case = next(c for c in records(CORPUS / "opt_in.jsonl") if "forward_only" in c)
     assert all(pair["backward"] is None for pair in case["ir_sha256"].values())
@@ -277,6 +288,7 @@ def test_a_forward_only_case_stores_no_backward_and_replays(tmp_path, capsys):
     assert status == 1 and out.startswith("error")
 
 
+@pytest.mark.locked_jax
 def test_a_vmap_case_is_lowered_under_vmap(tmp_path, capsys):
     case = next(c for c in records(CORPUS / "opt_in.jsonl") if "vmap" in c)
     assert run_main(capsys, "replay", write_records(tmp_path / "c.jsonl", [case]))[0] == 0

@@ -12,6 +12,8 @@ from fuzzgen.grammar import ALL_CATEGORY_NAMES
 from fuzzgen.ir import ALL_IR_KINDS
 from fuzzgen.sample import Progress, SampleConfig, run_sample
 
+pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
+
 
 DEFAULT_40 = "8f5bd370745b4102c330c67cfdb822b5234404d6eb8305c7c9b421af486c8fd9"
 EVERYTHING_36 = "1362c91ba83c98bb93aa836ba284dd8659023790f4ce41cd53d1bafbf63b21a0"
