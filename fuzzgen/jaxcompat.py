@@ -107,3 +107,28 @@ def hlo_text_to_mlir(text: str) -> str:
 
         computation = xla_client.XlaComputation(module.as_serialized_hlo_module_proto())
     return _xla_extension().mlir.xla_computation_to_mlir_module(computation)
+
+
+# XLA's optimizations, reduced: LLVM at -O0, and the HLO passes that rewrite arithmetic
+# (algebraic simplification, common-subexpression elimination, fusion) off. Programs compiled
+# both ways must agree, as Csmith compares -O0 with -O2.
+REDUCED_OPTIMIZATIONS = {"xla_backend_optimization_level": 0, "xla_disable_hlo_passes": "algsimp,cse,fusion"}
+_reduced: dict | None = None
+
+
+def reduced_optimizations() -> dict:
+    """`REDUCED_OPTIMIZATIONS` as far as this jaxlib can set them: before 0.5 a repeated debug
+    option (``xla_disable_hlo_passes``) cannot be passed through ``compiler_options``, so there
+    only LLVM's level is lowered. Decided once, by compiling a one-op program."""
+    global _reduced
+    if _reduced is None:
+        import jax
+        import numpy as np
+
+        lowered = jax.jit(lambda x: x * 2.0).lower(np.ones(2, np.float32))
+        _reduced = dict(REDUCED_OPTIMIZATIONS)
+        try:
+            lowered.compile(compiler_options=_reduced)
+        except Exception:  # noqa: BLE001 - the option this jaxlib cannot take is dropped
+            _reduced = {k: v for k, v in REDUCED_OPTIMIZATIONS.items() if k != "xla_disable_hlo_passes"}
+    return dict(_reduced)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .grammar.plugins import load_plugins, loaded_plugins
+from .grammar.plugins import loaded_plugins
 from .ir import DIRECTIONS
-from .lowering.lower import LoweredProgram, lower_spec
+from .lowering.lower import LoweredProgram, lower_spec, prepare_worker
 from .trust import UntrustedSourceError
 from .workers import IsolatedCalls
 from .records.corpus import Case, parse_case, running_versions, sha256_text, updated_record
@@ -139,7 +139,7 @@ def replay_paths(
     """
     if timeout is None:
         return _replay_all(paths, strict, update, on_result, on_problem, replay_case)
-    with IsolatedCalls(replay_case, timeout=timeout, memory_mb=memory_mb, setup=load_plugins,
+    with IsolatedCalls(replay_case, timeout=timeout, memory_mb=memory_mb, setup=prepare_worker,
                        setup_args=(tuple(plugins),)) as isolated:
         def replay_isolated(case: Case) -> CaseResult:
             ok, payload = isolated(case)

@@ -162,13 +162,15 @@ def _checkers(workers: int, timeout: float | None, plugins: tuple[str, ...], mem
     if timeout is None and workers <= 1:
         yield lambda jobs: [_validate_job(job) for job in jobs]
         return
+    from ..lowering.lower import prepare_worker
+
     budget = timeout if timeout is not None else DEFAULT_TIMEOUT
     local = threading.local()
     isolated: list[IsolatedCalls] = []
 
     def check(job):
         if not hasattr(local, "calls"):
-            local.calls = IsolatedCalls(_validate_job, timeout=budget, memory_mb=memory_mb, setup=load_plugins,
+            local.calls = IsolatedCalls(_validate_job, timeout=budget, memory_mb=memory_mb, setup=prepare_worker,
                                         setup_args=(plugins,))
             isolated.append(local.calls)
         ok, payload = local.calls(job)

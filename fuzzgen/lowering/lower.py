@@ -122,3 +122,16 @@ def transformed(function, vmap_axes=None):
 
 def lower_program(program, ir_kinds=IR_KINDS, concrete_inputs=None) -> LoweredProgram:
     return lower_spec(program.spec, ir_kinds, concrete_inputs)
+
+
+def prepare_worker(plugins=()) -> None:
+    """An isolated worker's set-up: load ``plugins``, then warm JAX up by tracing, lowering,
+    compiling and running one tiny program. JAX's one-time start-up (the CPU client, MLIR's
+    dialects, lazily imported modules) takes seconds on a loaded machine, and it belongs to the
+    worker's start, not to the first case's time budget."""
+    from ..grammar.plugins import load_plugins
+
+    load_plugins(tuple(plugins))
+    ones = jnp.ones((2,), jnp.float32)
+    jax.block_until_ready(jax.jit(lambda x: jnp.sin(x) * 2.0).lower(ones).compile()(ones))
+    jax.block_until_ready(jax.grad(lambda x: jnp.sum(jnp.sin(x)))(ones))

@@ -34,6 +34,24 @@ def eager_vs_jit(subject: Subject, seed: int):
     return differential("eager_vs_jit", attempt, seed)
 
 
+def optimized_vs_not(subject: Subject, seed: int):
+    """``jax.jit(f)`` compiled with XLA's default optimizations and with them reduced
+    (`jaxcompat.reduced_optimizations`: LLVM -O0; algsimp, CSE and fusion off) agree, for f and
+    its gradient: a rewrite that changes a value beyond rounding is a miscompile."""
+    def attempt(input_seed: int) -> Outcome:
+        inputs = subject.inputs(input_seed)
+        for direction, _ in subject.directions():
+            executions = {
+                "optimized": flat_outputs(subject.compiled(direction)(*inputs)),
+                "unoptimized": flat_outputs(subject.compiled(direction, "reduced")(*inputs)),
+            }
+            outcome = judge(executions, lambda: subject.jaxpr(direction), inputs, input_seed, direction)
+            if outcome != Outcome():
+                return outcome
+        return Outcome()
+    return differential("xla_opt", attempt, seed)
+
+
 def vmap_vs_loop(subject: Subject, seed: int):
     """``jit(vmap(f))`` on a batch equals ``jit(f)`` on each example; some arguments stay unbatched."""
     def attempt(input_seed: int) -> Outcome:

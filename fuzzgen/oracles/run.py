@@ -2,7 +2,7 @@
 checked code should not is itself a finding (the crash oracle's job is to say where)."""
 from __future__ import annotations
 
-from .consistency import eager_vs_jit, export_round_trip, vmap_vs_loop
+from .consistency import eager_vs_jit, export_round_trip, optimized_vs_not, vmap_vs_loop
 from .crash import crash
 from .gradients import forward_vs_reverse, gradient
 from .subject import Subject
@@ -16,6 +16,7 @@ ORACLES = {
     "forward_vs_reverse": forward_vs_reverse,
     "vmap": vmap_vs_loop,
     "export": export_round_trip,
+    "xla_opt": optimized_vs_not,
 }
 assert tuple(ORACLES) == ORACLE_NAMES, "fuzzgen.oracles.ORACLE_NAMES must list ORACLES in order"
 

@@ -14,6 +14,7 @@ from .inputs import draw_inputs, reference_inputs
 from ..lowering.lower import gradient_function, jaxpr_primitives, transformed
 from ..lowering.execution import abstract_inputs
 from ..trust.sandbox import load_function
+from ..jaxcompat import reduced_optimizations
 
 
 @dataclass
@@ -55,12 +56,18 @@ class Subject:
     def reference_inputs(self, seed: int) -> list[np.ndarray]:
         return reference_inputs(self.args, seed)
 
-    def compiled(self, direction: str):
-        """The AOT-compiled executable of ``forward`` (f) or ``backward`` (its gradient)."""
-        if direction not in self.cache:
+    def compiled(self, direction: str, optimizations: str = "default"):
+        """The AOT-compiled executable of ``forward`` (f) or ``backward`` (its gradient), with
+        XLA's optimizations at their defaults or reduced (`jaxcompat.reduced_optimizations`)."""
+        key = direction if optimizations == "default" else (direction, optimizations)
+        if key not in self.cache:
             function = self.function if direction == "forward" else self.gradient
-            self.cache[direction] = jax.jit(function).trace(*self.abstract_inputs).lower().compile()
-        return self.cache[direction]
+            lowered = jax.jit(function).trace(*self.abstract_inputs).lower()
+            if optimizations == "default":
+                self.cache[key] = lowered.compile()
+            else:
+                self.cache[key] = lowered.compile(compiler_options=reduced_optimizations())
+        return self.cache[key]
 
     def directions(self):
         """(name, callable) for the function and its gradient: every oracle checks both, except

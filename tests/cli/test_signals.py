@@ -73,3 +73,27 @@ def test_validate_with_workers_stops_with_one_line_and_no_resume_hint(small_samp
     assert process.returncode == 130 and stderr.strip().splitlines()[-1] == "fuzzgen: interrupted", stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     wait_for(lambda: group_is_gone(process.pid), timeout=30)
+
+
+@pytest.mark.slow
+def test_sigterm_during_replay_update_leaves_the_corpus_as_it_was_and_no_temporary(tmp_path):
+    """`replay --update` stages each rewritten file beside it; SIGTERM mid-run discards the staged
+    copies (as Ctrl-C does) and leaves every corpus file byte for byte as it was."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in (ROOT / "corpus").glob("*.jsonl"):
+        (corpus / path.name).write_bytes(path.read_bytes())
+    regression = corpus / "regression.jsonl"
+    lines = regression.read_text().splitlines()
+    case = json.loads(lines[-1])
+    case["ir_sha256"]["jaxpr"]["forward"] = "0" * 64  # so that the update has something to rewrite
+    regression.write_text("\n".join(lines[:-1] + [json.dumps(case)]) + "\n")
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    process = start("replay", corpus, "--update")
+    wait_for(lambda: len(list(corpus.iterdir())) > len(before))  # a staged copy is being written
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stdout + stderr
+    assert stderr.strip().splitlines()[-1].startswith("fuzzgen: terminated"), stderr
+    assert "Traceback" not in stderr
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before

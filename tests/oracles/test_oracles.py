@@ -241,3 +241,35 @@ def test_a_vmap_program_is_judged_as_the_batched_function():
     subject = Subject.from_program(program)
     assert subject.args == program.lowered_args != program.args
     assert not any(v.failed for v in run_oracles(subject, ("crash", "eager_vs_jit"), seed=1))
+
+
+def test_xla_opt_compiles_once_as_usual_and_once_with_optimizations_reduced():
+    """The unoptimized executable really is: XLA fuses `tanh(a) * b + a` into one loop by
+    default, and with fusion off (where this jaxlib can turn it off) it does not."""
+    from fuzzgen import jaxcompat
+
+    program = subject("jnp.tanh(a) * b + a")
+    optimized, unoptimized = program.compiled("forward"), program.compiled("forward", "reduced")
+    assert optimized is program.compiled("forward") and unoptimized is program.compiled("forward", "reduced")
+    assert "kind=kLoop, calls=%fused_computation" in optimized.as_text()  # tanh, * and + in one loop
+    if "xla_disable_hlo_passes" in jaxcompat.reduced_optimizations():
+        assert "calls=%fused_computation" not in unoptimized.as_text()
+    (verdict,) = run_oracles(program, ("xla_opt",), seed=0)
+    assert verdict.status == "passed", verdict
+
+
+def test_xla_opt_sees_an_executable_that_computes_something_else(monkeypatch):
+    """Whatever makes the two compilations differ beyond rounding is reported, judged against the
+    float64 reference like every differential oracle."""
+    program = subject("jnp.tanh(a) * b + jnp.exp(b)")
+    real = Subject.compiled
+
+    def miscompiled(self, direction, optimizations="default"):
+        executable = real(self, direction, optimizations)
+        if optimizations == "default":
+            return executable
+        return lambda *xs: jax.tree_util.tree_map(lambda y: y * 1.001, executable(*xs))
+
+    monkeypatch.setattr(Subject, "compiled", miscompiled)
+    (verdict,) = run_oracles(program, ("xla_opt",), seed=0)
+    assert verdict.failed and "unoptimized output 0" in verdict.details, verdict
