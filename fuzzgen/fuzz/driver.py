@@ -149,8 +149,7 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
         now = time.monotonic()
         if now - last_line[0] >= PROGRESS_EVERY or report.examples == 1:  # a line at least every 10 s
             last_line[0] = now
-            log(f"{report.examples} programs judged, {len(triage.families)} kinds of failure so far "
-                f"({now - began:.0f} s)")
+            log(progress_line(report.examples, config.max_examples, len(triage.families), now - began))
         failures = result.failures
         for verdict in failures:
             triage.add(verdict, result.primitives, program.id, program.source)
@@ -174,6 +173,16 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) ->
         report.seconds = time.monotonic() - began
         report.families = triage.families
     return report
+
+
+def progress_line(judged: int, planned: int, kinds: int, seconds: float) -> str:
+    """``N programs judged (R/s), about E s to go if nothing fails, K kinds of failure so far
+    (T s)``. A failure ends drawing early and starts shrinking, which has no fixed end, so the
+    estimate holds only while nothing fails, and none is given past ``planned``."""
+    rate = judged / seconds if seconds > 0 else 0.0
+    eta = f", about {(planned - judged) / rate:.0f} s to go if nothing fails" if rate > 0 and judged < planned else ""
+    return (f"{judged} programs judged ({rate:.1f}/s){eta}, {kinds} kinds of failure so far "
+            f"({seconds:.0f} s)")
 
 
 @contextlib.contextmanager

@@ -196,3 +196,12 @@ def test_a_vmap_case_stores_its_batching_and_replays_under_vmap(planted_op, tmp_
     stored = parse_case(tmp_path / "findings.jsonl", 1, json.loads(json.dumps(record)))
     assert stored.checked_spec() == program.spec
     assert ir_hashes(Case(stored.checked_spec(), ("vmap",))) == record["ir_sha256"]
+
+
+def test_the_progress_line_gives_the_rate_and_an_estimate_only_while_one_makes_sense():
+    from fuzzgen.fuzz.driver import progress_line
+
+    assert progress_line(30, 100, 0, 15.0) == ("30 programs judged (2.0/s), about 35 s to go if nothing fails, "
+                                               "0 kinds of failure so far (15 s)")
+    assert progress_line(130, 100, 1, 65.0) == "130 programs judged (2.0/s), 1 kinds of failure so far (65 s)"
+    assert progress_line(1, 100, 0, 0.0) == "1 programs judged (0.0/s), 0 kinds of failure so far (0 s)"
