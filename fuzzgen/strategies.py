@@ -17,6 +17,7 @@ from .grammar.walk import MAX_RANK
 def programs(
     *,
     category: str | None = None,
+    categories: tuple[str, ...] | None = None,
     dtypes: tuple[str, ...] | None = None,
     max_rank: int | None = None,
     max_statements: int | None = None,
@@ -26,6 +27,7 @@ def programs(
 
     category: one of the ten category names, an opt-in one (control_flow, vmap), or None
         (default) for any of the ten.
+    categories: several of those, drawn equally often (give ``category`` or ``categories``).
     dtypes: allowed dtypes, at least one floating (default: float32, float16, bfloat16, int32).
     max_rank: largest array rank, 0-4 (default 4).
     max_statements: most statements in multi-statement programs (default 6).
@@ -36,6 +38,12 @@ def programs(
     """
     if category is not None and category not in ALL_CATEGORY_NAMES:
         raise InvalidArgument(f"category={category!r} is not one of {ALL_CATEGORY_NAMES}")
+    if categories is not None:
+        if category is not None:
+            raise InvalidArgument(f"give category={category!r} or categories={categories!r}, not both")
+        bad = [c for c in categories if c not in ALL_CATEGORY_NAMES] if isinstance(categories, (tuple, list)) else None
+        if bad is None or bad or not categories:
+            raise InvalidArgument(f"categories={categories!r} must be a non-empty tuple of {ALL_CATEGORY_NAMES}")
     if max_rank is not None and not (isinstance(max_rank, int) and 0 <= max_rank <= MAX_RANK):
         raise InvalidArgument(f"max_rank={max_rank!r} must be an int between 0 and {MAX_RANK}")
     if max_statements is not None and not (isinstance(max_statements, int) and max_statements >= 1):
@@ -50,7 +58,7 @@ def programs(
         )
     except InvalidSettings as error:
         raise InvalidArgument(str(error)) from None
-    categories = (category,) if category else CATEGORY_NAMES
+    categories = tuple(categories) if categories else (category,) if category else CATEGORY_NAMES
 
     @st.composite
     def _programs(draw) -> Program:

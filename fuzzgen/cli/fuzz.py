@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..grammar.categories import ALL_CATEGORY_NAMES, EXTRA_CATEGORY_NAMES
 from ..oracles import ORACLE_NAMES
 from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
                      positive_float)
@@ -25,6 +26,9 @@ def add_parser(subparsers) -> None:
                    help="programs to draw before stopping, not counting shrinking (default: 100)")
     p.add_argument("--oracles", type=comma_list(ORACLE_NAMES, "--oracles"), default=ORACLE_NAMES, metavar="LIST",
                    help=f"comma-separated oracles to run (default: all: {','.join(ORACLE_NAMES)})")
+    p.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=None, metavar="LIST",
+                   help="aim the run at these program categories, comma-separated, drawn equally often "
+                        f"(default: the ten of the default mix; also: {', '.join(EXTRA_CATEGORY_NAMES)})")
     p.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, metavar="S",
                    help="Hypothesis seed; the same seed, versions and plugins draw the same programs (default: 0)")
     p.add_argument("--corpus", type=Path, default=Path(DEFAULT_CORPUS), metavar="DIR",
@@ -51,7 +55,8 @@ def run(args) -> int:
     load_plugins_or_fail(args.plugin)
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
                         plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds,
-                        reduce=args.reduce)
+                        reduce=args.reduce,
+                        strategy_options={"categories": args.categories} if args.categories else {})
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     report = run_fuzz(config, log=log)
     print_report(report, config)

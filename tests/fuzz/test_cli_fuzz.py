@@ -46,3 +46,12 @@ def test_a_run_without_failures_exits_0_and_writes_no_case(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "judged" in result.stdout and "no failures found" in result.stdout
     assert not (tmp_path / "corpus" / "findings.jsonl").exists()
+
+
+def test_categories_aim_the_run_and_a_bad_one_is_a_usage_error(tmp_path):
+    from fuzzgen.fuzz.driver import FuzzConfig, run_fuzz
+    report = run_fuzz(FuzzConfig(max_examples=4, oracles=("crash",), corpus=None, isolate=False,
+                                 strategy_options={"categories": ("matmul", "control_flow")}))
+    assert report.examples == 4 and not report.found
+    bad = run_cli("fuzz", "--categories", "matmul,nope", "--max-examples", 1)
+    assert bad.returncode == 2 and "--categories" in bad.stderr and "nope" in bad.stderr, bad.stderr

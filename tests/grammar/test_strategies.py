@@ -2,7 +2,7 @@
 import jax
 import libcst as cst
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 
 from fuzzgen.grammar import CATEGORY_NAMES
@@ -61,3 +61,20 @@ def test_settings_bound_what_is_drawn(program):
 def test_strategy_arguments_are_validated_up_front(kwargs, message):
     with pytest.raises(InvalidArgument, match=message):
         programs(**kwargs)
+
+
+@settings(max_examples=20, deadline=None)
+@given(programs(categories=("dot", "control_flow")))
+def test_several_categories_draw_only_those(program):
+    assert program.category in ("dot", "control_flow")
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"categories": ()}, "non-empty tuple"),
+    ({"categories": ("dot", "nope")}, "non-empty tuple"),
+    ({"categories": "dot"}, "non-empty tuple"),
+    ({"category": "dot", "categories": ("matmul",)}, "not both"),
+])
+def test_bad_categories_are_refused_naming_the_value(arguments, message):
+    with pytest.raises(InvalidArgument, match=message):
+        programs(**arguments).example()
