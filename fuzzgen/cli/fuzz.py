@@ -93,6 +93,14 @@ def print_report(report, config) -> None:
         print(f"  args: {', '.join(f'{a.name}: {a.dtype}{list(a.shape)}' for a in finding.program.args)}; "
               f"input seed {finding.case.input_seed}")
         print("\n" + finding.program.source)
+        standalone = finding.record["finding"].get("reproducer", {})
+        if "script" in standalone and finding.corpus_path is not None:
+            shown_as = "reproduces the failure" if standalone["reproduced"] else "did NOT reproduce it (the oracle's " \
+                "float64 judgement is finer than its plain tolerance)"
+            print(f"  standalone reproducer (plain JAX): {finding.corpus_path.parent / ('reproducer-' + finding.record['id'] + '.py')}"
+                  f"; it {shown_as}")
+        elif "none" in standalone:
+            print(f"  no standalone reproducer: {standalone['none']}")
         if finding.corpus_path is not None:
             plugin_flags = "".join(f" --plugin {name}" for name in config.plugins)
             print(f"  written to {finding.corpus_path} (id {finding.record['id']}); "

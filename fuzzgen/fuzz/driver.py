@@ -28,13 +28,14 @@ from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..extras import EXPORT_SERIALIZATION, require
-from ..records.atomic import append_durably
+from ..records.atomic import append_durably, write_atomically
 from ..grammar.plugins import load_plugins, plugin_ops
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
 from ..strategies import programs
 from .isolation import Case, CheckResult, InProcessChecker, IsolatedChecker
 from .reduce import MAX_JUDGED, Reducer, Reducible
+from .reproducer import reproducer, reproduces, unsupported_reason
 from .triage import Family, Signature, Triage
 
 FINDINGS_FILE = "findings.jsonl"
@@ -224,9 +225,26 @@ def _finding(failure: OracleFailure, checker, triage: Triage, config: FuzzConfig
     hashes = checker.ir_hashes(case)
     record = case_record(program, case, verdict, signature, hashes, config.plugins,
                          shrunk=shrunk if program is not shrunk else None)
+    record["finding"]["reproducer"] = standalone_reproducer(case, verdict, log)
     path = write_case(config.corpus, record) if config.corpus is not None else None
+    if path is not None and "script" in record["finding"]["reproducer"]:
+        script_path = path.parent / f"reproducer-{record['id']}.py"
+        if not script_path.exists():
+            write_atomically(script_path, record["finding"]["reproducer"]["script"])
     return Finding(program, case, verdict, signature, family.count if family else 1, record, path,
                    shrunk=failure.program, reduce_judged=judged)
+
+
+def standalone_reproducer(case: Case, verdict: Verdict, log) -> dict:
+    """``{"script": ..., "reproduced": bool}``, the script run once in a fresh interpreter; or
+    ``{"none": why}`` where no standalone script can show this finding."""
+    why = unsupported_reason(case.spec, verdict.oracle)
+    script = None if why else reproducer(case.spec, verdict.oracle, verdict.error, case.input_seed,
+                                         {"jax_version": jax.__version__, "jaxlib_version": jaxlib.__version__})
+    if script is None:
+        return {"none": why or f"no standalone reproducer for a forward-only program's {verdict.oracle} failure"}
+    log("running the standalone reproducer in a fresh interpreter")
+    return {"script": script, "reproduced": reproduces(script)}
 
 
 def case_record(program, case: Case, verdict: Verdict, signature: Signature, ir_sha256: dict | None,
