@@ -259,7 +259,7 @@ def test_replay_help_explains_every_flag(capsys):
 def test_corpus_readme_documents_every_key():
     text = (CORPUS / "README.md").read_text()
     for key in ("id", "category", "function_name", "python", "args", "ir_sha256", "jax_version", "jaxlib_version",
-                "finding", "--update", "--strict"):
+                "finding", "hypothesis", "reproducer", "--update", "--strict"):
         assert f"`{key}`" in text or key in text
 
 

@@ -133,3 +133,36 @@ def test_the_checkpoint_is_in_the_run_file(runs):
     _, interrupted = runs
     meta = json.loads((interrupted / "data.jsonl.meta.json").read_text())
     assert meta["complete"] is False and meta["checkpoint"]["next_index"] == 50
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_the_run_resumes_to_the_same_bytes(tmp_path, capsys, monkeypatch):
+    """The disk fills mid-record: the write that fails leaves half a line. The command says so in
+    one line naming the partial file (exit 2, no traceback); once there is room, --resume cuts
+    the torn line back and finishes with exactly the bytes of a run that never stopped."""
+    import errno
+
+    from fuzzgen.records import atomic
+    from inprocess import run_main
+
+    argv = ("sample", "--n", 12, "--seed", 5, "--ir", "jaxpr", "--workers", 0, "--quiet")
+    reference = tmp_path / "reference.jsonl"
+    assert run_main(capsys, *argv, "--out", reference)[0] == 0
+    out = tmp_path / "data.jsonl"
+    real_write, calls = atomic.RecordWriter.write, []
+
+    def fills_up(self, line):
+        calls.append(line)
+        if len(calls) == 7:
+            self._handle.write(line.encode()[: len(line) // 2])
+            self._handle.flush()
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        real_write(self, line)
+
+    monkeypatch.setattr(atomic.RecordWriter, "write", fills_up)
+    status, _, err = run_main(capsys, *argv, "--out", out)
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "No space left on device" in err and "data.jsonl.partial" in err, err
+    assert not out.exists()
+    monkeypatch.setattr(atomic.RecordWriter, "write", real_write)
+    assert run_main(capsys, *argv, "--out", out, "--resume")[0] == 0
+    assert out.read_bytes() == reference.read_bytes()
