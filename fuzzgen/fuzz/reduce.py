@@ -41,6 +41,9 @@ from .triage import normalize_message
 
 ARG_NAMES = tuple(string.ascii_lowercase[:8])
 MAX_JUDGED = 300  # candidates judged per finding: a bound, far above what 1-minimality needs here
+# A finding that kills its worker costs a worker restart (seconds) per failing candidate, so the
+# reducer also stops after this long and keeps the smallest failing program found so far.
+MAX_SECONDS = 600.0
 PROGRESS_EVERY = 10.0
 
 
@@ -160,10 +163,10 @@ class Reduction:
 
 class Reducer:
     def __init__(self, checker, verdict: Verdict, input_seed: int, *, max_judged: int = MAX_JUDGED,
-                 log: Callable[[str], None] | None = None):
+                 max_seconds: float = MAX_SECONDS, log: Callable[[str], None] | None = None):
         self.checker, self.oracle, self.input_seed = checker, verdict.oracle, input_seed
         self.family = family_of(verdict)
-        self.max_judged = max_judged
+        self.max_judged, self.max_seconds = max_judged, max_seconds
         self.log = log or (lambda message: None)
 
     def reduce(self, start: Reducible) -> Reduction:
@@ -171,8 +174,8 @@ class Reducer:
         began = last_line = time.monotonic()
         while reduction.judged < self.max_judged:
             for candidate in self.candidates(reduction.program):
-                if reduction.judged >= self.max_judged:
-                    break
+                if reduction.judged >= self.max_judged or time.monotonic() - began > self.max_seconds:
+                    return self._renamed(reduction)
                 if not candidate.measure < reduction.program.measure or not self._traces(candidate):
                     continue
                 reduction.judged += 1

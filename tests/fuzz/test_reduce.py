@@ -205,3 +205,14 @@ def test_the_progress_line_gives_the_rate_and_an_estimate_only_while_one_makes_s
                                                "0 kinds of failure so far (15 s)")
     assert progress_line(130, 100, 1, 65.0) == "130 programs judged (2.0/s), 1 kinds of failure so far (65 s)"
     assert progress_line(1, 100, 0, 0.0) == "1 programs judged (0.0/s), 0 kinds of failure so far (0 s)"
+
+
+def test_the_time_bound_keeps_the_smallest_failure_found_so_far(planted_op):
+    """A finding that kills its worker costs a restart per candidate: past ``max_seconds`` the
+    reducer stops and returns what it has (here, with no time at all, the start)."""
+    planted_op("jit")
+    checker = InProcessChecker()
+    start = reducible()
+    verdict = first_failure(checker, start, "eager_vs_jit")
+    reduction = Reducer(checker, verdict, 1, max_seconds=0.0).reduce(start)
+    assert reduction.program.source == start.source and reduction.steps == 0
