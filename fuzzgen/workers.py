@@ -7,9 +7,11 @@ counted against a job's timeout.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 
 READY, ERROR = "ready", "error"
 
@@ -18,10 +20,24 @@ def quiet_worker(target, connection, *args) -> None:
     """Run ``target(connection, *args)`` as a worker: Ctrl-C is the parent's to handle (it stops
     the workers itself), and a parent that has gone away ends the worker without a traceback."""
     ignore_interrupts()
+    no_core_dumps()
+    if hasattr(signal, "pthread_sigmask"):  # `signals_held` blocked them while starting this process
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         target(connection, *args)
     except (BrokenPipeError, EOFError, ConnectionResetError):  # the parent was killed or closed the pipe
         os._exit(0)
+
+
+def no_core_dumps() -> None:
+    """A worker's crash is a per-case result, reported in one line: a core dump of a process that
+    has JAX loaded is gigabytes, and writing it took seconds of the case's time budget."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: dumps stay as they were
+        pass
 
 
 def ignore_interrupts() -> None:
@@ -33,12 +49,30 @@ def spawn_context():
     return multiprocessing.get_context("spawn")
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Hold Ctrl-C and SIGTERM while a worker is being started. A signal that interrupts
+    ``Process.start`` mid-handshake closes the pipe the child is still reading its start-up data
+    from, and the child prints a traceback (``EOFError: Ran out of input``) beside our one line.
+    Held, the signal arrives a moment later, once the child exists and can be stopped."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 class SpawnedWorker:
     def __init__(self, target, args=(), context=None):
         context = context or spawn_context()
         parent_end, child_end = context.Pipe()
         self.process = context.Process(target=quiet_worker, args=(target, child_end, *args), daemon=True)
-        self.process.start()
+        with signals_held():
+            self.process.start()
         child_end.close()
         self.connection = parent_end
         self.ready = False

@@ -23,11 +23,11 @@ def test_a_crashing_or_hanging_case_is_an_error_and_the_rest_replays(tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join([json.dumps(case("crashes", "ext.abort_when_traced")), good,
                                 json.dumps(case("hangs", "ext.hang_when_traced")), good]) + "\n")
-    result = run_cli("replay", cases, "--plugin", "budget_ops", "--timeout", 8,
+    result = run_cli("replay", cases, "--plugin", "budget_ops", "--timeout", 20,  # slack for a loaded machine
                      env={"PYTHONPATH": f"{tmp_path}:{ROOT}"})
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-800:]
     assert lines[0].startswith("error") and "the isolated worker died (signal 6)" in lines[0], lines[0]
     assert lines[1].startswith("same") and lines[3].startswith("same"), lines
-    assert lines[2].startswith("error") and "ran past its 8 s budget" in lines[2], lines[2]
+    assert lines[2].startswith("error") and "ran past its 20 s budget" in lines[2], lines[2]
     assert "2 same, 0 changed, 0 rejected, 2 error" in result.stdout
