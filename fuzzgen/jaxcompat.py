@@ -87,25 +87,28 @@ def _xla_extension():
     return found
 
 
-def hlo_module_from_text(text: str):
-    """XLA's own HLO text parser: ``jaxlib._hlo`` from 0.7, the extension module before."""
+def _hlo_api():
+    """XLA's HLO text parser and computation type: ``jaxlib._hlo`` from 0.7, the extension
+    module and ``xla_client`` before."""
     try:
         from jaxlib import _hlo
     except ImportError:
-        return _xla_extension().hlo_module_from_text(text)
-    return _hlo.hlo_module_from_text(text)
+        from jax._src.lib import xla_client
+
+        return _xla_extension().hlo_module_from_text, xla_client.XlaComputation
+    return _hlo.hlo_module_from_text, _hlo.XlaComputation
+
+
+def hlo_module_from_text(text: str):
+    """XLA's own HLO text parser."""
+    parse, _ = _hlo_api()
+    return parse(text)
 
 
 def hlo_text_to_mlir(text: str) -> str:
     """HLO text converted by XLA to an MLIR (StableHLO/MHLO) module's text."""
-    module = hlo_module_from_text(text)
-    try:
-        from jaxlib import _hlo
-        computation = _hlo.XlaComputation(module.as_serialized_hlo_module_proto())
-    except ImportError:
-        from jax._src.lib import xla_client
-
-        computation = xla_client.XlaComputation(module.as_serialized_hlo_module_proto())
+    parse, computation_type = _hlo_api()
+    computation = computation_type(parse(text).as_serialized_hlo_module_proto())
     return _xla_extension().mlir.xla_computation_to_mlir_module(computation)
 
 

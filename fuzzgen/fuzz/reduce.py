@@ -33,7 +33,7 @@ import libcst as cst
 from ..grammar import OPS
 from ..grammar.types import DTYPES, FLOAT_DTYPES
 from ..oracles.verdict import Verdict
-from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, program_id
+from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id
 from ..trust import UntrustedSourceError, check_program, check_source
 from . import syntax
 from .isolation import Case, CheckResult
@@ -76,12 +76,7 @@ class Reducible:
 
     @cached_property
     def lowered_args(self) -> tuple[ArgSpec, ...]:
-        if self.vmap_axes is None:
-            return self.source_args
-        from ..grammar.structured import batched_shape
-
-        return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, self.axis_size), a.dtype)
-                     for a, axis in zip(self.source_args, self.vmap_axes))
+        return batched_args(self.source_args, self.vmap_axes, self.axis_size)
 
     @property
     def n_statements(self) -> int:

@@ -93,12 +93,7 @@ class Program:
     @property
     def lowered_args(self) -> tuple[ArgSpec, ...]:
         """The arguments of the function that is lowered: batched along in_axes under vmap."""
-        if self.vmap_axes is None:
-            return self.args
-        from ..grammar.structured import batched_shape
-
-        return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, self.axis_size), a.dtype)
-                     for a, axis in zip(self.args, self.vmap_axes))
+        return batched_args(self.args, self.vmap_axes, self.axis_size)
 
     @property
     def forward_only(self) -> bool:
@@ -154,6 +149,16 @@ class Program:
         probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
         function = self.function.with_changes(body=self.function.body.with_changes(body=body[:-1] + [probe_return]))
         return cst.Module(body=[function]).code
+
+
+def batched_args(args, vmap_axes, axis_size) -> tuple[ArgSpec, ...]:
+    """``args`` of a source function as ``jax.vmap(f, in_axes=vmap_axes)`` takes them: each
+    batched argument gets a dimension of ``axis_size`` at its axis; without vmap, ``args``."""
+    if vmap_axes is None:
+        return tuple(args)
+    from ..grammar.structured import batched_shape
+
+    return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, axis_size), a.dtype) for a, axis in zip(args, vmap_axes))
 
 
 def program_id(source: str, args_json: list[dict]) -> str:
