@@ -104,10 +104,14 @@ class SpawnedWorker:
         self.connection.send(message)
 
     def how_it_ended(self) -> str:
-        """``signal N`` or ``exit status N`` of a worker that has exited."""
-        self.process.join(timeout=5)
+        """``signal N`` or ``exit status N`` of a worker that has exited or hung up its pipe. A
+        dying process closes its files before the OS can reap it (longer when it has gigabytes
+        mapped), so a hung-up pipe is waited on: it is the worker's end, not a hang."""
+        self.process.join(timeout=30)
         code = self.process.exitcode
-        return f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        if code is None:
+            return "it hung up its pipe but did not exit"
+        return f"signal {-code}" if code < 0 else f"exit status {code}"
 
     def stop(self, *, kill: bool = False, goodbye=None) -> None:
         """End the worker: ask it to return (sending ``goodbye``) or kill it; then reap it."""
@@ -177,13 +181,14 @@ class IsolatedCalls:
         worker = self._ready_worker()
         worker.send(args)
         ready = wait([worker.connection, worker.sentinel], timeout=self.timeout)
+        hung_up = False
         if worker.connection in ready or worker.connection.poll():
             try:
                 kind, payload = worker.connection.recv()
                 return kind == "done", payload
             except (EOFError, OSError):
-                pass
-        if not worker.alive:
+                hung_up = True
+        if hung_up or worker.sentinel in ready or not worker.alive:  # exiting, if not yet reaped
             how = worker.how_it_ended()
             self._discard()
             return False, f"the isolated worker died ({how})"

@@ -172,10 +172,11 @@ class IsolatedChecker:
         running = None
         while True:
             ready = wait([worker.connection, worker.sentinel], timeout=max(0.0, deadline - time.monotonic()))
+            message = ""
             if worker.connection in ready or worker.connection.poll():
                 try:
                     message, payload = worker.connection.recv()
-                except (EOFError, OSError):
+                except (EOFError, OSError):  # hung up: it is exiting, even if not yet reaped
                     message = None
                 if message == "start":
                     running = payload
@@ -185,7 +186,7 @@ class IsolatedChecker:
                 if message == "last":  # the worker retires after this answer (memory)
                     self._discard()
                     return payload, running
-            if not worker.alive:
+            if message is None or worker.sentinel in ready or not worker.alive:  # exiting, if not yet reaped
                 how = worker.how_it_ended()
                 self._discard()
                 return f"the process running the oracles died ({how})" + (f" in {running}" if running else ""), running

@@ -158,14 +158,15 @@ class WorkerPool:
     def _collect(self, worker: _Worker) -> SampleResult | None:
         """The worker's result if it finished, died or overran; None while it is still working."""
         index = worker.index
+        hung_up = False
         if worker.connection.poll():
             try:
                 result = worker.connection.recv()
                 worker.index, worker.done = None, worker.done + 1
                 return result
-            except (EOFError, OSError):
-                pass
-        if not worker.alive:
+            except (EOFError, OSError):  # it is exiting, even if the OS has not reaped it yet
+                hung_up = True
+        if hung_up or not worker.alive:
             return self._failed(worker, index, f"WorkerDied: the worker process died ({worker.how_it_ended()}) "
                                                "while lowering")
         if time.monotonic() - worker.started_at > self.timeout:
