@@ -62,6 +62,22 @@ class Layout:
         return node
 
 
+def module_names() -> frozenset[str]:
+    """``jnp``, ``lax``, ``jax``, ``ext``: the names op targets start with (never variables)."""
+    from ..grammar.ops import OPS
+    from ..trust.surface import GrammarSurface
+
+    return GrammarSurface.of(OPS).modules
+
+
+def is_module_path(node: cst.CSTNode, modules: frozenset[str]) -> bool:
+    """``jnp.cos``, ``jax.nn.relu``, ``jnp.float16``: an op's target or a dtype, not a value
+    (``x.T`` and the receiver of ``x.sum()`` are values)."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name) and node.value in modules
+
+
 def layout(function: cst.FunctionDef) -> Layout:
     arguments = tuple(p.name.value for p in function.params.params)
     statements = []
@@ -70,14 +86,15 @@ def layout(function: cst.FunctionDef) -> Layout:
         names = tuple(e.value.value for e in target.elements) if isinstance(target, cst.Tuple) else (target.value,)
         statements.append((line, names))
     variables = set(arguments) | {n for _, names in statements for n in names}
-    walker = _Walker(variables)
+    walker = _Walker(variables, module_names())
     function.body.visit(walker)
     return Layout(tuple(walker.values), walker.parents, walker.uses, tuple(statements), frozenset(walker.in_lambda))
 
 
 class _Walker(cst.CSTVisitor):
-    def __init__(self, variables: set[str]):
+    def __init__(self, variables: set[str], modules: frozenset[str]):
         self.variables = variables
+        self.modules = modules
         self.values: list[cst.BaseExpression] = []
         self.parents: dict = {}
         self.uses: dict[str, list[cst.Name]] = {v: [] for v in variables}
@@ -93,11 +110,12 @@ class _Walker(cst.CSTVisitor):
             self.in_lambda.add(id(node))
         if isinstance(node, cst.Lambda):
             self._lambdas += 1
-        if isinstance(node, (cst.Attribute, cst.AssignTarget, cst.Param)):
+        if isinstance(node, (cst.AssignTarget, cst.Param)) or is_module_path(node, self.modules):
             return False  # `jnp.cos` is an op's target, and targets and parameters bind, not read
         if isinstance(node, cst.Name) and node.value in self.variables:
             parent = self.parents.get(node)
-            if not (isinstance(parent, cst.Arg) and parent.keyword is node):
+            if not (isinstance(parent, cst.Arg) and parent.keyword is node
+                    or isinstance(parent, cst.Attribute) and parent.attr is node):
                 self.uses[node.value].append(node)
                 if not self._lambdas:
                     self.values.append(node)
@@ -110,11 +128,19 @@ class _Walker(cst.CSTVisitor):
             self._lambdas -= 1
         self._stack.pop()
 
-    @staticmethod
-    def _is_value(node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Call):
-            return isinstance(node.func, cst.Attribute)
-        return isinstance(node, COMPOUND) and not is_literal(node)
+    def _is_value(self, node: cst.CSTNode) -> bool:
+        return is_op_value(node, self.modules)
+
+
+def is_op_value(node: cst.CSTNode, modules: frozenset[str]) -> bool:
+    """An op's result: a call, a method call, ``x.T``, ``x[...]`` or an operator."""
+    if isinstance(node, cst.Call):
+        return isinstance(node.func, cst.Attribute)
+    if isinstance(node, cst.Attribute):
+        return not is_module_path(node, modules)
+    if isinstance(node, cst.Subscript):
+        return True
+    return isinstance(node, COMPOUND) and not is_literal(node)
 
 
 def replaced(function: cst.FunctionDef, where: Layout, old: cst.BaseExpression,
@@ -172,8 +198,9 @@ class _Renamer(cst.CSTTransformer):
     def __init__(self, names: dict[str, str]):
         self.names = names
 
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        return False  # `jnp.cos`: an op's target, whatever its parts are called
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        # `jnp.cos`, `x.sum`: the attribute part names an op, whatever a parameter is called
+        return updated_node.with_changes(attr=original_node.attr)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
         return updated_node.with_changes(value=self.names.get(updated_node.value, updated_node.value))
@@ -189,11 +216,12 @@ def operator_count(function: cst.FunctionDef) -> int:
 class _Counter(cst.CSTVisitor):
     def __init__(self):
         self.count = 0
+        self.modules = module_names()
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Attribute):
+        if is_module_path(node, self.modules):
             return False
-        if _Walker._is_value(node):
+        if is_op_value(node, self.modules):
             self.count += 1
         return True
 

@@ -59,6 +59,47 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Method:
+    """Renders as a method of the first operand, ``x.name(*positional params, **keyword params)``,
+    or, with ``attribute``, as ``x.name`` (``x.T``). A method op has one operand, its receiver;
+    every other argument is a static parameter."""
+
+    name: str  # "sum", "astype", "T"
+    positional: tuple[str, ...] = ()
+    keyword: tuple[str, ...] = ()
+    attribute: bool = False
+
+
+@dataclass(frozen=True)
+class Subscript:
+    """Renders as ``x[index]``: the op's one operand indexed by its static ``index`` parameter, a
+    tuple of ints, `Slice` s, None (a new axis) and Ellipsis."""
+
+
+@dataclass(frozen=True)
+class Slice:
+    """A static slice ``start:stop:step`` inside an index (None parts are left out)."""
+
+    start: int | None = None
+    stop: int | None = None
+    step: int | None = None
+
+    def as_slice(self) -> slice:
+        return slice(self.start, self.stop, self.step)
+
+
+@dataclass(frozen=True)
+class DTypeName:
+    """A dtype as a static parameter (``x.astype(jnp.float16)``, ``dtype=jnp.int32``)."""
+
+    name: str  # one of types.DTYPES or "bool"
+
+    @property
+    def target(self) -> str:
+        return f"jnp.{'bool_' if self.name == 'bool' else self.name}"
+
+
+@dataclass(frozen=True)
 class Operator:
     """Renders as a Python operator: binary (``a + b``), comparison (``a > b``) or unary (``-a``)."""
 
@@ -82,6 +123,7 @@ def _always(types: tuple[ValueType, ...]) -> bool:
 # Every tag an op may carry, and what it means. Productions draw ops by tag (`Registry.tagged`),
 # so a tag outside this table (a typo) is refused where it is written, not silently never drawn.
 TAGS = {
+    "activation": "a jax.nn activation function",
     "arith": "binary float arithmetic drawn between two values",
     "axis": "an op along one axis (cumulative scans, sort, flip, roll)",
     "cast": "a dtype conversion",
@@ -94,6 +136,9 @@ TAGS = {
     "int_unary": "unary integer ops",
     "join": "concatenate/stack-style joins",
     "layout": "reshape, transpose, slice, pad, tile, ...",
+    "like": "zeros_like/ones_like/full_like: a constant shaped like a value",
+    "logic": "&, | and ~ on bool masks",
+    "predicate": "isfinite/isnan-style tests giving a bool mask",
     "reduction": "a reduction over an axis or all",
     "select": "jnp.where-style selection",
     "unary": "a unary float function",
@@ -113,7 +158,7 @@ def check_tags(tags, where: str) -> None:
 @dataclass(frozen=True)
 class Op:
     name: str
-    render: Call | Operator
+    render: Call | Operator | Method | Subscript
     arity: int
     operand_dtypes: tuple[frozenset[str], ...]  # allowed dtypes, one set per operand
     dtype_rule: Rule
@@ -135,6 +180,8 @@ class Op:
     primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
 
     def __post_init__(self):
+        if isinstance(self.render, (Method, Subscript)) and self.arity != 1:
+            raise ValueError(f"op {self.name!r}: a method or subscript op takes its receiver as its one operand")
         if len(self.operand_dtypes) != self.arity:
             raise ValueError(f"op {self.name!r}: {len(self.operand_dtypes)} operand dtype sets for arity {self.arity}")
         if self.domains and len(self.domains) != self.arity:

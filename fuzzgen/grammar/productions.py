@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 
-from .ops import OPS
+from .ops import OPS, DTypeName
 from .types import ValueType, broadcast_shapes
 from .walk import Walk
 
 
-FLOAT_LITERALS = (1.0, 2.0, 0.5, 3.0, -1.0, 0.25, 1.5, -2.0, 0.1, 4.0, -0.5, 10.0, 0.75, -3.0, 0.01, 5.0)
+FLOAT_LITERALS = (1.0, 2.0, 0.5, 3.0, -1.0, 0.25, 1.5, -2.0, 0.1, 4.0, -0.5, 10.0, 0.75, -3.0, 0.01, 5.0,
+                  0.0, 1e-5, 1e-6)  # the last: relu as jnp.maximum(x, 0.0), eps constants
 INT_LITERALS = (1, 2, 3, -1, 5)
 
 
@@ -63,6 +64,13 @@ def int_path(w: Walk, shape: tuple[int, ...], dtype: str):
         op = w.chooser.choice(_names("int_arith", "int32") + _names("int_unary", "int32"))
         arity = OPS[op].arity
         value = w.apply(op, value, *([w.chooser.choice(INT_LITERALS)] if arity == 2 else []))
+    return cast(w, value, dtype)
+
+
+def cast(w: Walk, value, dtype: str):
+    """``value`` as ``dtype``: ``jnp.float32(x)`` or, as real code mostly writes it, ``x.astype(...)``."""
+    if w.chooser.chance(0.6):
+        return w.apply("astype", value, dtype=DTypeName(dtype))
     return w.apply(f"to_{dtype}", value)
 
 
@@ -77,6 +85,8 @@ def partner_for(w: Walk, value, allow_literal: bool = True):
     """A second operand for an elementwise op with ``value``: a literal or a broadcastable operand."""
     if allow_literal and w.chooser.chance(0.3):
         return w.chooser.choice(FLOAT_LITERALS)
+    if w.chooser.chance(0.08) and value.vtype.is_float:  # jnp.ones_like(x), jnp.full_like(x, 0.5)
+        return w.apply(w.chooser.choice(_names("like", value.vtype.dtype)), value)
     return float_operand(w, draw_partner_shape(w, value.vtype.shape), draw_partner_dtype(w, value.vtype.dtype))
 
 
@@ -89,7 +99,22 @@ def unary(w: Walk, value):
 
 
 def condition(w: Walk, left, right):
-    return w.apply(w.chooser.choice(_names("compare")), left, right)
+    """A bool mask comparing ``left`` with ``right``; now and then combined as real masks are:
+    ``(x > y) & (m < 2.0)``, ``~(x > y)``, ``jnp.isfinite(m) & (x > y)``, where ``m`` is a new
+    argument of ``left``'s shape (a mask's second test is on another value more often than not)."""
+    mask = w.apply(w.chooser.choice(_names("compare")), left, right)
+    if not w.chooser.chance(0.25):
+        return mask
+    form = w.chooser.choice(("and", "or", "not", "predicate"))
+    if form == "not":
+        return w.apply("mask_not", mask)
+    dtype = left.vtype.dtype if left.vtype.is_float else draw_float_dtype(w)
+    other_value = w.arg(ValueType(left.vtype.shape, dtype))
+    if form == "predicate":
+        other = w.apply(w.chooser.choice(_names("predicate", dtype)), other_value)
+    else:
+        other = w.apply(w.chooser.choice(_names("compare")), other_value, w.chooser.choice(FLOAT_LITERALS))
+    return w.apply("mask_or" if form == "or" else "mask_and", mask, other)
 
 
 def applicable(tag: str, *operands) -> tuple[str, ...]:
@@ -130,7 +155,7 @@ def index_feature(w: Walk, value):
     if not names:
         return value
     axis = w.chooser.integer(0, value.vtype.rank - 1)
-    return w.apply(f"to_{value.vtype.dtype}", w.apply(w.chooser.choice(names), value, axis=axis, keepdims=True))
+    return cast(w, w.apply(w.chooser.choice(names), value, axis=axis, keepdims=True), value.vtype.dtype)
 
 
 # --- the ten productions -------------------------------------------------------------------

@@ -9,20 +9,25 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import Call, Op, Operator
+from ..grammar.ops import Call, DTypeName, Method, Op, Operator, Slice, Subscript
 from ..grammar.types import ValueType
 
 ATOM = 100
+# Python's precedence, low to high: comparisons < | < ^ < & < + - < * / // % @ < unary < **.
 _BINARY = {
+    "|": (cst.BitOr, 7), "^": (cst.BitXor, 8), "&": (cst.BitAnd, 9),
     "+": (cst.Add, 10), "-": (cst.Subtract, 10),
     "*": (cst.Multiply, 11), "/": (cst.Divide, 11), "@": (cst.MatrixMultiply, 11),
+    "//": (cst.FloorDivide, 11), "%": (cst.Modulo, 11),
+    "**": (cst.Power, 13),
 }
+_RIGHT_ASSOCIATIVE = frozenset({"**"})
 _COMPARE = {
     ">": cst.GreaterThan, "<": cst.LessThan, ">=": cst.GreaterThanEqual,
     "<=": cst.LessThanEqual, "!=": cst.NotEqual, "==": cst.Equal,
 }
 _COMPARE_PRECEDENCE = 6
-_UNARY = {"-": (cst.Minus, 12)}
+_UNARY = {"-": (cst.Minus, 12), "~": (cst.BitInvert, 12)}
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,12 @@ def dotted(target: str) -> cst.BaseExpression:
 
 
 def literal(value) -> cst.BaseExpression:
-    """A node for a Python constant: bool, None, int, float, or a tuple of those."""
+    """A node for a Python constant: bool, None, int, float, a dtype (``jnp.float16``), or a
+    tuple of those."""
     if value is None or isinstance(value, bool):
         return cst.Name(repr(value))
+    if isinstance(value, DTypeName):
+        return dotted(value.target)
     if isinstance(value, tuple):
         elements = [cst.Element(literal(v)) for v in value]
         if len(elements) == 1:
@@ -75,9 +83,35 @@ def literal_precedence(value) -> int:
     return _UNARY["-"][1] if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 else ATOM
 
 
+def _keyword_arg(name: str, value) -> cst.Arg:
+    return cst.Arg(literal(value), keyword=cst.Name(name),
+                   equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+
+
+def index_element(item) -> cst.SubscriptElement:
+    """One part of a static index: an int, a `Slice`, None (a new axis) or Ellipsis."""
+    if item is Ellipsis:
+        return cst.SubscriptElement(cst.Index(cst.Ellipsis()))
+    if isinstance(item, Slice):
+        parts = [None if v is None else literal(v) for v in (item.start, item.stop, item.step)]
+        return cst.SubscriptElement(cst.Slice(lower=parts[0], upper=parts[1], step=parts[2]))
+    return cst.SubscriptElement(cst.Index(literal(item)))
+
+
 def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.BaseExpression, int]:
     """The node for ``op`` applied to ``operands``, and its precedence."""
     render = op.render
+    if isinstance(render, (Method, Subscript)):
+        (receiver,) = operands
+        value = parenthesized(receiver, receiver.precedence < ATOM)
+        if isinstance(render, Subscript):
+            return cst.Subscript(value=value, slice=[index_element(i) for i in params["index"]]), ATOM
+        attribute = cst.Attribute(value=value, attr=cst.Name(render.name))
+        if render.attribute:
+            return attribute, ATOM
+        args = [cst.Arg(literal(params[name])) for name in render.positional if name in params]
+        args += [_keyword_arg(name, params[name]) for name in render.keyword if name in params]
+        return cst.Call(func=attribute, args=args), ATOM
     if isinstance(render, Call):
         args = [cst.Arg(literal(params[name])) for name in render.leading]
         for position, operand in enumerate(operands):
@@ -89,11 +123,7 @@ def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.Base
             else:
                 args.append(cst.Arg(operand.node))
         args += [cst.Arg(literal(params[name])) for name in render.positional if name in params]
-        args += [
-            cst.Arg(literal(params[name]), keyword=cst.Name(name),
-                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-            for name in render.keyword if name in params
-        ]
+        args += [_keyword_arg(name, params[name]) for name in render.keyword if name in params]
         return cst.Call(func=dotted(render.target), args=args), ATOM
     assert isinstance(render, Operator)
     if render.form == "unary":
@@ -109,7 +139,9 @@ def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.Base
         )
         return node, p
     node_type, p = _BINARY[render.symbol]
-    node = cst.BinaryOperation(
-        parenthesized(left, left.precedence < p), node_type(), parenthesized(right, right.precedence <= p)
-    )
+    if render.symbol in _RIGHT_ASSOCIATIVE:  # a ** b ** c is a ** (b ** c); -a ** b is -(a ** b)
+        left_needs, right_needs = left.precedence <= p, right.precedence < p
+    else:
+        left_needs, right_needs = left.precedence < p, right.precedence <= p
+    node = cst.BinaryOperation(parenthesized(left, left_needs), node_type(), parenthesized(right, right_needs))
     return node, p

@@ -4,8 +4,9 @@ Records, corpus files and findings are data that anyone can edit, so a program r
 may be exec'd only once this check has shown it is a program the grammar could have drawn: one
 plain ``def`` whose parameters are the arg specs, assignments to fresh names, one final return,
 and expressions built from names bound before use, numeric literals and the registry's ops
-(``jnp.x`` / ``lax.x`` / ``ext.x`` calls and Python operators), whose static parameters are
-literals of the kinds the builder renders (numbers, True/False/None, tuples of those). Lambdas
+(``jnp.x`` / ``lax.x`` / ``jax.nn.x`` / ``ext.x`` calls, the array methods and attributes ops
+render as, static subscripts, and Python operators), whose static parameters are literals of the
+kinds the builder renders (numbers, True/False/None, ``jnp.<dtype>``, tuples of those). Lambdas
 appear only where a control-flow op takes a function, with as many parameters as it takes.
 Everything else is refused, naming the node and its line. The allow-list is derived from the
 registry on every call (`grammar_surface`), so a plugin's ops pass unchanged.
@@ -23,13 +24,14 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
-from .surface import GrammarSurface, Slot
+from .surface import DTYPE_TARGETS, GrammarSurface, Slot
 from ..program.spec import ArgSpec, ProgramSpec
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
 __all__ = ["UntrustedSourceError", "check_program", "check_source"]
 
 MAX_NUMBER_CHARS = 32
+MAX_INDEX_ITEMS = 8
 KEYWORD_CONSTANTS = ("True", "False", "None")
 
 # Python's operator syntax, by libcst node type; which symbols are allowed comes from OPS.
@@ -84,7 +86,7 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
     name = checker.module(module, [a.name for a in args], function_name)
-    cross_check(tree, targets)
+    cross_check(tree, targets, surface.value_attributes, subscripts=surface.subscript)
     return issue(source, name)
 
 
@@ -247,9 +249,40 @@ class _Checker:
             if results != 1:
                 raise self.refuse(node, f"{snippet(node.func)!r} has {results} results; bind them to names first")
         elif isinstance(node, cst.Attribute):
-            raise self.refuse(node, f"attribute {snippet(node)!r} is not a grammar op")
+            self.value_attribute(node)
+        elif isinstance(node, cst.Subscript):
+            self.subscript(node)
         else:
             raise self.not_allowed(node)
+
+    def is_module_chain(self, node: cst.BaseExpression) -> bool:
+        """Whether ``node`` is ``jnp.x``/``jax.nn.x``...: a path through a module, not a value."""
+        chain = dotted_name(node)
+        return chain is not None and chain.partition(".")[0] in self.surface.modules
+
+    def value_attribute(self, node: cst.Attribute) -> None:
+        """``x.T``: an attribute op of a value."""
+        if self.is_module_chain(node) or node.attr.value not in self.surface.attributes:
+            raise self.refuse(node, f"attribute {snippet(node)!r} is not a grammar op")
+        self.expression(node.value)
+
+    def subscript(self, node: cst.Subscript) -> None:
+        """``x[:, 0]``, ``x[..., None]``, ``x[1::2]``: a static index of a value."""
+        if not self.surface.subscript:
+            raise self.not_allowed(node)
+        if not 1 <= len(node.slice) <= MAX_INDEX_ITEMS:
+            raise self.refuse(node, f"an index has 1 to {MAX_INDEX_ITEMS} parts, not {len(node.slice)}")
+        for element in node.slice:
+            part = element.slice
+            if isinstance(part, cst.Slice):
+                bounds = (part.lower, part.upper, part.step)
+                if not all(b is None or _is_int_literal(b) for b in bounds):
+                    raise self.refuse(node, f"slice bounds in {snippet(node)!r} must be integer literals")
+            elif not (isinstance(part, cst.Index) and part.star is None and (
+                    _is_int_literal(part.value) or isinstance(part.value, cst.Ellipsis)
+                    or (isinstance(part.value, cst.Name) and part.value.value == "None"))):
+                raise self.refuse(node, f"index {snippet(node)!r} must be integers, slices of integers, None or ...")
+        self.expression(node.value)
 
     def name(self, node: cst.Name) -> None:
         if node.value in KEYWORD_CONSTANTS:
@@ -277,11 +310,35 @@ class _Checker:
 
     def call(self, node: cst.Call) -> int:
         """A call of a registered op; returns how many results the op has."""
-        target = module_attribute(node.func)
+        if isinstance(node.func, cst.Attribute) and not self.is_module_chain(node.func):
+            return self.method_call(node)
+        target = dotted_name(node.func)
         if target is None:  # not ``module.name``: ``jnp(x).sin`` would run x before anything fails
             raise self.refuse(node, f"call of {snippet(node.func)!r} is not a grammar op")
         if target not in self.surface.calls:
             raise self.refuse(node.func, f"attribute {snippet(node.func)!r} is not a grammar op")
+        positional, keywords = self.arguments(node, target)
+        return self.matched_call(node, target, positional, keywords)
+
+    def method_call(self, node: cst.Call) -> int:
+        """``x.sum(axis=0)``, ``x.astype(jnp.float16)``: a method op of a value, whose arguments are
+        all static parameters."""
+        name = node.func.attr.value
+        if name not in self.surface.methods:
+            if dotted_name(node.func) is not None:  # `os.system(...)`: a name's attribute
+                raise self.refuse(node.func, f"attribute {snippet(node.func)!r} is not a grammar op")
+            raise self.refuse(node, f"call of {snippet(node.func)!r} is not a grammar op")
+        positional, keywords = self.arguments(node, f".{name}")
+        if self.surface.match_method(name, len(positional), set(keywords)) is None:
+            raise self.refuse(node, f"method .{name} with {len(positional)} positional argument(s) and keyword(s) "
+                                    f"{', '.join(sorted(keywords)) or 'none'} matches no grammar op")
+        for arg in [*positional, *keywords.values()]:
+            self.static_value(arg.value, f".{name}")
+        self.expression(node.func.value)
+        return 1
+
+    def arguments(self, node: cst.Call, target: str) -> tuple[list, dict]:
+        """A call's positional and keyword arguments, refusing stars and repeated keywords."""
         positional, keywords = [], {}
         for arg in node.args:
             if arg.star:
@@ -294,6 +351,9 @@ class _Checker:
                 raise self.refuse(arg, f"keyword {arg.keyword.value!r} is repeated in a call of {target!r}")
             else:
                 keywords[arg.keyword.value] = arg
+        return positional, keywords
+
+    def matched_call(self, node: cst.Call, target: str, positional: list, keywords: dict) -> int:
         matched = self.surface.match(target, len(positional), set(keywords))
         if matched is None:
             given = f" and keyword(s) {', '.join(sorted(keywords))}" if keywords else ""
@@ -357,10 +417,18 @@ class _Checker:
         """A static parameter of an op: what `nodes.literal` renders, and nothing else."""
         if not _is_literal(node):
             raise self.refuse(node, f"parameter {snippet(node)!r} of {target!r} must be a literal: a number, "
-                                    "True, False, None or a tuple of those")
+                                    "True, False, None, a jnp dtype or a tuple of those")
+
+
+def _is_int_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, cst.Integer) and len(node.value) <= MAX_NUMBER_CHARS
 
 
 def _is_literal(node: cst.BaseExpression, depth: int = 0) -> bool:
+    if isinstance(node, cst.Attribute):
+        return dotted_name(node) in DTYPE_TARGETS
     if isinstance(node, cst.Name):
         return node.value in KEYWORD_CONSTANTS
     if isinstance(node, cst.Tuple):
@@ -370,11 +438,16 @@ def _is_literal(node: cst.BaseExpression, depth: int = 0) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and len(node.value) <= MAX_NUMBER_CHARS
 
 
-def module_attribute(node: cst.BaseExpression) -> str | None:
-    """``"jnp.sin"`` for the node ``jnp.sin``; None for anything but a name's attribute."""
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-        return f"{node.value.value}.{node.attr.value}"
-    return None
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``"jax.nn.relu"`` for the node ``jax.nn.relu``; None for anything but a chain of
+    attributes of a name."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not parts or not isinstance(node, cst.Name):
+        return None
+    return ".".join([node.value, *reversed(parts)])
 
 
 def _first_small(statement: cst.CSTNode) -> cst.CSTNode:

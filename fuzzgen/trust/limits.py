@@ -22,10 +22,10 @@ MAX_ITEMS = 256  # elements of one tuple, arguments of one call, statements of o
 # against the registry by the libcst pass, so any of Python's may appear here.
 ALLOWED_NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Name, ast.Load,
-    ast.Store, ast.Constant, ast.UnaryOp, ast.USub, ast.BinOp, ast.operator, ast.Compare, ast.cmpop,
-    ast.Call, ast.Attribute, ast.keyword, ast.Tuple, ast.Lambda,
+    ast.Store, ast.Constant, ast.UnaryOp, ast.USub, ast.Invert, ast.BinOp, ast.operator, ast.Compare,
+    ast.cmpop, ast.Call, ast.Attribute, ast.keyword, ast.Tuple, ast.Lambda, ast.Subscript, ast.Slice,
 )
-CONSTANT_TYPES = (int, float, bool, type(None))
+CONSTANT_TYPES = (int, float, bool, type(None), type(Ellipsis))
 
 
 class UntrustedSourceError(FuzzgenError, ValueError):
@@ -82,21 +82,57 @@ def prescreen(tree: ast.Module) -> None:
             raise UntrustedSourceError(f"{kind} is not allowed", getattr(node, "lineno", None))
 
 
-def cross_check(tree: ast.Module, targets: frozenset[str]) -> None:
+def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: frozenset[str] = frozenset(),
+                *, subscripts: bool = False) -> None:
     """Refuse any node a grammar program cannot contain, in the tree CPython itself built;
-    ``targets`` are the registry's call targets (``jnp.sin``, ``lax.erf``, ``ext.f``): no other
-    attribute may appear, so this is a second wall, not a looser copy of the first."""
+    ``targets`` are the registry's call targets (``jnp.sin``, ``jax.nn.relu``, ``ext.f``) and
+    ``value_attributes`` the method and attribute names its ops render on values (``sum``,
+    ``T``): no other attribute may appear, so this is a second wall, not a looser copy of the first."""
+    from .surface import DTYPE_TARGETS
+
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
         raise UntrustedSourceError("CPython sees something other than one function definition")
-    modules = frozenset(target.partition(".")[0] for target in targets)
-    for node in ast.walk(tree):
+    chains = targets | DTYPE_TARGETS
+    modules = frozenset(target.partition(".")[0] for target in chains)
+    inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
+    for node in ast.walk(tree):  # parents before children
         line = getattr(node, "lineno", None)
-        problem = _problem(node, modules, targets)
+        if isinstance(node, ast.Attribute) and id(node) not in inside_chain:
+            problem = _attribute_problem(node, modules, chains, value_attributes, inside_chain)
+        elif isinstance(node, ast.Subscript) and not subscripts:
+            problem = "Subscript node is not allowed"
+        else:
+            problem = None if isinstance(node, ast.Attribute) else _problem(node)
         if problem:
             raise UntrustedSourceError(f"{problem} (CPython's parse)", line)
 
 
-def _problem(node: ast.AST, modules: frozenset[str], targets: frozenset[str]) -> str | None:
+def _chain(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) and parts else None
+
+
+def _attribute_problem(node: ast.Attribute, modules, chains, value_attributes, inside_chain: set[int]) -> str | None:
+    if not isinstance(node.ctx, ast.Load):
+        return f"assigning to attribute {node.attr!r} is not allowed"
+    chain = _chain(node)
+    if chain is not None and chain.partition(".")[0] in modules:
+        if chain not in chains:
+            return f"attribute {chain!r} is not a grammar op"
+        inner = node.value
+        while isinstance(inner, ast.Attribute):
+            inside_chain.add(id(inner))
+            inner = inner.value
+        return None
+    if node.attr not in value_attributes:
+        return f"attribute {node.attr!r} is not a grammar op"
+    return None
+
+
+def _problem(node: ast.AST) -> str | None:
     if not isinstance(node, ALLOWED_NODES):
         return f"{type(node).__name__} node is not allowed"
     if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain(node.args)):
@@ -105,12 +141,6 @@ def _problem(node: ast.AST, modules: frozenset[str], targets: frozenset[str]) ->
         return "a lambda may only have plain parameters"
     if isinstance(node, ast.Name) and node.id.startswith("_"):
         return f"name {node.id!r} is not allowed"
-    if isinstance(node, ast.Attribute) and not (
-        isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in targets
-        and isinstance(node.ctx, ast.Load)
-    ):
-        shown = f"{node.value.id}.{node.attr}" if isinstance(node.value, ast.Name) else node.attr
-        return f"attribute {shown!r} is not a grammar op"
     if isinstance(node, ast.Compare) and len(node.ops) != 1:
         return "chained comparison is not allowed"
     if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):

@@ -1,16 +1,20 @@
-"""Exec a program's source in a namespace holding only ``jnp``, ``lax`` and the plugins' ``ext``,
-with empty builtins.
+"""Exec a program's source in a namespace holding only ``jnp``, ``lax``, the plugins' ``ext`` and a
+``jax`` that holds the registry's ``jax.*`` call targets and nothing else, with empty builtins.
 
 `load_function` takes a `CheckedSource` only: source the grammar built, or that has passed the
 grammar check. This is the one place program text is exec'd.
 """
 from __future__ import annotations
 
+import importlib
+from types import SimpleNamespace
+
 import jax.numpy as jnp
 from jax import lax
 
 from .checked import CheckedSource, require_checked
 from .checker import check_source
+from ..grammar.ops import OPS, Call
 from ..grammar.plugins import EXTENSIONS
 
 # jaxlib's C++ jit dispatch imports a module lazily the first time any jitted function is called,
@@ -19,10 +23,27 @@ from ..grammar.plugins import EXTENSIONS
 jnp.cos(1.0).block_until_ready()
 
 
+def jax_namespace() -> SimpleNamespace:
+    """``jax`` as programs see it: only the ``jax.a.b`` targets ops render as (``jax.nn.relu``),
+    looked up in the real module, so a checked program cannot reach the rest of JAX."""
+    root = SimpleNamespace()
+    for op in OPS:
+        if not isinstance(op.render, Call) or not op.render.target.startswith("jax."):
+            continue
+        *path, name = op.render.target.split(".")
+        node = root
+        for part in path[1:]:
+            if not hasattr(node, part):
+                setattr(node, part, SimpleNamespace())
+            node = getattr(node, part)
+        setattr(node, name, getattr(importlib.import_module(".".join(path)), name))
+    return root
+
+
 def load_function(source: CheckedSource):
     """Exec checked source in the restricted namespace and return the function it defines."""
     source = require_checked(source)
-    namespace = {"jnp": jnp, "lax": lax, "ext": EXTENSIONS, "__builtins__": {}}
+    namespace = {"jnp": jnp, "lax": lax, "jax": jax_namespace(), "ext": EXTENSIONS, "__builtins__": {}}
     exec(compile(source.text, f"<fuzzgen:{source.function_name}>", "exec"), namespace)  # noqa: S102 - checked only
     function = namespace.get(source.function_name)
     if not callable(function):

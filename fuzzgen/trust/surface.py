@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..grammar.ops import Call, Op, Operator, Registry
+from ..grammar.ops import Call, Method, Op, Operator, Registry, Subscript
+from ..grammar.types import BOOL, DTYPES
 
 
 @dataclass(frozen=True)
@@ -47,29 +48,61 @@ def call_slots(op: Op, n_positional: int, keywords: set[str]) -> list[Slot] | No
     return fixed + [LITERAL] * extra
 
 
+# The dtypes a static parameter may name (``x.astype(jnp.float16)``), as rendered.
+DTYPE_TARGETS = frozenset(f"jnp.{'bool_' if d == BOOL else d}" for d in (*DTYPES, BOOL))
+
+
 @dataclass(frozen=True)
 class GrammarSurface:
-    calls: dict[str, tuple[Op, ...]]  # "jnp.sum" -> the ops rendered as a call of it
+    calls: dict[str, tuple[Op, ...]]  # "jnp.sum", "jax.nn.relu" -> the ops rendered as a call of it
     binary: frozenset[str]
     compare: frozenset[str]
     unary: frozenset[str]
+    methods: dict[str, tuple[Op, ...]]  # "sum" -> the ops rendered as ``x.sum(...)``
+    attributes: frozenset[str]  # "T": ops rendered as ``x.T``
+    subscript: bool  # whether some op renders as ``x[...]``
 
     @classmethod
     def of(cls, registry: Registry) -> GrammarSurface:
         calls: dict[str, list[Op]] = {}
+        methods: dict[str, list[Op]] = {}
+        attributes: set[str] = set()
+        subscript = False
         symbols: dict[str, set[str]] = {"binary": set(), "compare": set(), "unary": set()}
         for op in registry:
             if isinstance(op.render, Call):
                 calls.setdefault(op.render.target, []).append(op)
             elif isinstance(op.render, Operator):
                 symbols[op.render.form].add(op.render.symbol)
+            elif isinstance(op.render, Method) and op.render.attribute:
+                attributes.add(op.render.name)
+            elif isinstance(op.render, Method):
+                methods.setdefault(op.render.name, []).append(op)
+            elif isinstance(op.render, Subscript):
+                subscript = True
         return cls({target: tuple(ops) for target, ops in calls.items()},
-                   frozenset(symbols["binary"]), frozenset(symbols["compare"]), frozenset(symbols["unary"]))
+                   frozenset(symbols["binary"]), frozenset(symbols["compare"]), frozenset(symbols["unary"]),
+                   {name: tuple(ops) for name, ops in methods.items()}, frozenset(attributes), subscript)
 
     @property
     def modules(self) -> frozenset[str]:
-        """The namespaces calls go through (``jnp``, ``lax``, ``ext``): never bound, never values."""
-        return frozenset(target.partition(".")[0] for target in self.calls)
+        """The namespaces calls go through (``jnp``, ``lax``, ``jax``, ``ext``): never bound,
+        never values."""
+        return frozenset(target.partition(".")[0] for target in self.calls) | {"jnp"}
+
+    @property
+    def value_attributes(self) -> frozenset[str]:
+        """Attribute names allowed on a value (an array): its methods and attributes."""
+        return frozenset(self.methods) | self.attributes
+
+    def match_method(self, name: str, n_positional: int, keywords: set[str]) -> Op | None:
+        """The first op rendered as method ``name`` that takes these (all static) arguments."""
+        for op in self.methods.get(name, ()):
+            render = op.render
+            if n_positional <= len(render.positional) and keywords <= set(render.keyword) | set(
+                    render.positional[n_positional:]):
+                return op
+        return None
 
     def match(self, target: str, n_positional: int, keywords: set[str]) -> tuple[Op, list[Slot]] | None:
         """The first op rendered as ``target`` that takes these arguments, with their roles."""

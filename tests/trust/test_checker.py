@@ -5,10 +5,12 @@ them unchecked in plain Python to show that each one really would; every other t
 that, behind the checker, the sentinel never appears.
 """
 import ast
+import re
 import json
 import pickle
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -206,13 +208,25 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a):\n    v0 = a\n    v0 = a\n    return v0\n", "'v0' is already bound"),
     ("def f(a):\n    return 'x'\n", "string"),
     ("def f(a):\n    return b'x'\n", "string"),
-    ("def f(a):\n    return a[0]\n", "subscript"),
+    ("def f(a):\n    return a[a]\n", "must be integers, slices of integers, None or ..."),
+    ("def f(a):\n    return a[0.5]\n", "must be integers"),
+    ("def f(a):\n    return a[a:]\n", "slice bounds"),
+    ("def f(a):\n    return a[()]\n", "must be integers"),
+    ("def f(a):\n    return a[0, 0, 0, 0, 0, 0, 0, 0, 0]\n", "1 to 8 parts, not 9"),
     ("def f(a):\n    return jnp.pi\n", "attribute 'jnp.pi'"),
-    ("def f(a):\n    return a.T\n", "attribute 'a.T'"),
+    ("def f(a):\n    return jax.numpy.sin(a)\n", "attribute 'jax.numpy.sin'"),
+    ("def f(a):\n    return jax.nn\n", "attribute 'jax.nn'"),
+    ("def f(a):\n    return a.shape\n", "attribute 'a.shape'"),
+    ("def f(a):\n    return a.T.__class__\n", "attribute 'a.T.__class__'"),
+    ("def f(a):\n    return a.sum(axis=a)\n", "must be a literal"),
+    ("def f(a):\n    return a.astype(jnp.complex64)\n", "must be a literal"),
+    ("def f(a):\n    return a.sum(bogus=1)\n", "matches no grammar op"),
+    ("def f(a):\n    return a.tolist()\n", "attribute 'a.tolist'"),
+    ("def f(a):\n    return jnp.sin(a).item()\n", "call of 'jnp.sin(a).item'"),
     ("def f(a):\n    return True\n", "'True' is only allowed as a parameter"),
     ("def f(a):\n    return jnp\n", "module 'jnp'"),
-    ("def f(a):\n    return a == a\n", "operator '=='"),
-    ("def f(a):\n    return a ** 2\n", "operator '**'"),
+    ("def f(a):\n    return a << a\n", "operator '<<'"),
+    ("def f(a):\n    return a ^ a\n", "operator '^'"),
     ("def f(a):\n    return a < a < a\n", "chained comparison"),
     ("def f(a):\n    return not a\n", "operator 'not'"),
     ("def f(a):\n    return 1j\n", "imaginary number"),
@@ -319,12 +333,12 @@ def test_the_allow_list_comes_from_the_registry():
     """A plugin's op is accepted once registered, and an operator nobody registered is not."""
     softplus = Op(name="softplus", render=Call("ext.softplus", keyword=("beta",)), arity=1, operand_dtypes=(FLOAT,),
                   dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=frozenset({"unary"}))
-    power = Op(name="power_operator", render=Operator("**"), arity=2, operand_dtypes=(FLOAT, FLOAT),
+    power = Op(name="shift_operator", render=Operator("<<"), arity=2, operand_dtypes=(FLOAT, FLOAT),
                dtype_rule=rules.promoted, shape_rule=rules.broadcast, tags=frozenset({"arith"}))
     registry = Registry()
     for op in (*OPS, softplus, power):
         registry.register(op)
-    source = "def f(a):\n    return ext.softplus(a ** a, beta=2.0)\n"
+    source = "def f(a):\n    return ext.softplus(a << a, beta=2.0)\n"
     assert check_source(source, specs("a"), registry=registry).function_name == "f"
     with pytest.raises(UntrustedSourceError, match="attribute 'ext.softplus' is not a grammar op"):
         check_source(source, specs("a"))
@@ -339,6 +353,8 @@ def test_the_allow_list_comes_from_the_registry():
 @pytest.mark.parametrize("source", [
     "def f(a):\n    return a[0]\n",
     "def f(a):\n    return a.__class__\n",
+    "def f(a):\n    return jax.nn.relu(a)\n",
+    "def f(a):\n    return a.sum()\n",
     "def f(a):\n    return open('x')\n",
     "def f(a):\n    return 'x'\n",
     "@jnp.sin\ndef f(a):\n    return a\n",
@@ -356,6 +372,29 @@ def test_the_backstop_passes_grammar_programs():
     cross_check(ast.parse("def f(a, b):\n    v0 = jnp.sum(a * -1.0, axis=(0,), keepdims=True)\n"
                           "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"),
                 frozenset({"jnp.sum", "jnp.where", "lax.logistic"}))
+    cross_check(ast.parse("def f(a):\n    v0 = jax.nn.relu(a[..., None, 1:]).astype(jnp.float16)\n"
+                          "    return v0.T.sum(axis=-1)\n"),
+                frozenset({"jax.nn.relu"}), frozenset({"astype", "T", "sum"}), subscripts=True)
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("def f(a):\n    return jax.nn(a)\n", "attribute 'jax.nn'"),
+    ("def f(a):\n    return jax.numpy.sin(a)\n", "attribute 'jax.numpy.sin'"),
+    ("def f(a):\n    return a.shape\n", "attribute 'shape'"),
+    ("def f(a):\n    return a.T.__class__\n", "attribute '__class__'"),
+])
+def test_the_backstop_allows_exactly_the_registered_attribute_chains(source, fragment):
+    with pytest.raises(UntrustedSourceError, match=f"{re.escape(fragment)}.*CPython"):
+        cross_check(ast.parse(source), frozenset({"jax.nn.relu"}), frozenset({"T", "sum"}), subscripts=True)
+
+
+def test_a_program_sees_only_the_jax_targets_ops_render_as():
+    from fuzzgen.trust.sandbox import jax_namespace
+
+    namespace = jax_namespace()
+    assert sorted(vars(namespace)) == ["nn", "scipy"]
+    assert namespace.nn.relu is jax.nn.relu and not hasattr(namespace.nn, "initializers")
+    assert not hasattr(namespace, "numpy") and not hasattr(namespace, "config")
 
 
 def test_pickle_payload_helper_is_a_real_payload(tmp_path):

@@ -1,0 +1,40 @@
+"""Every op record, one test id each: a drawn program containing it renders, passes the
+untrusted-source check, lowers, and its statement types agree with `jax.eval_shape` (the op
+table's type rules are what JAX computes)."""
+import jax
+import pytest
+
+from fuzzgen.grammar import ALL_CATEGORY_NAMES, OPS
+from fuzzgen.lowering.execution import abstract_inputs
+from fuzzgen.lowering.lower import lower_program
+from fuzzgen.sample.draw import SampleConfig, program_for_index
+from fuzzgen.trust.checker import check_source
+from fuzzgen.trust.sandbox import load_function
+
+SEARCHED = 4000  # programs drawn to find one holding each op (every op appears well before this)
+
+
+@pytest.fixture(scope="module")
+def first_program_with():
+    config = SampleConfig(seed=7, categories=ALL_CATEGORY_NAMES)
+    found = {}
+    for index in range(SEARCHED):
+        program = program_for_index(config, index)
+        for name in program.ops:
+            found.setdefault(name, program)
+        if len(found) == len(list(OPS)):
+            break
+    return found
+
+
+@pytest.mark.parametrize("op", [op.name for op in OPS])
+def test_a_program_with_the_op_checks_lowers_and_has_the_types_jax_computes(op, first_program_with):
+    program = first_program_with.get(op)
+    assert program is not None, f"no program among the first {SEARCHED} draws uses {op}"
+    check_source(program.source, program.args, program.function_name)
+    probe = load_function(program.probe)
+    shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
+    assert [(tuple(s.shape), str(s.dtype)) for s in shapes] == [(t.shape, t.dtype) for t in program.statement_types], \
+        program.source
+    lowered = lower_program(program, ("jaxpr",))
+    assert lowered is not None
