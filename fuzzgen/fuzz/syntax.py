@@ -132,8 +132,17 @@ class _Walker(cst.CSTVisitor):
         return is_op_value(node, self.modules)
 
 
+def is_type_fact(node: cst.CSTNode) -> bool:
+    """``x.shape``, ``x.shape[k]``, ``x.dtype``: static facts of a value, not values."""
+    if isinstance(node, cst.Subscript):
+        node = node.value
+    return isinstance(node, cst.Attribute) and node.attr.value in ("shape", "dtype")
+
+
 def is_op_value(node: cst.CSTNode, modules: frozenset[str]) -> bool:
     """An op's result: a call, a method call, ``x.T``, ``x[...]`` or an operator."""
+    if is_type_fact(node):
+        return False
     if isinstance(node, cst.Call):
         return isinstance(node.func, cst.Attribute)
     if isinstance(node, cst.Attribute):

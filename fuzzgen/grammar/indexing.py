@@ -154,3 +154,35 @@ def draw_astype_params(chooser, operands):
 
 def astype_result(operands, params):
     return params["dtype"].name
+
+
+def dtype_or(default: str):
+    """A constructor's dtype: its ``dtype=`` parameter, or JAX's default for it (x64 off)."""
+    def rule(operands, params):
+        dtype = params.get("dtype")
+        return default if dtype is None else dtype.name
+    rule.__name__ = f"dtype_or_{default}"
+    return rule
+
+
+def dtype_required(operands, params):
+    """``jnp.full(s, 2.0)`` and ``jnp.asarray(2.0)`` are weakly typed without ``dtype=``, which the
+    type rules do not model: these constructors are always drawn with one."""
+    require("dtype" in params, "this constructor is drawn with dtype=")
+    return params["dtype"].name
+
+
+def draw_stack_params(chooser, operands):
+    return {"axis": chooser.integer(0, operands[0].rank)}
+
+
+def stackable(operands) -> bool:
+    return operands[0].shape == operands[1].shape and operands[0].rank < MAX_RESULT_RANK
+
+
+def stacked(operands, params):
+    shape = operands[0].shape
+    axis = params["axis"]
+    require(shape == operands[1].shape, f"cannot stack {shape} with {operands[1].shape}")
+    require(0 <= axis <= len(shape), f"stack axis {axis} out of range for rank {len(shape)}")
+    return shape[:axis] + (2,) + shape[axis:]

@@ -99,6 +99,38 @@ class DTypeName:
         return f"jnp.{'bool_' if self.name == 'bool' else self.name}"
 
 
+class StaticDim(int):
+    """``x.shape[axis]``: a static int read off a bound value's type, as real code scales and
+    reshapes by it (``x / x.shape[-1]``). It is the int itself to every rule."""
+
+    def __new__(cls, value: int, of: str, axis: int):
+        dim = super().__new__(cls, value)
+        dim.of, dim.axis = of, axis
+        return dim
+
+    def __repr__(self) -> str:
+        return f"{self.of}.shape[{self.axis}]"
+
+
+class StaticShape(tuple):
+    """``x.shape``: a bound value's whole shape as a static parameter (``jnp.zeros(x.shape)``)."""
+
+    def __new__(cls, dims, of: str):
+        shape = super().__new__(cls, tuple(dims))
+        shape.of = of
+        return shape
+
+    def __repr__(self) -> str:
+        return f"{self.of}.shape"
+
+
+@dataclass(frozen=True)
+class DTypeOf(DTypeName):
+    """``x.dtype``: a bound value's dtype as a static parameter (``jnp.zeros(s, x.dtype)``)."""
+
+    of: str = ""
+
+
 @dataclass(frozen=True)
 class Operator:
     """Renders as a Python operator: binary (``a + b``), comparison (``a > b``) or unary (``-a``)."""
@@ -128,6 +160,7 @@ TAGS = {
     "axis": "an op along one axis (cumulative scans, sort, flip, roll)",
     "cast": "a dtype conversion",
     "compare": "a comparison giving a bool mask",
+    "constant": "jnp.zeros/ones/full/arange/linspace/eye/asarray/array: a constant from static values",
     "contraction": "dot, matmul and other contractions",
     "control_flow": "lax.cond, switch, fori_loop, scan, while_loop",
     "elementwise": "an elementwise op",

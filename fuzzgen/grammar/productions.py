@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from .ops import OPS, DTypeName
+from .ops import OPS, DTypeName, DTypeOf, StaticDim, StaticShape
 from .types import ValueType, broadcast_shapes
 from .walk import Walk
 
@@ -85,9 +85,47 @@ def partner_for(w: Walk, value, allow_literal: bool = True):
     """A second operand for an elementwise op with ``value``: a literal or a broadcastable operand."""
     if allow_literal and w.chooser.chance(0.3):
         return w.chooser.choice(FLOAT_LITERALS)
-    if w.chooser.chance(0.08) and value.vtype.is_float:  # jnp.ones_like(x), jnp.full_like(x, 0.5)
-        return w.apply(w.chooser.choice(_names("like", value.vtype.dtype)), value)
+    if w.chooser.chance(0.1) and value.vtype.is_float:
+        return constant_partner(w, value)
+    name = w.name_of(value)
+    if allow_literal and name is not None and value.vtype.rank >= 1 and w.chooser.chance(0.06):
+        axis = -1 if w.chooser.chance(0.6) else w.chooser.integer(0, value.vtype.rank - 1)
+        return StaticDim(value.vtype.shape[axis], name, axis)  # `x / x.shape[-1]`
     return float_operand(w, draw_partner_shape(w, value.vtype.shape), draw_partner_dtype(w, value.vtype.dtype))
+
+
+def constant_partner(w: Walk, value):
+    """A constant operand that broadcasts against ``value``, built as real code builds one:
+    ``jnp.ones_like(x)``, ``jnp.zeros(x_shape)``, ``jnp.full(s, 0.5, dtype=...)``,
+    ``jnp.asarray(2.0, dtype=...)``, ``jnp.arange(n)``, ``jnp.linspace(0.0, 1.0, n)``, ``jnp.eye(n)``."""
+    shape, dtype = value.vtype.shape, value.vtype.dtype
+    forms = ["like", "filled", "scalar"] + (["range"] if shape else []) + (
+        ["eye"] if len(shape) >= 2 and shape[-1] == shape[-2] else [])
+    form = w.chooser.choice(forms)
+    name = w.name_of(value)
+    typed = {"dtype": DTypeOf(dtype, of=name) if name is not None and w.chooser.chance(0.5) else DTypeName(dtype)}
+    if form == "like":
+        return w.apply(w.chooser.choice(_names("like", dtype)), value)
+    if form == "filled":
+        constant = w.chooser.choice(tagged_names("constant", ("zeros", "ones", "full")))
+        extra = {"fill_value": w.chooser.choice(FLOAT_LITERALS)} if constant == "full" else {}
+        wants_dtype = constant == "full" or dtype != "float32" or w.chooser.chance(0.3)
+        if name is not None and w.chooser.chance(0.5):
+            shape = StaticShape(shape, name)  # jnp.zeros(x.shape, x.dtype)
+        return w.apply(constant, shape=shape, **extra, **(typed if wants_dtype else {}))
+    if form == "scalar":
+        return w.apply(w.chooser.choice(("asarray", "array")), object=w.chooser.choice(FLOAT_LITERALS), **typed)
+    if form == "eye":
+        return w.apply("eye", N=shape[-1], **(typed if dtype != "float32" or w.chooser.chance(0.3) else {}))
+    if w.chooser.chance(0.5):
+        return w.apply("linspace", start=0.0, stop=1.0, num=shape[-1])
+    return w.apply("arange", stop=shape[-1], **typed)  # int32 without dtype=, which float-only ops refuse
+
+
+def tagged_names(tag: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` repeated by weight, as `_names` does, for ops drawn by name (constants have no
+    operand to filter by)."""
+    return tuple(op.name for op in OPS.tagged(tag) if op.name in names)
 
 
 def arith(w: Walk, left, right):
@@ -107,14 +145,14 @@ def condition(w: Walk, left, right):
         return mask
     form = w.chooser.choice(("and", "or", "not", "predicate"))
     if form == "not":
-        return w.apply("mask_not", mask)
+        return w.apply(w.chooser.choice(("mask_not", "mask_not", "logical_not")), mask)
     dtype = left.vtype.dtype if left.vtype.is_float else draw_float_dtype(w)
     other_value = w.arg(ValueType(left.vtype.shape, dtype))
     if form == "predicate":
         other = w.apply(w.chooser.choice(_names("predicate", dtype)), other_value)
     else:
         other = w.apply(w.chooser.choice(_names("compare")), other_value, w.chooser.choice(FLOAT_LITERALS))
-    return w.apply("mask_or" if form == "or" else "mask_and", mask, other)
+    return w.apply("mask_or" if form == "or" else w.chooser.choice(("mask_and", "mask_and", "logical_and")), mask, other)
 
 
 def applicable(tag: str, *operands) -> tuple[str, ...]:
@@ -294,7 +332,8 @@ def compound(w: Walk):
         x = w.arg(ValueType(draw_shape(w, min_rank=1), dtype))
         hidden = arith(w, x, partner_for(w, x))
         if stage == "join":
-            hidden = w.apply("append", hidden, maybe_unary(w, x, 0.5) if hidden.vtype.shape == x.vtype.shape else hidden)
+            other = maybe_unary(w, x, 0.5) if hidden.vtype.shape == x.vtype.shape else hidden
+            hidden = w.apply(w.chooser.choice(applicable("join", hidden, other)), hidden, other)
     hidden = w.let(hidden)
     if stage == "layout" or w.chooser.chance(0.3):
         hidden = w.let(reshaping(w, hidden))

@@ -69,5 +69,8 @@ class Walk(Protocol):
         """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
         op with several results)."""
 
+    def name_of(self, value: Value) -> str | None:
+        """The name ``value`` is bound to, or None for an expression (``x.shape`` needs a name)."""
+
     def function(self, params: tuple[tuple[str, ValueType], ...], body) -> Value:
         """A lambda operand for a control-flow op, typed by what its body returns."""

@@ -11,7 +11,7 @@ import string
 import libcst as cst
 
 from ..grammar import OPS, Chooser, GrammarSettings, ValueType, category
-from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain
+from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, StaticDim
 from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .spec import ArgSpec, Program
@@ -50,7 +50,7 @@ class ProgramBuilder:
 
     def apply(self, op_name: str, *operands, **params) -> TypedExpr:
         op = OPS[op_name]
-        operands = [LITERAL_GUARDS[op.domain_of(i)](o) if _is_number(o) else o for i, o in enumerate(operands)]
+        operands = [self._literal_in_domain(o, op.domain_of(i)) if _is_number(o) else o for i, o in enumerate(operands)]
         typed = [self._as_expr(o, operands) for o in operands]
         functions = {position for position, _ in op.callables}
         typed = [t if i in functions or _is_number(operands[i]) else self._guard(t, op.domain_of(i))
@@ -99,7 +99,19 @@ class ProgramBuilder:
             return TypedExpr(node, first.vtype, 0)
         return TypedExpr(lambda_node(names, result.node), result.vtype, 0)
 
+    def name_of(self, value) -> str | None:
+        """The name ``value`` is bound to (an argument or local), or None for an expression."""
+        node = getattr(value, "node", None)
+        return node.value if isinstance(node, cst.Name) else None
+
     # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _literal_in_domain(value, domain: Domain):
+        """A literal moved into ``domain``; ``x.shape[k]`` (>= 1) is already positive and nonzero."""
+        if isinstance(value, StaticDim) and domain in (Domain.ANY, Domain.POSITIVE, Domain.NONZERO):
+            return value
+        return LITERAL_GUARDS[domain](int(value) if isinstance(value, StaticDim) else value)
 
     def _as_expr(self, operand, siblings) -> TypedExpr:
         if isinstance(operand, TypedExpr):
@@ -107,7 +119,10 @@ class ProgramBuilder:
         if isinstance(operand, bool) or not isinstance(operand, (int, float)):
             raise GrammarBug(f"operand {operand!r} is neither a typed expression nor a number")
         like = next((s.vtype for s in siblings if isinstance(s, TypedExpr)), None)
-        dtype = "int32" if isinstance(operand, int) else (like.dtype if like is not None and like.is_float else "float32")
+        if isinstance(operand, StaticDim) and like is not None and like.is_float:
+            dtype = like.dtype  # `x / x.shape[-1]`: a weak scalar, as the float literal 4.0 would be
+        else:
+            dtype = "int32" if isinstance(operand, int) else (like.dtype if like is not None and like.is_float else "float32")
         return TypedExpr(literal(operand), ValueType((), dtype, weak=True), literal_precedence(operand))
 
     def _guard(self, expr: TypedExpr, domain: Domain) -> TypedExpr:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import Call, DTypeName, Method, Op, Operator, Slice, Subscript
+from ..grammar.ops import Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -58,8 +58,14 @@ def literal(value) -> cst.BaseExpression:
     tuple of those."""
     if value is None or isinstance(value, bool):
         return cst.Name(repr(value))
+    if isinstance(value, DTypeOf):
+        return dotted(f"{value.of}.dtype")
     if isinstance(value, DTypeName):
         return dotted(value.target)
+    if isinstance(value, StaticShape):
+        return dotted(f"{value.of}.shape")
+    if isinstance(value, StaticDim):
+        return cst.Subscript(value=dotted(f"{value.of}.shape"), slice=[index_element(value.axis)])
     if isinstance(value, tuple):
         elements = [cst.Element(literal(v)) for v in value]
         if len(elements) == 1:
@@ -80,6 +86,8 @@ def pair_node(first: cst.BaseExpression, second: cst.BaseExpression) -> cst.Tupl
 
 
 def literal_precedence(value) -> int:
+    if isinstance(value, StaticDim):
+        return ATOM
     return _UNARY["-"][1] if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 else ATOM
 
 

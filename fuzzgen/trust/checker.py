@@ -32,6 +32,7 @@ __all__ = ["UntrustedSourceError", "check_program", "check_source"]
 
 MAX_NUMBER_CHARS = 32
 MAX_INDEX_ITEMS = 8
+TYPE_FACTS = ("shape", "dtype")  # `x.shape`, `x.shape[k]`, `x.dtype`: static facts of a bound value
 KEYWORD_CONSTANTS = ("True", "False", "None")
 
 # Python's operator syntax, by libcst node type; which symbols are allowed comes from OPS.
@@ -86,7 +87,7 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
     name = checker.module(module, [a.name for a in args], function_name)
-    cross_check(tree, targets, surface.value_attributes, subscripts=surface.subscript)
+    cross_check(tree, targets, surface.value_attributes | frozenset(TYPE_FACTS), subscripts=True)
     return issue(source, name)
 
 
@@ -250,10 +251,25 @@ class _Checker:
                 raise self.refuse(node, f"{snippet(node.func)!r} has {results} results; bind them to names first")
         elif isinstance(node, cst.Attribute):
             self.value_attribute(node)
+        elif isinstance(node, cst.Subscript) and self.is_static_dim(node):
+            pass  # `x.shape[-1]`: a static int, as a number literal is
         elif isinstance(node, cst.Subscript):
             self.subscript(node)
         else:
             raise self.not_allowed(node)
+
+    def type_fact_of(self, node: cst.BaseExpression) -> str | None:
+        """``"shape"`` for ``x.shape``, ``"dtype"`` for ``x.dtype``, where ``x`` is a bound name."""
+        if (isinstance(node, cst.Attribute) and node.attr.value in TYPE_FACTS and isinstance(node.value, cst.Name)
+                and node.value.value in self.bound):
+            return node.attr.value
+        return None
+
+    def is_static_dim(self, node: cst.BaseExpression) -> bool:
+        """``x.shape[k]`` for a bound name ``x`` and an integer literal ``k``."""
+        return (isinstance(node, cst.Subscript) and self.type_fact_of(node.value) == "shape" and len(node.slice) == 1
+                and isinstance(node.slice[0].slice, cst.Index) and node.slice[0].slice.star is None
+                and _is_int_literal(node.slice[0].slice.value))
 
     def is_module_chain(self, node: cst.BaseExpression) -> bool:
         """Whether ``node`` is ``jnp.x``/``jax.nn.x``...: a path through a module, not a value."""
@@ -415,27 +431,31 @@ class _Checker:
 
     def static_value(self, node: cst.BaseExpression, target: str) -> None:
         """A static parameter of an op: what `nodes.literal` renders, and nothing else."""
-        if not _is_literal(node):
+        if not self.is_literal(node):
             raise self.refuse(node, f"parameter {snippet(node)!r} of {target!r} must be a literal: a number, "
                                     "True, False, None, a jnp dtype or a tuple of those")
+
+    def is_literal(self, node: cst.BaseExpression, depth: int = 0) -> bool:
+        """A number, True/False/None, ``jnp.<dtype>``, a bound name's ``x.shape``, ``x.shape[k]``
+        or ``x.dtype``, or a tuple of those."""
+        if isinstance(node, cst.Attribute):
+            return dotted_name(node) in DTYPE_TARGETS or self.type_fact_of(node) is not None
+        if isinstance(node, cst.Subscript):
+            return self.is_static_dim(node)
+        if isinstance(node, cst.Name):
+            return node.value in KEYWORD_CONSTANTS
+        if isinstance(node, cst.Tuple):
+            return depth < 8 and all(isinstance(e, cst.Element) and self.is_literal(e.value, depth + 1)
+                                     for e in node.elements)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            node = node.expression
+        return isinstance(node, (cst.Integer, cst.Float)) and len(node.value) <= MAX_NUMBER_CHARS
 
 
 def _is_int_literal(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         node = node.expression
     return isinstance(node, cst.Integer) and len(node.value) <= MAX_NUMBER_CHARS
-
-
-def _is_literal(node: cst.BaseExpression, depth: int = 0) -> bool:
-    if isinstance(node, cst.Attribute):
-        return dotted_name(node) in DTYPE_TARGETS
-    if isinstance(node, cst.Name):
-        return node.value in KEYWORD_CONSTANTS
-    if isinstance(node, cst.Tuple):
-        return depth < 8 and all(isinstance(e, cst.Element) and _is_literal(e.value, depth + 1) for e in node.elements)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        node = node.expression
-    return isinstance(node, (cst.Integer, cst.Float)) and len(node.value) <= MAX_NUMBER_CHARS
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:

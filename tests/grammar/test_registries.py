@@ -41,7 +41,7 @@ def test_every_tag_a_production_asks_for_is_carried_by_an_op():
 
 def test_every_op_can_be_drawn_by_some_production():
     """By a tag a production asks for, or by name (``w.apply("cond", ...)``)."""
-    drawn_tags = _string_arguments({"_names", "applicable", "tagged"})
+    drawn_tags = _string_arguments({"_names", "applicable", "tagged", "tagged_names"})
     named = _string_arguments({"apply"})
     prefixes = tuple(name[:-1] for name in named if name.endswith("*"))
     never = [op.name for op in OPS if not (op.tags & drawn_tags or op.name in named or op.name.startswith(prefixes))]

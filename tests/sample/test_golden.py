@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "79c8148d41ef7f8b05f09990b0b539d4d2bdb10ea3bbff42a201ee781a455b74"
-EVERYTHING_36 = "e589d31f8a566847b1215feed169e92a1bd8e29bc1726511bfb925d9ceb23467"
-DEFAULT_1000 = "ff530f97d8ad8228121f8204f8c35919a694d140fb39b57212d86767185f65f2"
+DEFAULT_40 = "0c310dbac0515fb1b2b51ae01048ff84f2b8a2f18500e2291b2fa4cf7059404a"
+EVERYTHING_36 = "3fa33242f39bd2b804c8c33a7a251c4c489fbc77082a251e4d5f4d69af211e0d"
+DEFAULT_1000 = "28c1ae25347acbb90b4c4f265296d0ce48858f65b85fc63d4fb8e82af1daab7d"
 
 
 def sha256(path) -> str:

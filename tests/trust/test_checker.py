@@ -388,6 +388,31 @@ def test_the_backstop_allows_exactly_the_registered_attribute_chains(source, fra
         cross_check(ast.parse(source), frozenset({"jax.nn.relu"}), frozenset({"T", "sum"}), subscripts=True)
 
 
+@pytest.mark.parametrize("source", [
+    "def f(a):\n    return a / a.shape[-1]\n",
+    "def f(a):\n    return jnp.minimum(a, jnp.zeros(a.shape, dtype=a.dtype))\n",
+    "def f(a):\n    v0 = a.astype(jnp.float16)\n    return v0.T[..., None, 1:].sum(axis=-1) + jnp.arange(2, dtype=v0.dtype)\n",
+    "def f(a):\n    return jax.nn.softmax(jnp.concatenate((a, jax.nn.gelu(a, approximate=False)), axis=0), axis=-1)\n",
+    "def f(a):\n    return jnp.where((a > 0.0) & ~jnp.isnan(a) | (a == 1.0), a ** 2.0, a % 3.0)\n",
+])
+def test_real_jax_spellings_pass(source):
+    assert check_source(source, specs("a")).function_name == "f"
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("def f(a):\n    return a / b.shape[0]\n", "attribute 'b.shape'"),
+    ("def f(a):\n    return a / a.shape[a]\n", "must be integers"),
+    ("def f(a):\n    return a / (a + a).shape[0]\n", "attribute '(a + a).shape'"),
+    ("def f(a):\n    return a.shape\n", "attribute 'a.shape'"),
+    ("def f(a):\n    return jnp.zeros(b.shape)\n", "must be a literal"),
+    ("def f(a):\n    return jnp.zeros(a.size)\n", "must be a literal"),
+    ("def f(a):\n    return a.astype(a.dtype.type)\n", "must be a literal"),
+])
+def test_type_facts_are_read_only_off_bound_names(source, fragment):
+    with pytest.raises(UntrustedSourceError, match=re.escape(fragment)):
+        check_source(source, specs("a"))
+
+
 def test_a_program_sees_only_the_jax_targets_ops_render_as():
     from fuzzgen.trust.sandbox import jax_namespace
 

@@ -1,7 +1,11 @@
 """Ops and spellings that real JAX code uses most (issue 13): ``jax.nn`` activations and
 normalizers, array methods (``x.sum(axis=-1)``, ``x.astype(jnp.float16)``, ``x.T``), static
 indexing (``x[:, 0]``, ``x[..., None]``), mask logic (``&``, ``|``, ``~``, ``==``), ``**``,
-``%``, integer ``//``, ``jnp.clip`` and the ``*_like`` constructors.
+``%``, integer ``//``, ``jnp.clip``, constants (``jnp.zeros(shape)``, ``jnp.arange(n)``, the
+``*_like`` forms) and ``jnp.concatenate`` / ``jnp.stack``.
+
+Not here yet: ``lax.stop_gradient`` (the gradient oracle's finite differences see the derivative
+it hides; a limitation by primitive would also silence softmax, which uses it inside).
 
 A spelling of an op that already exists (``x.sum()`` for ``jnp.sum(x)``) is a record of its own
 with the same rules: the walk draws spellings the way it draws ops, by tag and weight. Weights
@@ -91,6 +95,12 @@ def _like(name, target, *, positional=(), draw_params=None, weight=1):
     )
 
 
+def _constructor(name, render, *, weight=1, dtype_rule=indexing.dtype_or("float32")):
+    return Op(name=name, render=render, arity=0, operand_dtypes=(), dtype_rule=dtype_rule,
+              shape_rule=lambda operands, params: tuple(params["shape"]), tags=frozenset({"constant"}),
+              weight=weight, primitives=("broadcast_in_dim",))
+
+
 def NO_PARAMS(chooser, operands):
     return {}
 
@@ -175,6 +185,42 @@ REAL_JAX_OPS = (
     _like("ones_like", "jnp.ones_like", weight=2),
     _like("full_like", "jnp.full_like", positional=("fill_value",),
           draw_params=lambda chooser, operands: {"fill_value": chooser.choice((0.5, 2.0, -1.0, 1e-6))}),
+    # Constructors of constants, from static shapes (a production passes the shape it needs).
+    _constructor("zeros", Call("jnp.zeros", positional=("shape",), keyword=("dtype",)), weight=4),
+    _constructor("ones", Call("jnp.ones", positional=("shape",), keyword=("dtype",)), weight=2),
+    _constructor("full", Call("jnp.full", positional=("shape", "fill_value"), keyword=("dtype",)),
+                 dtype_rule=indexing.dtype_required),
+    Op(name="arange", render=Call("jnp.arange", positional=("stop",), keyword=("dtype",)), arity=0,
+       operand_dtypes=(), dtype_rule=indexing.dtype_or("int32"), shape_rule=lambda operands, params: (params["stop"],),
+       tags=frozenset({"constant"}), weight=2, primitives=("iota", "convert_element_type")),
+    Op(name="linspace", render=Call("jnp.linspace", positional=("start", "stop", "num")), arity=0,
+       operand_dtypes=(), dtype_rule=rules.cast_to("float32"), shape_rule=lambda operands, params: (params["num"],),
+       tags=frozenset({"constant"}), primitives=("iota", "convert_element_type", "mul", "add")),
+    Op(name="eye", render=Call("jnp.eye", positional=("N",), keyword=("dtype",)), arity=0, operand_dtypes=(),
+       dtype_rule=indexing.dtype_or("float32"), shape_rule=lambda operands, params: (params["N"], params["N"]),
+       tags=frozenset({"constant"}), primitives=("iota", "eq", "convert_element_type", "broadcast_in_dim")),
+    Op(name="asarray", render=Call("jnp.asarray", positional=("object",), keyword=("dtype",)), arity=0,
+       operand_dtypes=(), dtype_rule=indexing.dtype_required, shape_rule=lambda operands, params: (),
+       tags=frozenset({"constant"}), weight=2, primitives=()),
+    Op(name="array", render=Call("jnp.array", positional=("object",), keyword=("dtype",)), arity=0,
+       operand_dtypes=(), dtype_rule=indexing.dtype_required, shape_rule=lambda operands, params: (),
+       tags=frozenset({"constant"}), weight=2, primitives=()),
+    # Joining: operands passed together as one tuple argument.
+    Op(name="concatenate", render=Call("jnp.concatenate", keyword=("axis",), sequence=(0, 1)), arity=2,
+       operand_dtypes=(NUMERIC, NUMERIC), dtype_rule=rules.promoted, shape_rule=rules.appended,
+       tags=frozenset({"join"}), draw_params=rules.draw_axis, requires=rules.same_shapes, weight=3,
+       primitives=("concatenate",)),
+    Op(name="stack", render=Call("jnp.stack", keyword=("axis",), sequence=(0, 1)), arity=2,
+       operand_dtypes=(NUMERIC, NUMERIC), dtype_rule=rules.promoted, shape_rule=indexing.stacked,
+       tags=frozenset({"join"}), draw_params=indexing.draw_stack_params, requires=indexing.stackable,
+       primitives=("broadcast_in_dim", "concatenate")),
+    # Mask logic as calls.
+    Op(name="logical_and", render=Call("jnp.logical_and"), arity=2, operand_dtypes=(PREDICATE, PREDICATE),
+       dtype_rule=rules.boolean, shape_rule=rules.broadcast, tags=frozenset({"logic"}), differentiable=False,
+       primitives=("and",)),
+    Op(name="logical_not", render=Call("jnp.logical_not"), arity=1, operand_dtypes=(PREDICATE,),
+       dtype_rule=rules.boolean, shape_rule=rules.same_shape, tags=frozenset({"logic"}), differentiable=False,
+       primitives=("not",)),
 )
 
 for _op in REAL_JAX_OPS:
