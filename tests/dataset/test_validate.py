@@ -19,6 +19,7 @@ def sampled(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_every_ir_kind_and_io_validate(sampled):
     result = run_cli("validate", sampled, "--workers", 2, "--roundtrip-every", 3, "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr

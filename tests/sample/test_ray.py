@@ -87,6 +87,7 @@ def test_shards_concatenate_to_the_local_output(ray_run, local_run, tmp_path):
 
 
 @needs_ray
+@pytest.mark.slow
 def test_dedup_drops_duplicates_across_shards_as_the_local_run_does(cluster, tmp_path):
     from fuzzgen.sample.ray.engine import run_ray_sample
 
@@ -192,6 +193,7 @@ def test_after_the_driver_is_killed_the_same_call_skips_complete_shards(cluster,
 
 
 @needs_ray
+@pytest.mark.slow
 def test_a_damaged_shard_is_recomputed(cluster, ray_run, local_run, tmp_path):
     from fuzzgen.sample.ray.engine import run_ray_sample
     import shutil
