@@ -119,7 +119,7 @@ class _Walker(cst.CSTVisitor):
                 self.uses[node.value].append(node)
                 if not self._lambdas:
                     self.values.append(node)
-        elif self._is_value(node) and not self._lambdas:
+        elif is_op_value(node, self.modules, self.parents.get(node)) and not self._lambdas:
             self.values.append(node)
         return True
 
@@ -128,20 +128,19 @@ class _Walker(cst.CSTVisitor):
             self._lambdas -= 1
         self._stack.pop()
 
-    def _is_value(self, node: cst.CSTNode) -> bool:
-        return is_op_value(node, self.modules)
-
 
 def is_type_fact(node: cst.CSTNode) -> bool:
-    """``x.shape``, ``x.shape[k]``, ``x.dtype``: static facts of a value, not values."""
+    """``x.shape``, ``x.shape[k]``, ``x.dtype``: static facts of a value, not values; and
+    ``x.at``, ``x.at[i]``: the path of an ``.at[i].set(y)`` update, whose call is the value."""
     if isinstance(node, cst.Subscript):
         node = node.value
-    return isinstance(node, cst.Attribute) and node.attr.value in ("shape", "dtype")
+    return isinstance(node, cst.Attribute) and node.attr.value in ("shape", "dtype", "at")
 
 
-def is_op_value(node: cst.CSTNode, modules: frozenset[str]) -> bool:
-    """An op's result: a call, a method call, ``x.T``, ``x[...]`` or an operator."""
-    if is_type_fact(node):
+def is_op_value(node: cst.CSTNode, modules: frozenset[str], parent: cst.CSTNode | None = None) -> bool:
+    """An op's result: a call, a method call, ``x.T``, ``x[...]`` or an operator; not the
+    ``x.sum`` of ``x.sum()``, which is the call's function (``parent`` is the node's parent)."""
+    if is_type_fact(node) or isinstance(parent, cst.Call) and parent.func is node:
         return False
     if isinstance(node, cst.Call):
         return isinstance(node.func, cst.Attribute)
@@ -226,13 +225,19 @@ class _Counter(cst.CSTVisitor):
     def __init__(self):
         self.count = 0
         self.modules = module_names()
+        self._stack: list[cst.CSTNode] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        parent = self._stack[-1] if self._stack else None
+        self._stack.append(node)  # on_leave pops it, whether or not its children are visited
         if is_module_path(node, self.modules):
             return False
-        if is_op_value(node, self.modules):
+        if is_op_value(node, self.modules, parent):
             self.count += 1
         return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._stack.pop()
 
 
 def probe(function: cst.FunctionDef, values) -> cst.FunctionDef:

@@ -186,3 +186,22 @@ def stacked(operands, params):
     require(shape == operands[1].shape, f"cannot stack {shape} with {operands[1].shape}")
     require(0 <= axis <= len(shape), f"stack axis {axis} out of range for rank {len(shape)}")
     return shape[:axis] + (2,) + shape[axis:]
+
+
+def draw_at_index(chooser, operands):
+    """A static index for ``x.at[index]``: as `draw_index_params`, without new axes."""
+    index = tuple(i for i in draw_index_params(chooser, operands[:1])["index"] if i is not None)
+    return {"index": index if any(i is not Ellipsis for i in index) else (0,)}
+
+
+def updated(operands, params):
+    """``x.at[index].set(y)`` has ``x``'s shape; ``y`` must broadcast to ``x[index]``'s."""
+    target = indexed(operands[:1], params)
+    update = operands[1].shape
+    require(len(update) <= len(target) and all(u in (1, t) for u, t in zip(update[::-1], target[::-1])),
+            f"update of shape {update} does not broadcast to the indexed shape {target}")
+    return operands[0].shape
+
+
+def scatter_ready(operands) -> bool:
+    return operands[0].rank >= 1

@@ -77,6 +77,14 @@ class Subscript:
 
 
 @dataclass(frozen=True)
+class AtUpdate:
+    """Renders as ``x.at[index].method(y)``: a functional scatter of the second operand into the
+    first at its static ``index`` parameter (``set``, ``add``, ``multiply``, ``min``, ``max``)."""
+
+    method: str
+
+
+@dataclass(frozen=True)
 class Slice:
     """A static slice ``start:stop:step`` inside an index (None parts are left out)."""
 
@@ -173,6 +181,7 @@ TAGS = {
     "logic": "&, | and ~ on bool masks",
     "predicate": "isfinite/isnan-style tests giving a bool mask",
     "reduction": "a reduction over an axis or all",
+    "scatter": "x.at[index].set/add/multiply/min/max(y) with a static index",
     "select": "jnp.where-style selection",
     "unary": "a unary float function",
 }
@@ -191,7 +200,7 @@ def check_tags(tags, where: str) -> None:
 @dataclass(frozen=True)
 class Op:
     name: str
-    render: Call | Operator | Method | Subscript
+    render: Call | Operator | Method | Subscript | AtUpdate
     arity: int
     operand_dtypes: tuple[frozenset[str], ...]  # allowed dtypes, one set per operand
     dtype_rule: Rule
@@ -215,6 +224,8 @@ class Op:
     def __post_init__(self):
         if isinstance(self.render, (Method, Subscript)) and self.arity != 1:
             raise ValueError(f"op {self.name!r}: a method or subscript op takes its receiver as its one operand")
+        if isinstance(self.render, AtUpdate) and self.arity != 2:
+            raise ValueError(f"op {self.name!r}: an .at[...] update takes the array and the update value")
         if len(self.operand_dtypes) != self.arity:
             raise ValueError(f"op {self.name!r}: {len(self.operand_dtypes)} operand dtype sets for arity {self.arity}")
         if self.domains and len(self.domains) != self.arity:

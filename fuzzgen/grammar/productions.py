@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from . import indexing
 from .ops import OPS, DTypeName, DTypeOf, StaticDim, StaticShape
 from .types import ValueType, broadcast_shapes
 from .walk import Walk
@@ -186,6 +187,20 @@ def along_axis(w: Walk, value):
     return w.apply(w.chooser.choice(names), value) if names else value
 
 
+def scatter_update(w: Walk, value):
+    """``x.at[i].set(y)`` (or ``add``, ``multiply``, ``min``, ``max``) at a static index; ``y`` is
+    a literal or a new argument shaped like ``x[i]`` (or like its last axis)."""
+    if value.vtype.rank < 1 or not value.vtype.is_float:
+        return value
+    params = indexing.draw_at_index(w.chooser, (value.vtype,))
+    target = indexing.indexed((value.vtype,), params)
+    if w.chooser.chance(0.4):
+        update = w.chooser.choice(FLOAT_LITERALS)
+    else:
+        update = w.arg(ValueType(target[-1:] if target and w.chooser.chance(0.3) else target, value.vtype.dtype))
+    return w.apply(w.chooser.choice(_names("scatter", value.vtype.dtype)), value, update, **params)
+
+
 def index_feature(w: Walk, value):
     """argmax/argmin of ``value`` along an axis (dims kept, so it broadcasts back against
     ``value``), cast to its dtype: an integer path inside a floating program."""
@@ -287,8 +302,10 @@ def multi_statement(w: Walk):
     current = w.arg(ValueType(draw_shape(w), draw_float_dtype(w)))
     bound = [current]
     for _ in range(count - 1):
-        kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index"))
-        if kind == "unary":
+        kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter"))
+        if kind == "scatter":
+            step = scatter_update(w, current)
+        elif kind == "unary":
             step = unary(w, current)
         elif kind == "index" and current.vtype.rank >= 1:
             step = arith(w, current, index_feature(w, current))

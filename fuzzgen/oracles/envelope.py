@@ -46,7 +46,7 @@ EXACT = frozenset({
     "expand_dims", "reduce_max", "reduce_min", "copy", "copy_p", "concatenate", "slice", "dynamic_slice",
     "dynamic_update_slice", "gather", "pad", "rev", "sign", "floor", "ceil", "round", "stop_gradient", "sort",
     "cummax", "cummin", "argmax", "argmin", "clamp", "iota", "reduce_precision", "tile", "split",
-    "and", "or", "not", "xor", "is_finite",
+    "and", "or", "not", "xor", "is_finite", "scatter", "scatter-min", "scatter-max",
 })
 SUMS = frozenset({"reduce_sum", "dot_general", "cumsum"})  # perturbed relative to the sum of |terms|
 # Rounded once to the native dtype, perturbed relative to the result (the default for a primitive
@@ -55,7 +55,7 @@ ROUNDED = frozenset({
     "acos", "add", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "convert_element_type", "cos", "cosh",
     "cumlogsumexp", "cumprod", "digamma", "div", "erf", "erf_inv", "erfc", "exp", "exp2", "expm1", "integer_pow",
     "lgamma", "log", "log1p", "logistic", "mul", "pow", "reduce_prod", "rem", "rsqrt", "sin", "sinh", "sqrt",
-    "square", "sub", "tan", "tanh",
+    "square", "sub", "tan", "tanh", "scatter-add", "scatter-mul",
 })
 COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})  # bool results: exact, never rounded
 NO_REFERENCE = frozenset({"cond", "scan", "while"})  # hold sub-jaxprs: the reference raises Unsupported

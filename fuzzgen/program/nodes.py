@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript
+from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -109,6 +109,12 @@ def index_element(item) -> cst.SubscriptElement:
 def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.BaseExpression, int]:
     """The node for ``op`` applied to ``operands``, and its precedence."""
     render = op.render
+    if isinstance(render, AtUpdate):
+        receiver, update = operands
+        at = cst.Attribute(value=parenthesized(receiver, receiver.precedence < ATOM), attr=cst.Name("at"))
+        indexed = cst.Subscript(value=at, slice=[index_element(i) for i in params["index"]])
+        return cst.Call(func=cst.Attribute(value=indexed, attr=cst.Name(render.method)),
+                        args=[cst.Arg(update.node)]), ATOM
     if isinstance(render, (Method, Subscript)):
         (receiver,) = operands
         value = parenthesized(receiver, receiver.precedence < ATOM)

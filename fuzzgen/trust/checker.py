@@ -286,6 +286,11 @@ class _Checker:
         """``x[:, 0]``, ``x[..., None]``, ``x[1::2]``: a static index of a value."""
         if not self.surface.subscript:
             raise self.not_allowed(node)
+        self.static_index(node)
+        self.expression(node.value)
+
+    def static_index(self, node: cst.Subscript) -> None:
+        """The index of ``x[...]`` or ``x.at[...]``: ints, slices of ints, None and ``...``."""
         if not 1 <= len(node.slice) <= MAX_INDEX_ITEMS:
             raise self.refuse(node, f"an index has 1 to {MAX_INDEX_ITEMS} parts, not {len(node.slice)}")
         for element in node.slice:
@@ -298,7 +303,6 @@ class _Checker:
                     _is_int_literal(part.value) or isinstance(part.value, cst.Ellipsis)
                     or (isinstance(part.value, cst.Name) and part.value.value == "None"))):
                 raise self.refuse(node, f"index {snippet(node)!r} must be integers, slices of integers, None or ...")
-        self.expression(node.value)
 
     def name(self, node: cst.Name) -> None:
         if node.value in KEYWORD_CONSTANTS:
@@ -340,6 +344,9 @@ class _Checker:
         """``x.sum(axis=0)``, ``x.astype(jnp.float16)``: a method op of a value, whose arguments are
         all static parameters."""
         name = node.func.attr.value
+        if isinstance(node.func.value, cst.Subscript) and isinstance(node.func.value.value, cst.Attribute) \
+                and node.func.value.value.attr.value == "at":
+            return self.at_update(node)
         if name not in self.surface.methods:
             if dotted_name(node.func) is not None:  # `os.system(...)`: a name's attribute
                 raise self.refuse(node.func, f"attribute {snippet(node.func)!r} is not a grammar op")
@@ -351,6 +358,19 @@ class _Checker:
         for arg in [*positional, *keywords.values()]:
             self.static_value(arg.value, f".{name}")
         self.expression(node.func.value)
+        return 1
+
+    def at_update(self, node: cst.Call) -> int:
+        """``x.at[index].set(y)``: a scatter op with a static index and one update operand."""
+        method, indexed = node.func.attr.value, node.func.value
+        if method not in self.surface.at_updates:
+            raise self.refuse(node.func, f"{snippet(node.func)!r} is not a grammar op")
+        positional, keywords = self.arguments(node, f".at[...].{method}")
+        if keywords or len(positional) != 1:
+            raise self.refuse(node, f".at[...].{method} takes one positional update value, nothing else")
+        self.static_index(indexed)
+        self.expression(indexed.value.value)
+        self.expression(positional[0].value)
         return 1
 
     def arguments(self, node: cst.Call, target: str) -> tuple[list, dict]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..grammar.ops import Call, Method, Op, Operator, Registry, Subscript
+from ..grammar.ops import AtUpdate, Call, Method, Op, Operator, Registry, Subscript
 from ..grammar.types import BOOL, DTYPES
 
 
@@ -61,6 +61,7 @@ class GrammarSurface:
     methods: dict[str, tuple[Op, ...]]  # "sum" -> the ops rendered as ``x.sum(...)``
     attributes: frozenset[str]  # "T": ops rendered as ``x.T``
     subscript: bool  # whether some op renders as ``x[...]``
+    at_updates: frozenset[str] = frozenset()  # "set": ops rendered as ``x.at[...].set(y)``
 
     @classmethod
     def of(cls, registry: Registry) -> GrammarSurface:
@@ -68,6 +69,7 @@ class GrammarSurface:
         methods: dict[str, list[Op]] = {}
         attributes: set[str] = set()
         subscript = False
+        at_updates: set[str] = set()
         symbols: dict[str, set[str]] = {"binary": set(), "compare": set(), "unary": set()}
         for op in registry:
             if isinstance(op.render, Call):
@@ -80,9 +82,12 @@ class GrammarSurface:
                 methods.setdefault(op.render.name, []).append(op)
             elif isinstance(op.render, Subscript):
                 subscript = True
+            elif isinstance(op.render, AtUpdate):
+                at_updates.add(op.render.method)
         return cls({target: tuple(ops) for target, ops in calls.items()},
                    frozenset(symbols["binary"]), frozenset(symbols["compare"]), frozenset(symbols["unary"]),
-                   {name: tuple(ops) for name, ops in methods.items()}, frozenset(attributes), subscript)
+                   {name: tuple(ops) for name, ops in methods.items()}, frozenset(attributes), subscript,
+                   frozenset(at_updates))
 
     @property
     def modules(self) -> frozenset[str]:
@@ -93,7 +98,7 @@ class GrammarSurface:
     @property
     def value_attributes(self) -> frozenset[str]:
         """Attribute names allowed on a value (an array): its methods and attributes."""
-        return frozenset(self.methods) | self.attributes
+        return frozenset(self.methods) | self.attributes | self.at_updates | ({"at"} if self.at_updates else set())
 
     def match_method(self, name: str, n_positional: int, keywords: set[str]) -> Op | None:
         """The first op rendered as method ``name`` that takes these (all static) arguments."""

@@ -6,6 +6,7 @@ value under jit, the JVP, the transpose or the batching rule.
 """
 import json
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -216,3 +217,29 @@ def test_the_time_bound_keeps_the_smallest_failure_found_so_far(planted_op):
     verdict = first_failure(checker, start, "eager_vs_jit")
     reduction = Reducer(checker, verdict, 1, max_seconds=0.0).reduce(start)
     assert reduction.program.source == start.source and reduction.steps == 0
+
+
+REAL_SPELLINGS = '''def multi_statement_0000(a, b):
+    v0 = jax.nn.gelu(a.sum(axis=-1, keepdims=True)) / a.shape[-1]
+    v1 = ext.planted(v0.T[..., None].astype(jnp.float32) * 2.0)
+    v2 = v1.at[0, 0].set(jnp.zeros(v1.shape, dtype=v1.dtype)[0, 0])
+    return v2 + b
+'''
+
+
+def test_methods_subscripts_and_type_facts_reduce_like_any_value(planted_op):
+    """Receivers of methods and of ``.at[...]`` are reads of their names; ``x.sum`` (the call's
+    function), ``x.shape[k]`` and ``x.dtype`` are not values the reducer may replace."""
+    where = syntax.layout(reducible(REAL_SPELLINGS, (ArgSpec("a", (3, 4), "float32"),
+                                                     ArgSpec("b", (), "float32"))).function)
+    shown = [cst.Module([]).code_for_node(v) for v in where.values]
+    assert not any(s.endswith((".sum", ".astype", ".shape", ".dtype", ".at", ".set")) or re.fullmatch(
+        r"\w+\.(shape\[-?\d+\]|at\[0, 0\])", s) for s in shown), shown
+    assert "v0.T" in shown and "v0.T[..., None]" in shown
+    assert len(where.uses["a"]) == 2 and len(where.uses["v1"]) == 3
+    planted_op("jvp")
+    checker = InProcessChecker()
+    start = reducible(REAL_SPELLINGS, (ArgSpec("a", (3, 4), "float32"), ArgSpec("b", (), "float32")))
+    reduction = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start)
+    assert reduction.program.source == "def multi_statement_0000(a):\n    return ext.planted(a)\n", \
+        reduction.program.source

@@ -394,6 +394,7 @@ def test_the_backstop_allows_exactly_the_registered_attribute_chains(source, fra
     "def f(a):\n    v0 = a.astype(jnp.float16)\n    return v0.T[..., None, 1:].sum(axis=-1) + jnp.arange(2, dtype=v0.dtype)\n",
     "def f(a):\n    return jax.nn.softmax(jnp.concatenate((a, jax.nn.gelu(a, approximate=False)), axis=0), axis=-1)\n",
     "def f(a):\n    return jnp.where((a > 0.0) & ~jnp.isnan(a) | (a == 1.0), a ** 2.0, a % 3.0)\n",
+    "def f(a):\n    v0 = a.at[0].set(1.0)\n    return v0.at[..., 1:].add(jnp.sin(a)[0])\n",
 ])
 def test_real_jax_spellings_pass(source):
     assert check_source(source, specs("a")).function_name == "f"
@@ -407,6 +408,11 @@ def test_real_jax_spellings_pass(source):
     ("def f(a):\n    return jnp.zeros(b.shape)\n", "must be a literal"),
     ("def f(a):\n    return jnp.zeros(a.size)\n", "must be a literal"),
     ("def f(a):\n    return a.astype(a.dtype.type)\n", "must be a literal"),
+    ("def f(a):\n    return a.at[0]\n", "attribute 'a.at'"),
+    ("def f(a):\n    return a.at[a].set(1.0)\n", "must be integers"),
+    ("def f(a):\n    return a.at[0].get()\n", "'a.at[0].get' is not a grammar op"),
+    ("def f(a):\n    return a.at[0].set(1.0, mode=2)\n", "one positional update value"),
+    ("def f(a):\n    return a.at[0].set(b)\n", "name 'b' is not bound"),
 ])
 def test_type_facts_are_read_only_off_bound_names(source, fragment):
     with pytest.raises(UntrustedSourceError, match=re.escape(fragment)):

@@ -1,7 +1,7 @@
 """Ops and spellings that real JAX code uses most (issue 13): ``jax.nn`` activations and
 normalizers, array methods (``x.sum(axis=-1)``, ``x.astype(jnp.float16)``, ``x.T``), static
 indexing (``x[:, 0]``, ``x[..., None]``), mask logic (``&``, ``|``, ``~``, ``==``), ``**``,
-``%``, integer ``//``, ``jnp.clip``, constants (``jnp.zeros(shape)``, ``jnp.arange(n)``, the
+``%``, integer ``//``, ``x.at[i].set(y)`` and its kin, ``jnp.clip``, constants (``jnp.zeros(shape)``, ``jnp.arange(n)``, the
 ``*_like`` forms) and ``jnp.concatenate`` / ``jnp.stack``.
 
 Not here yet: ``lax.stop_gradient`` (the gradient oracle's finite differences see the derivative
@@ -15,7 +15,7 @@ most used calls of model code; ``jax.nn.relu6`` is rare).
 from __future__ import annotations
 
 from .. import indexing, rules
-from ..ops import OPS, Call, Domain, Method, Op, Operator, Subscript
+from ..ops import OPS, AtUpdate, Call, Domain, Method, Op, Operator, Subscript
 from ..types import INT_DTYPES
 from .core import FLOAT, NUMERIC, PREDICATE, _binary, _compare, _unary
 
@@ -214,6 +214,12 @@ REAL_JAX_OPS = (
        operand_dtypes=(NUMERIC, NUMERIC), dtype_rule=rules.promoted, shape_rule=indexing.stacked,
        tags=frozenset({"join"}), draw_params=indexing.draw_stack_params, requires=indexing.stackable,
        primitives=("broadcast_in_dim", "concatenate")),
+    # Functional updates at a static index: x.at[i].set(y) and friends.
+    *(Op(name=f"at_{method}", render=AtUpdate(method), arity=2, operand_dtypes=(FLOAT, FLOAT),
+         dtype_rule=rules.same_as_first, shape_rule=indexing.updated, tags=frozenset({"scatter"}),
+         draw_params=indexing.draw_at_index, requires=indexing.scatter_ready, weight=weight,
+         primitives=({"set": "scatter"}.get(method, f"scatter-{method[:3]}"),))
+      for method, weight in (("set", 4), ("add", 2), ("multiply", 1), ("min", 1), ("max", 1))),
     # Mask logic as calls.
     Op(name="logical_and", render=Call("jnp.logical_and"), arity=2, operand_dtypes=(PREDICATE, PREDICATE),
        dtype_rule=rules.boolean, shape_rule=rules.broadcast, tags=frozenset({"logic"}), differentiable=False,
