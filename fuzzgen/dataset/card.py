@@ -28,7 +28,7 @@ COLUMN_MEANINGS = {
     "index": "the record's index in its run; (seed, index) regenerates it",
     "category": "the grammar production the program was drawn from",
     "function_name": "the name of the function defined in `python`",
-    "python": "the function definition; it runs with `jnp` and `lax` bound",
+    "python": "the function definition; it runs with `jnp`, `lax` and `jax` bound",
     "args": "argument names, shapes and dtypes, in order",
     "vmap_in_axes": "for `vmap` programs: the function is `jax.vmap(f, in_axes=vmap_in_axes)`; else null",
     "vmap_axis_size": "for `vmap` programs: the size of the batch axis; else null",

@@ -88,8 +88,10 @@ def draw_index_params(chooser, operands):
             index = index[:position] + (None,) + index[position:]
     else:
         index = (_item_for(chooser, shape[0]),)
-    if all(isinstance(item, Slice) and item == Slice() for item in index):  # x[:] names nothing
-        index = (_slice_for(chooser, shape[0]),) + index[1:]
+    if all(item is Ellipsis or item == Slice() for item in index):  # x[:] and x[..., :] are x itself
+        position = 1 if index[0] is Ellipsis else 0
+        axis = -1 if position else 0
+        index = index[:position] + (_slice_for(chooser, shape[axis]),) + index[position + 1:]
     return {"index": index}
 
 

@@ -24,16 +24,13 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
-from .surface import DTYPE_TARGETS, GrammarSurface, Slot
+from .surface import GrammarSurface, Slot
+from .values import KEYWORD_CONSTANTS, MAX_NUMBER_CHARS, TYPE_FACTS, ValueForms, dotted_name, snippet
 from ..program.spec import ArgSpec, ProgramSpec
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
 __all__ = ["UntrustedSourceError", "check_program", "check_source"]
 
-MAX_NUMBER_CHARS = 32
-MAX_INDEX_ITEMS = 8
-TYPE_FACTS = ("shape", "dtype")  # `x.shape`, `x.shape[k]`, `x.dtype`: static facts of a bound value
-KEYWORD_CONSTANTS = ("True", "False", "None")
 
 # Python's operator syntax, by libcst node type; which symbols are allowed comes from OPS.
 BINARY_SYMBOLS = {
@@ -91,7 +88,7 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     return issue(source, name)
 
 
-class _Checker:
+class _Checker(ValueForms):
     def __init__(self, surface: GrammarSurface, positions, tuple_return: bool = False):
         self.surface = surface
         self.positions = positions
@@ -258,51 +255,10 @@ class _Checker:
         else:
             raise self.not_allowed(node)
 
-    def type_fact_of(self, node: cst.BaseExpression) -> str | None:
-        """``"shape"`` for ``x.shape``, ``"dtype"`` for ``x.dtype``, where ``x`` is a bound name."""
-        if (isinstance(node, cst.Attribute) and node.attr.value in TYPE_FACTS and isinstance(node.value, cst.Name)
-                and node.value.value in self.bound):
-            return node.attr.value
-        return None
-
-    def is_static_dim(self, node: cst.BaseExpression) -> bool:
-        """``x.shape[k]`` for a bound name ``x`` and an integer literal ``k``."""
-        return (isinstance(node, cst.Subscript) and self.type_fact_of(node.value) == "shape" and len(node.slice) == 1
-                and isinstance(node.slice[0].slice, cst.Index) and node.slice[0].slice.star is None
-                and _is_int_literal(node.slice[0].slice.value))
-
     def is_module_chain(self, node: cst.BaseExpression) -> bool:
         """Whether ``node`` is ``jnp.x``/``jax.nn.x``...: a path through a module, not a value."""
         chain = dotted_name(node)
         return chain is not None and chain.partition(".")[0] in self.surface.modules
-
-    def value_attribute(self, node: cst.Attribute) -> None:
-        """``x.T``: an attribute op of a value."""
-        if self.is_module_chain(node) or node.attr.value not in self.surface.attributes:
-            raise self.refuse(node, f"attribute {snippet(node)!r} is not a grammar op")
-        self.expression(node.value)
-
-    def subscript(self, node: cst.Subscript) -> None:
-        """``x[:, 0]``, ``x[..., None]``, ``x[1::2]``: a static index of a value."""
-        if not self.surface.subscript:
-            raise self.not_allowed(node)
-        self.static_index(node)
-        self.expression(node.value)
-
-    def static_index(self, node: cst.Subscript) -> None:
-        """The index of ``x[...]`` or ``x.at[...]``: ints, slices of ints, None and ``...``."""
-        if not 1 <= len(node.slice) <= MAX_INDEX_ITEMS:
-            raise self.refuse(node, f"an index has 1 to {MAX_INDEX_ITEMS} parts, not {len(node.slice)}")
-        for element in node.slice:
-            part = element.slice
-            if isinstance(part, cst.Slice):
-                bounds = (part.lower, part.upper, part.step)
-                if not all(b is None or _is_int_literal(b) for b in bounds):
-                    raise self.refuse(node, f"slice bounds in {snippet(node)!r} must be integer literals")
-            elif not (isinstance(part, cst.Index) and part.star is None and (
-                    _is_int_literal(part.value) or isinstance(part.value, cst.Ellipsis)
-                    or (isinstance(part.value, cst.Name) and part.value.value == "None"))):
-                raise self.refuse(node, f"index {snippet(node)!r} must be integers, slices of integers, None or ...")
 
     def name(self, node: cst.Name) -> None:
         if node.value in KEYWORD_CONSTANTS:
@@ -339,39 +295,6 @@ class _Checker:
             raise self.refuse(node.func, f"attribute {snippet(node.func)!r} is not a grammar op")
         positional, keywords = self.arguments(node, target)
         return self.matched_call(node, target, positional, keywords)
-
-    def method_call(self, node: cst.Call) -> int:
-        """``x.sum(axis=0)``, ``x.astype(jnp.float16)``: a method op of a value, whose arguments are
-        all static parameters."""
-        name = node.func.attr.value
-        if isinstance(node.func.value, cst.Subscript) and isinstance(node.func.value.value, cst.Attribute) \
-                and node.func.value.value.attr.value == "at":
-            return self.at_update(node)
-        if name not in self.surface.methods:
-            if dotted_name(node.func) is not None:  # `os.system(...)`: a name's attribute
-                raise self.refuse(node.func, f"attribute {snippet(node.func)!r} is not a grammar op")
-            raise self.refuse(node, f"call of {snippet(node.func)!r} is not a grammar op")
-        positional, keywords = self.arguments(node, f".{name}")
-        if self.surface.match_method(name, len(positional), set(keywords)) is None:
-            raise self.refuse(node, f"method .{name} with {len(positional)} positional argument(s) and keyword(s) "
-                                    f"{', '.join(sorted(keywords)) or 'none'} matches no grammar op")
-        for arg in [*positional, *keywords.values()]:
-            self.static_value(arg.value, f".{name}")
-        self.expression(node.func.value)
-        return 1
-
-    def at_update(self, node: cst.Call) -> int:
-        """``x.at[index].set(y)``: a scatter op with a static index and one update operand."""
-        method, indexed = node.func.attr.value, node.func.value
-        if method not in self.surface.at_updates:
-            raise self.refuse(node.func, f"{snippet(node.func)!r} is not a grammar op")
-        positional, keywords = self.arguments(node, f".at[...].{method}")
-        if keywords or len(positional) != 1:
-            raise self.refuse(node, f".at[...].{method} takes one positional update value, nothing else")
-        self.static_index(indexed)
-        self.expression(indexed.value.value)
-        self.expression(positional[0].value)
-        return 1
 
     def arguments(self, node: cst.Call, target: str) -> tuple[list, dict]:
         """A call's positional and keyword arguments, refusing stars and repeated keywords."""
@@ -449,61 +372,11 @@ class _Checker:
         finally:
             self.bound = outer
 
-    def static_value(self, node: cst.BaseExpression, target: str) -> None:
-        """A static parameter of an op: what `nodes.literal` renders, and nothing else."""
-        if not self.is_literal(node):
-            raise self.refuse(node, f"parameter {snippet(node)!r} of {target!r} must be a literal: a number, "
-                                    "True, False, None, a jnp dtype or a tuple of those")
-
-    def is_literal(self, node: cst.BaseExpression, depth: int = 0) -> bool:
-        """A number, True/False/None, ``jnp.<dtype>``, a bound name's ``x.shape``, ``x.shape[k]``
-        or ``x.dtype``, or a tuple of those."""
-        if isinstance(node, cst.Attribute):
-            return dotted_name(node) in DTYPE_TARGETS or self.type_fact_of(node) is not None
-        if isinstance(node, cst.Subscript):
-            return self.is_static_dim(node)
-        if isinstance(node, cst.Name):
-            return node.value in KEYWORD_CONSTANTS
-        if isinstance(node, cst.Tuple):
-            return depth < 8 and all(isinstance(e, cst.Element) and self.is_literal(e.value, depth + 1)
-                                     for e in node.elements)
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-            node = node.expression
-        return isinstance(node, (cst.Integer, cst.Float)) and len(node.value) <= MAX_NUMBER_CHARS
-
-
-def _is_int_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        node = node.expression
-    return isinstance(node, cst.Integer) and len(node.value) <= MAX_NUMBER_CHARS
-
-
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """``"jax.nn.relu"`` for the node ``jax.nn.relu``; None for anything but a chain of
-    attributes of a name."""
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not parts or not isinstance(node, cst.Name):
-        return None
-    return ".".join([node.value, *reversed(parts)])
-
-
 def _first_small(statement: cst.CSTNode) -> cst.CSTNode:
     if isinstance(statement, cst.SimpleStatementLine) and statement.body:
         return statement.body[0]
     return statement
 
-
-_EMPTY_MODULE = cst.Module(body=[])
-
-
-def snippet(node: cst.CSTNode, limit: int = 48) -> str:
-    """The node's source, first line only, shortened: enough to find it, never a wall of text."""
-    text = _EMPTY_MODULE.code_for_node(node).strip().splitlines()
-    text = text[0] if text else ""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 

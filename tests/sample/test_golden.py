@@ -18,7 +18,7 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 DEFAULT_40 = "0c310dbac0515fb1b2b51ae01048ff84f2b8a2f18500e2291b2fa4cf7059404a"
 EVERYTHING_36 = "3fa33242f39bd2b804c8c33a7a251c4c489fbc77082a251e4d5f4d69af211e0d"
-DEFAULT_1000 = "51bae2885cfb79cf39cadbe0505d50420ff6d4e2bffec85107416d252e5477ec"
+DEFAULT_1000 = "f180ad4e9eb07a9284e969bed01a8b71e93223ea6aa01d685bd0699bca25116a"
 
 
 def sha256(path) -> str:
