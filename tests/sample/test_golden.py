@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "0c310dbac0515fb1b2b51ae01048ff84f2b8a2f18500e2291b2fa4cf7059404a"
-EVERYTHING_36 = "3fa33242f39bd2b804c8c33a7a251c4c489fbc77082a251e4d5f4d69af211e0d"
-DEFAULT_1000 = "f180ad4e9eb07a9284e969bed01a8b71e93223ea6aa01d685bd0699bca25116a"
+DEFAULT_40 = "893bfafaabde857442b4b3549b0ba345a943f79d5f7958df1afe7c905c775f15"
+EVERYTHING_36 = "ca852b9a7c74ef86be7eed82d5e059fd432a3ee3742608d53b9c18e0b0c0f16f"
+DEFAULT_1000 = "2881b341537ecac7cb067e4010eca213146ec7638d0c80b9bb976119c492626a"
 
 
 def sha256(path) -> str:

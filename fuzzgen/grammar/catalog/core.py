@@ -12,10 +12,11 @@ PREDICATE = frozenset({BOOL})
 ELEMENTWISE = frozenset({"elementwise"})
 
 
-def _binary(name, render, *, tags, dtypes=NUMERIC, dtype_rule=rules.promoted, domains=(), primitives=()):
+def _binary(name, render, *, tags, dtypes=NUMERIC, dtype_rule=rules.promoted, domains=(), primitives=(), weight=1):
     return Op(
         name=name, render=render, arity=2, operand_dtypes=(dtypes, dtypes), dtype_rule=dtype_rule,
         shape_rule=rules.broadcast, tags=frozenset(tags) | ELEMENTWISE, domains=domains, primitives=primitives,
+        weight=weight,
     )
 
 
@@ -53,13 +54,14 @@ def _cast(dtype):
 
 
 BUILTIN_OPS = (
-    # Arithmetic: ints allowed, so integer paths exist (they never carry gradients).
-    _binary("add", Operator("+"), tags={"arith", "int_arith"}, primitives=("add",)),
-    _binary("subtract", Operator("-"), tags={"arith", "int_arith"}, primitives=("sub",)),
-    _binary("multiply", Operator("*"), tags={"arith", "int_arith"}, primitives=("mul",)),
+    # Arithmetic: ints allowed, so integer paths exist (they never carry gradients). Weights: real
+    # code writes + - * / far more often than hypot or remainder (bench/realism.py).
+    _binary("add", Operator("+"), tags={"arith", "int_arith"}, primitives=("add",), weight=3),
+    _binary("subtract", Operator("-"), tags={"arith", "int_arith"}, primitives=("sub",), weight=3),
+    _binary("multiply", Operator("*"), tags={"arith", "int_arith"}, primitives=("mul",), weight=3),
     _binary("divide", Operator("/"), tags={"arith"}, dtypes=FLOAT, dtype_rule=rules.promoted_float,
-            domains=(Domain.ANY, Domain.NONZERO), primitives=("div",)),
-    _binary("maximum", Call("jnp.maximum"), tags={"arith", "int_arith"}, primitives=("max",)),
+            domains=(Domain.ANY, Domain.NONZERO), primitives=("div",), weight=2),
+    _binary("maximum", Call("jnp.maximum"), tags={"arith", "int_arith"}, primitives=("max",), weight=2),
     _binary("minimum", Call("jnp.minimum"), tags={"arith", "int_arith"}, primitives=("min",)),
     _binary("power", Call("jnp.power"), tags={"arith"}, dtypes=FLOAT,
             domains=(Domain.POSITIVE, Domain.BOUNDED), primitives=("pow",)),
