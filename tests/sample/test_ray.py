@@ -91,12 +91,13 @@ def test_shards_concatenate_to_the_local_output(ray_run, local_run, tmp_path):
 def test_dedup_drops_duplicates_across_shards_as_the_local_run_does(cluster, tmp_path):
     from fuzzgen.sample.ray.engine import run_ray_sample
 
-    # Scalar float32 elementwise programs repeat: index 4 repeats 0 (same shard), 17 repeats 0 (shard 3).
-    config = SampleConfig(seed=0, categories=("elementwise",), dedup=True,
+    # Scalar float32 scalar_array programs repeat: with seed 5, index 23 (shard 4) repeats 7
+    # (shard 1), 25 repeats 14, and 26 and 27 repeat 7 and each other (all in shard 5).
+    config = SampleConfig(seed=5, categories=("scalar_array",), dedup=True,
                           settings=GrammarSettings(max_rank=0, dtypes=("float32",), max_statements=1))
-    local = run_sample(tmp_path / "local.jsonl", 24, config, workers=2)
+    local = run_sample(tmp_path / "local.jsonl", 30, config, workers=2)
     assert local.skipped_duplicates >= 2
-    summary = run_ray_sample(tmp_path / "data", 24, config, shard_size=5)
+    summary = run_ray_sample(tmp_path / "data", 30, config, shard_size=5)
     assert shards_concatenated(tmp_path / "data") == (tmp_path / "local.jsonl").read_bytes()
     assert (summary.records, summary.skipped_duplicates) == (local.records, local.skipped_duplicates)
 
