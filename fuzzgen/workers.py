@@ -15,6 +15,12 @@ import threading
 
 READY, ERROR = "ready", "error"
 
+if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
+    # Imported while a spawned child unpickles its target (before anything heavy): a worker
+    # started from a thread other than the main one did not inherit SIGINT ignored (see
+    # `interrupts_ignored_by_children`), and this shortens the window where Ctrl-C kills it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 def quiet_worker(target, connection, *args) -> None:
     """Run ``target(connection, *args)`` as a worker: Ctrl-C is the parent's to handle (it stops
@@ -66,12 +72,31 @@ def signals_held():
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
+@contextlib.contextmanager
+def interrupts_ignored_by_children():
+    """Start children with SIGINT ignored. A terminal's Ctrl-C reaches the whole process group,
+    and a child that has not yet reached `quiet_worker` (it is still importing, a second or more
+    with JAX) would die of it with a traceback. An ignored disposition survives exec, and Python
+    keeps an inherited SIG_IGN at start-up, so the child is deaf to it from its first instruction.
+    Only the main thread may change handlers; `signals_held` keeps the parent's own SIGINT pending
+    meanwhile, so it is handled once the handler is back."""
+    if threading.current_thread() is not threading.main_thread() or (
+            hasattr(signal, "sigpending") and signal.SIGINT in signal.sigpending()):
+        yield  # (setting SIG_IGN would discard a pending Ctrl-C: the parent must still see it)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
 class SpawnedWorker:
     def __init__(self, target, args=(), context=None):
         context = context or spawn_context()
         parent_end, child_end = context.Pipe()
         self.process = context.Process(target=quiet_worker, args=(target, child_end, *args), daemon=True)
-        with signals_held():
+        with signals_held(), interrupts_ignored_by_children():
             self.process.start()
         child_end.close()
         self.connection = parent_end

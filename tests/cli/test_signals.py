@@ -97,3 +97,21 @@ def test_sigterm_during_replay_update_leaves_the_corpus_as_it_was_and_no_tempora
     assert stderr.strip().splitlines()[-1].startswith("fuzzgen: terminated"), stderr
     assert "Traceback" not in stderr
     assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+
+
+def test_workers_start_with_ctrl_c_ignored_and_the_parent_keeps_its_handler():
+    """A terminal's Ctrl-C reaches a worker still importing JAX; it must not die of it with a
+    traceback. Children started while workers start inherit SIGINT ignored (an ignored signal
+    survives exec, and Python keeps it); the parent's own handler is back afterwards."""
+    from fuzzgen.workers import interrupts_ignored_by_children
+
+    probe = [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"]
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal
+    try:
+        with interrupts_ignored_by_children():
+            inside = subprocess.run(probe, capture_output=True, text=True).stdout.strip()
+        outside = subprocess.run(probe, capture_output=True, text=True).stdout.strip()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert (inside, outside) == ("True", "False")
