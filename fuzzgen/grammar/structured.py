@@ -7,7 +7,7 @@ applies the wrapper, so the function's source stays plain grammar.
 """
 from __future__ import annotations
 
-from .productions import (
+from .pieces import (
     FLOAT_LITERALS, arith, condition, draw_float_dtype, draw_shape, finish_with, unary,
 )
 from .types import ValueType

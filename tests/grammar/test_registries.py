@@ -17,7 +17,7 @@ def _string_arguments(function_names: set[str]) -> set[str]:
     """Strings the productions pass first to the named functions: literals, the literals of a
     ``choice((...))`` there, and an f-string's constant prefix as ``prefix*``."""
     found = set()
-    for path in (GRAMMAR / "productions.py", GRAMMAR / "structured.py"):
+    for path in sorted(GRAMMAR.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             name = None
             if isinstance(node, ast.Call) and node.args:
@@ -33,7 +33,7 @@ def _string_arguments(function_names: set[str]) -> set[str]:
 
 
 def test_every_tag_a_production_asks_for_is_carried_by_an_op():
-    asked = _string_arguments({"_names", "applicable", "tagged"})
+    asked = _string_arguments({"tag_names", "applicable", "tagged"})
     assert asked, "no tag lookups found: the scan is broken"
     carried = {tag for op in OPS for tag in op.tags}
     assert asked <= carried, f"asked for but carried by no op: {sorted(asked - carried)}"
@@ -41,7 +41,7 @@ def test_every_tag_a_production_asks_for_is_carried_by_an_op():
 
 def test_every_op_can_be_drawn_by_some_production():
     """By a tag a production asks for, or by name (``w.apply("cond", ...)``)."""
-    drawn_tags = _string_arguments({"_names", "applicable", "tagged", "tagged_names"})
+    drawn_tags = _string_arguments({"tag_names", "applicable", "tagged", "tagged_names"})
     named = _string_arguments({"apply"})
     prefixes = tuple(name[:-1] for name in named if name.endswith("*"))
     never = [op.name for op in OPS if not (op.tags & drawn_tags or op.name in named or op.name.startswith(prefixes))]
