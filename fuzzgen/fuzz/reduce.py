@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import string
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,13 +32,13 @@ import libcst as cst
 from ..grammar import OPS
 from ..grammar.types import DTYPES, FLOAT_DTYPES
 from ..oracles.verdict import Verdict
+from ..program.builder import ARG_NAMES
 from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id
 from ..trust import UntrustedSourceError, check_program, check_source
 from . import syntax
 from .isolation import Case, CheckResult
 from .triage import normalize_message
 
-ARG_NAMES = tuple(string.ascii_lowercase[:8])
 MAX_JUDGED = 300  # candidates judged per finding: a bound, far above what 1-minimality needs here
 # A finding that kills its worker costs a worker restart (seconds) per failing candidate, so the
 # reducer also stops after this long and keeps the smallest failing program found so far.

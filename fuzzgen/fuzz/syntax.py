@@ -20,7 +20,7 @@ UNPARENTHESIZED_PARENTS = (cst.Arg, cst.Element, cst.Lambda, cst.Assign, cst.Ret
 
 
 def is_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, NUMBERS):
+    if isinstance(node, (*NUMBERS, cst.SimpleString)):  # the string: an einsum specification
         return True
     if isinstance(node, cst.UnaryOperation):
         return is_literal(node.expression)

@@ -73,7 +73,10 @@ class Method:
 @dataclass(frozen=True)
 class Subscript:
     """Renders as ``x[index]``: the op's one operand indexed by its static ``index`` parameter, a
-    tuple of ints, `Slice` s, None (a new axis) and Ellipsis."""
+    tuple of ints, `Slice` s, None (a new axis) and Ellipsis; or, with ``gather``, as ``x[i]``,
+    indexed by its second operand, an int32 array (a gather)."""
+
+    gather: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,25 @@ class DTypeName:
     @property
     def target(self) -> str:
         return f"jnp.{'bool_' if self.name == 'bool' else self.name}"
+
+
+EINSUM_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz,.->")
+MAX_EINSUM_CHARS = 40
+
+
+class Subscripts(str):
+    """An einsum specification as a static parameter (``jnp.einsum('ij,jk->ik', a, b)``): the one
+    string a grammar program may hold, made of lowercase letters, ``,``, ``...`` and ``->``."""
+
+    def __new__(cls, text: str):
+        if not is_einsum_text(text):
+            raise ValueError(f"einsum subscripts {text!r} must be 1 to {MAX_EINSUM_CHARS} of {''.join(sorted(EINSUM_CHARACTERS))}")
+        return super().__new__(cls, text)
+
+
+def is_einsum_text(text) -> bool:
+    """Whether ``text`` may be an einsum specification: what the checkers admit as a string."""
+    return isinstance(text, str) and 1 <= len(text) <= MAX_EINSUM_CHARS and set(text) <= EINSUM_CHARACTERS
 
 
 class StaticDim(int):
@@ -172,6 +194,9 @@ TAGS = {
     "contraction": "dot, matmul and other contractions",
     "control_flow": "lax.cond, switch, fori_loop, scan, while_loop",
     "elementwise": "an elementwise op",
+    "encoding": "jax.nn.one_hot: int indices as one-hot floats",
+    "gather": "x[i] and jnp.take_along_axis with int indices kept in bounds",
+    "halves": "jnp.split into two halves, bound as a, b = ...",
     "index": "argmax/argmin-style ops giving int32 indices",
     "int_arith": "binary integer arithmetic",
     "int_unary": "unary integer ops",
@@ -179,10 +204,13 @@ TAGS = {
     "layout": "reshape, transpose, slice, pad, tile, ...",
     "like": "zeros_like/ones_like/full_like: a constant shaped like a value",
     "logic": "&, | and ~ on bool masks",
+    "mask_reduction": "jnp.any/jnp.all of a bool mask",
+    "norm": "jnp.linalg.norm along an axis (drawn on arguments only)",
     "predicate": "isfinite/isnan-style tests giving a bool mask",
     "reduction": "a reduction over an axis or all",
     "scatter": "x.at[index].set/add/multiply/min/max(y) with a static index",
     "select": "jnp.where-style selection",
+    "strict_select": "lax.select: a mask and two branches of one shape and dtype, no broadcasting",
     "unary": "a unary float function",
 }
 
@@ -222,8 +250,10 @@ class Op:
     primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
 
     def __post_init__(self):
-        if isinstance(self.render, (Method, Subscript)) and self.arity != 1:
-            raise ValueError(f"op {self.name!r}: a method or subscript op takes its receiver as its one operand")
+        gather = isinstance(self.render, Subscript) and self.render.gather
+        if isinstance(self.render, (Method, Subscript)) and self.arity != 1 + gather:
+            raise ValueError(f"op {self.name!r}: a method or static subscript op takes its receiver as its one "
+                             "operand; a gather, the array and the index")
         if isinstance(self.render, AtUpdate) and self.arity != 2:
             raise ValueError(f"op {self.name!r}: an .at[...] update takes the array and the update value")
         if len(self.operand_dtypes) != self.arity:

@@ -65,9 +65,13 @@ def int_path(w: Walk, shape: tuple[int, ...], dtype: str):
 
 
 def cast(w: Walk, value, dtype: str):
-    """``value`` as ``dtype``: ``jnp.float32(x)`` or, as real code mostly writes it, ``x.astype(...)``."""
-    if w.chooser.chance(0.6):
+    """``value`` as ``dtype``: as real code mostly writes it, ``x.astype(...)``; or ``jnp.float32(x)``,
+    or ``lax.convert_element_type(x, ...)``."""
+    form = w.chooser.choice(("astype",) * 6 + ("call",) * 3 + ("lax",))
+    if form == "astype":
         return w.apply("astype", value, dtype=DTypeName(dtype))
+    if form == "lax":
+        return w.apply("convert_element_type", value, new_dtype=DTypeName(dtype))
     return w.apply(f"to_{dtype}", value)
 
 
@@ -136,20 +140,24 @@ def unary(w: Walk, value):
 def condition(w: Walk, left, right):
     """A bool mask comparing ``left`` with ``right``; now and then combined as real masks are:
     ``(x > y) & (m < 2.0)``, ``~(x > y)``, ``jnp.isfinite(m) & (x > y)``, where ``m`` is a new
-    argument of ``left``'s shape (a mask's second test is on another value more often than not)."""
+    argument of ``left``'s shape (a mask's second test is on another value more often than not),
+    or reduced along an axis that is kept: ``jnp.any(x > y, axis=-1, keepdims=True)``."""
     mask = w.apply(w.chooser.choice(tag_names("compare")), left, right)
-    if not w.chooser.chance(0.25):
+    if not w.chooser.chance(0.3):
         return mask
-    form = w.chooser.choice(("and", "or", "not", "predicate"))
+    form = w.chooser.choice(("and", "or", "not", "predicate", "reduce"))
     if form == "not":
         return w.apply(w.chooser.choice(("mask_not", "mask_not", "logical_not")), mask)
+    if form == "reduce":
+        return w.apply(w.chooser.choice(tag_names("mask_reduction", "bool")), mask)
     dtype = left.vtype.dtype if left.vtype.is_float else draw_float_dtype(w)
     other_value = w.arg(ValueType(left.vtype.shape, dtype))
     if form == "predicate":
         other = w.apply(w.chooser.choice(tag_names("predicate", dtype)), other_value)
     else:
         other = w.apply(w.chooser.choice(tag_names("compare")), other_value, w.chooser.choice(FLOAT_LITERALS))
-    return w.apply("mask_or" if form == "or" else w.chooser.choice(("mask_and", "mask_and", "logical_and")), mask, other)
+    return w.apply(w.chooser.choice(("mask_or", "mask_or", "logical_or") if form == "or"
+                                    else ("mask_and", "mask_and", "logical_and")), mask, other)
 
 
 def applicable(tag: str, *operands) -> tuple[str, ...]:
@@ -198,13 +206,55 @@ def scatter_update(w: Walk, value):
 
 
 def index_feature(w: Walk, value):
-    """argmax/argmin of ``value`` along an axis (dims kept, so it broadcasts back against
-    ``value``), cast to its dtype: an integer path inside a floating program."""
+    """An integer path inside a floating program, shaped to broadcast back against ``value``:
+    argmax/argmin along an axis (dims kept) cast to its dtype; the values there
+    (``jnp.take_along_axis(x, jnp.argmax(x, axis=a, keepdims=True), axis=a)``); or the one-hot
+    code of the last axis' argmax (``jax.nn.one_hot(jnp.argmax(x, axis=-1), x.shape[-1])``)."""
     names = applicable("index", value)
     if not names:
         return value
+    form = w.chooser.choice(("cast", "cast", "take", "one_hot"))
+    if form == "one_hot":
+        name = w.name_of(value)
+        classes = StaticDim(value.vtype.shape[-1], name, -1) if name is not None else value.vtype.shape[-1]
+        code = w.apply("one_hot", w.apply(w.chooser.choice(names), value, axis=-1), num_classes=classes)
+        return code if code.vtype.dtype == value.vtype.dtype else cast(w, code, value.vtype.dtype)
     axis = w.chooser.integer(0, value.vtype.rank - 1)
-    return cast(w, w.apply(w.chooser.choice(names), value, axis=axis, keepdims=True), value.vtype.dtype)
+    index = w.apply(w.chooser.choice(names), value, axis=axis, keepdims=True)
+    if form == "take":
+        return w.apply("take_along_axis", value, index, axis=axis)
+    return cast(w, index, value.vtype.dtype)
+
+
+def lookup(w: Walk, value):
+    """A gather with an int array argument kept in bounds, as an embedding lookup reads rows:
+    ``x[i % x.shape[0]]`` (``i`` a scalar or a vector of a few indices)."""
+    name = w.name_of(value)
+    if value.vtype.rank < 1 or name is None or not w.settings.allows_int:
+        return value
+    row = value.vtype.size // value.vtype.shape[0]
+    count = w.chooser.integer(1, 4)
+    shape = (count,) if w.chooser.chance(0.6) and count * row <= w.settings.max_arg_elements else ()
+    index = w.arg(ValueType(shape, "int32"))
+    return w.apply("gather_index", value, w.apply("int_remainder_operator", index, StaticDim(value.vtype.shape[0], name, 0)))
+
+
+def halves(w: Walk, value):
+    """A gated pair from one value, as GLU layers write it: ``a, b = jnp.split(h, 2, axis=-1)``,
+    then ``a * jax.nn.sigmoid(b)`` (or another op of the two)."""
+    if not applicable("halves", value):
+        return value
+    first, second = w.let(w.apply("split", value))
+    return arith(w, first, unary(w, second))
+
+
+def normalized(w: Walk, value):
+    """``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``; only for an argument, whose
+    random values are never all zero (the norm's gradient at zero is nan)."""
+    if value.vtype.rank < 1 or not value.vtype.is_float:
+        return value
+    norm = w.apply("add", w.apply("norm", value), w.chooser.choice((1e-6, 1e-5)))
+    return w.apply("divide", value, norm)
 
 
 def broadcasts(a, b) -> bool:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from .pieces import (
     FLOAT_LITERALS, along_axis, applicable, arith, broadcasts, condition, draw_float_dtype, draw_partner_dtype,
-    draw_shape, finish_with, index_feature, maybe_unary, partner_for, reshaping, scatter_update, tag_names, unary,
+    draw_shape, finish_with, halves, index_feature, lookup, maybe_unary, normalized, partner_for, reshaping,
+    scatter_update, tag_names, unary,
 )
+from .structured import control_step
 from .types import ValueType
 from .walk import Walk
 
@@ -51,7 +53,11 @@ def branch(w: Walk):
     threshold = w.chooser.choice(FLOAT_LITERALS) if w.chooser.chance(0.4) else y
     on_true = unary(w, x) if w.chooser.chance(0.5) else x
     on_false = arith(w, x, y) if w.chooser.chance(0.5) else y
-    return finish_with(w, w.apply("where", condition(w, maybe_unary(w, x, 0.2), threshold), on_true, on_false), 0.3)
+    mask = condition(w, maybe_unary(w, x, 0.2), threshold)
+    select = "where"
+    if applicable("strict_select", mask, on_true, on_false) and w.chooser.chance(0.3):
+        select = "lax_select"  # lax.select: no broadcasting, so only where the shapes already agree
+    return finish_with(w, w.apply(select, mask, on_true, on_false), 0.3)
 
 
 def reduction(w: Walk):
@@ -74,7 +80,9 @@ def dot(w: Walk):
     right = (n,) if form in ("vector", "matrix_vector") else (n, m)
     a = maybe_unary(w, w.arg(ValueType(left, dtype)), 0.4)
     b = maybe_unary(w, w.arg(ValueType(right, draw_partner_dtype(w, dtype))), 0.4)
-    result = w.apply("dot", a, b)
+    spelling = w.chooser.choice(("dot",) * 6 + ("einsum",) * 3 + ("vdot",))
+    result = w.apply(spelling if applicable("contraction", a, b) and spelling in applicable("contraction", a, b)
+                     else "dot", a, b)
     if w.chooser.chance(0.4):
         result = arith(w, w.let(result), partner_for(w, result))
     return finish_with(w, result, 0.7)
@@ -93,7 +101,8 @@ def matmul(w: Walk):
         right = (batch if w.chooser.chance(0.5) else ()) + (k, n)
     a = maybe_unary(w, w.arg(ValueType(left, dtype)), 0.4)
     b = maybe_unary(w, w.arg(ValueType(right, draw_partner_dtype(w, dtype))), 0.4)
-    result = w.apply(w.chooser.choice(("matmul", "matmul_operator")), a, b)
+    spelling = w.chooser.choice(("matmul", "matmul_operator", "matmul_operator", "einsum"))
+    result = w.apply(spelling if spelling in applicable("contraction", a, b) else "matmul", a, b)
     if w.chooser.chance(0.4):
         result = arith(w, w.let(result), partner_for(w, result))
     return finish_with(w, result, 0.7)
@@ -104,9 +113,18 @@ def multi_statement(w: Walk):
     current = w.arg(ValueType(draw_shape(w), draw_float_dtype(w)))
     bound = [current]
     for _ in range(count - 1):
-        kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter"))
+        kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter", "halves",
+                                 "lookup", "normalize", "loop"))
         if kind == "scatter":
             step = scatter_update(w, current)
+        elif kind == "halves":
+            step = halves(w, current)
+        elif kind == "lookup":
+            step = lookup(w, current)
+        elif kind == "normalize" and current is bound[0]:
+            step = normalized(w, current)
+        elif kind == "loop":
+            step = loop_step(w, current)
         elif kind == "unary":
             step = unary(w, current)
         elif kind == "index" and current.vtype.rank >= 1:
@@ -116,12 +134,23 @@ def multi_statement(w: Walk):
         elif kind == "layout":
             step = reshaping(w, current)
         else:
+            step = current
+        if step is current:  # arithmetic with an earlier value or a partner, where no other kind applied
             others = [v for v in bound if v is not current and broadcasts(v, current)]
             other = w.chooser.choice(others) if others and w.chooser.chance(0.5) else partner_for(w, current)
             step = arith(w, current, other)
         current = w.let(step)
         bound.append(current)
     return current
+
+
+def loop_step(w: Walk, value):
+    """lax.fori_loop, lax.scan or lax.cond around ``value`` (not while_loop: records keep their
+    gradient, which reverse mode cannot take through it)."""
+    construct = w.chooser.choice(("fori_loop", "scan", "cond"))
+    if construct == "scan" and value.vtype.size * 4 > w.settings.max_arg_elements:
+        construct = "fori_loop"
+    return control_step(w, value, construct)
 
 
 def nested_branch(w: Walk):

@@ -33,38 +33,44 @@ def control_flow(w: Walk):
     dtype = draw_float_dtype(w)
     x = w.arg(ValueType(draw_shape(w, max_rank=max(0, w.settings.max_rank - 1)), dtype))
     construct = w.chooser.choice(CONTROL_CONSTRUCTS)
-    if construct == "scan" and w.settings.max_rank == 0:
+    return finish_with(w, w.let(control_step(w, x, construct)), 0.4)
+
+
+def control_step(w: Walk, x, construct: str):
+    """``construct`` (one of CONTROL_CONSTRUCTS) around grammar expressions of ``x``'s type:
+    a structured-control-flow step of any production."""
+    dtype = x.vtype.dtype
+    if construct == "scan" and w.settings.max_rank <= x.vtype.rank:
         construct = "fori_loop"
     if construct == "switch" and not w.settings.allows_int:
         construct = "cond"
     if construct == "cond":
         on_true = w.function((("x", x.vtype),), lambda p: _same_type_step(w, p))
         on_false = w.function((("x", x.vtype),), lambda p: _same_type_step(w, p))
-        result = w.apply("cond", _scalar_predicate(w, x), on_true, on_false, x)
-    elif construct == "switch":
+        return w.apply("cond", _scalar_predicate(w, x), on_true, on_false, x)
+    if construct == "switch":
         index = w.arg(ValueType((), "int32"))
         branches = [w.function((("x", x.vtype),), lambda p: _same_type_step(w, p)) for _ in range(3)]
-        result = w.apply("switch", index, *branches, x)
-    elif construct == "fori_loop":
+        return w.apply("switch", index, *branches, x)
+    if construct == "fori_loop":
         def body(i, carry):
             step = _same_type_step(w, carry)
             if w.chooser.chance(0.4):
                 step = w.apply("add", step, w.apply(f"to_{carry.vtype.dtype}", i))
             return step
         loop_body = w.function((("i", ValueType((), "int32")), ("c", x.vtype)), body)
-        result = w.apply("fori_loop", loop_body, x, lower=0, upper=w.chooser.integer(1, 4))
-    elif construct == "scan":
+        return w.apply("fori_loop", loop_body, x, lower=0, upper=w.chooser.integer(1, 4))
+    if construct == "scan":
         xs = w.arg(ValueType((w.chooser.integer(1, 4),) + x.vtype.shape, dtype))
         step = w.function((("c", x.vtype), ("x", x.vtype)),
                           lambda c, e: (arith(w, c, e), _same_type_step(w, c)))
         carry, ys = w.let(w.apply("scan", step, x, xs))
-        result = arith(w, ys, carry)
-    else:  # while_loop: while max|c| < 100, c = |c| * 2 + 1: grows past 100 (or turns nan), so it ends
-        keep_going = w.function((("c", x.vtype),), lambda c: w.apply(
-            "less", w.apply("max", w.apply("abs", c), axis=None) if c.vtype.rank else w.apply("abs", c), 100.0))
-        grow = w.function((("c", x.vtype),), lambda c: w.apply("add", w.apply("multiply", w.apply("abs", c), 2.0), 1.0))
-        result = w.apply("while_loop", keep_going, grow, x)
-    return finish_with(w, w.let(result), 0.4)
+        return arith(w, ys, carry)
+    # while_loop: while max|c| < 100, c = |c| * 2 + 1: grows past 100 (or turns nan), so it ends
+    keep_going = w.function((("c", x.vtype),), lambda c: w.apply(
+        "less", w.apply("max", w.apply("abs", c), axis=None) if c.vtype.rank else w.apply("abs", c), 100.0))
+    grow = w.function((("c", x.vtype),), lambda c: w.apply("add", w.apply("multiply", w.apply("abs", c), 2.0), 1.0))
+    return w.apply("while_loop", keep_going, grow, x)
 
 
 def draw_vmap_axes(chooser, arg_types: list[ValueType]) -> tuple[tuple[int | None, ...], int]:

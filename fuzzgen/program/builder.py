@@ -16,7 +16,7 @@ from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .spec import ArgSpec, Program
 
-ARG_NAMES = tuple(string.ascii_lowercase[:8])
+ARG_NAMES = tuple(string.ascii_lowercase[:12])
 MAX_ARGS = len(ARG_NAMES)
 
 

@@ -1,7 +1,8 @@
 """A canonical form per program, so that renamed copies of one program hash alike.
 
-Alpha-renaming: the function becomes ``f``, its parameters ``a0, a1, ...`` and its locals
-``v0, v1, ...`` in order of first binding. Literals are normalized to one spelling (``1.`` and
+Alpha-renaming: the function becomes ``f``, its parameters ``a0, a1, ...``, its locals
+``v0, v1, ...`` in order of first binding (each name of a tuple target too) and lambda
+parameters ``p0, p1, ...``. Literals are normalized to one spelling (``1.`` and
 ``1.00`` both become ``1.0``). The argument specs (shapes and dtypes, in order) are part of the
 hash, since the same text on other shapes is another program. Dedup and train/valid/test splits
 key on this hash.
@@ -20,6 +21,7 @@ class _Canonicalizer(cst.CSTTransformer):
     def __init__(self):
         self.names: dict[str, str] = {}
         self.locals = 0
+        self.lambda_params = 0
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.names[node.name.value] = "f"
@@ -28,9 +30,18 @@ class _Canonicalizer(cst.CSTTransformer):
         return True
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
-        if isinstance(node.target, cst.Name) and node.target.value not in self.names:
-            self.names[node.target.value] = f"v{self.locals}"
-            self.locals += 1
+        targets = [e.value for e in node.target.elements] if isinstance(node.target, cst.Tuple) else [node.target]
+        for target in targets:
+            if isinstance(target, cst.Name) and target.value not in self.names:
+                self.names[target.value] = f"v{self.locals}"
+                self.locals += 1
+        return True
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        for param in node.params.params:
+            if param.name.value not in self.names:
+                self.names[param.name.value] = f"p{self.lambda_params}"
+                self.lambda_params += 1
         return True
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:

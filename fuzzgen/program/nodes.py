@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript
+from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -58,6 +58,8 @@ def literal(value) -> cst.BaseExpression:
     tuple of those."""
     if value is None or isinstance(value, bool):
         return cst.Name(repr(value))
+    if isinstance(value, Subscripts):
+        return cst.SimpleString(repr(str(value)))
     if isinstance(value, DTypeOf):
         return dotted(f"{value.of}.dtype")
     if isinstance(value, DTypeName):
@@ -115,6 +117,10 @@ def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.Base
         indexed = cst.Subscript(value=at, slice=[index_element(i) for i in params["index"]])
         return cst.Call(func=cst.Attribute(value=indexed, attr=cst.Name(render.method)),
                         args=[cst.Arg(update.node)]), ATOM
+    if isinstance(render, Subscript) and render.gather:
+        receiver, index = operands
+        return cst.Subscript(value=parenthesized(receiver, receiver.precedence < ATOM),
+                             slice=[cst.SubscriptElement(cst.Index(index.node))]), ATOM
     if isinstance(render, (Method, Subscript)):
         (receiver,) = operands
         value = parenthesized(receiver, receiver.precedence < ATOM)

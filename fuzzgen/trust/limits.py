@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 from ..errors import FuzzgenError
+from ..grammar.ops import is_einsum_text
 
 MAX_SOURCE_CHARS = 100_000
 MAX_DEPTH = 64  # grammar programs nest about 15 deep; libcst parses far deeper safely
@@ -95,12 +96,17 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
     chains = targets | DTYPE_TARGETS
     modules = frozenset(target.partition(".")[0] for target in chains)
     inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
+    specifications = {id(node.args[0]) for node in ast.walk(tree)  # the one place a string may be
+                      if isinstance(node, ast.Call) and _chain(node.func) == "jnp.einsum" and node.args
+                      and isinstance(node.args[0], ast.Constant) and is_einsum_text(node.args[0].value)}
     for node in ast.walk(tree):  # parents before children
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Attribute) and id(node) not in inside_chain:
             problem = _attribute_problem(node, modules, chains, value_attributes, inside_chain)
         elif isinstance(node, ast.Subscript) and not subscripts:
             problem = "Subscript node is not allowed"
+        elif id(node) in specifications:
+            problem = None
         else:
             problem = None if isinstance(node, ast.Attribute) else _problem(node)
         if problem:

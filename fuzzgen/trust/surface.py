@@ -62,13 +62,14 @@ class GrammarSurface:
     attributes: frozenset[str]  # "T": ops rendered as ``x.T``
     subscript: bool  # whether some op renders as ``x[...]``
     at_updates: frozenset[str] = frozenset()  # "set": ops rendered as ``x.at[...].set(y)``
+    gather: bool = False  # whether some op renders as ``x[i]`` with an array index
 
     @classmethod
     def of(cls, registry: Registry) -> GrammarSurface:
         calls: dict[str, list[Op]] = {}
         methods: dict[str, list[Op]] = {}
         attributes: set[str] = set()
-        subscript = False
+        subscript = gather = False
         at_updates: set[str] = set()
         symbols: dict[str, set[str]] = {"binary": set(), "compare": set(), "unary": set()}
         for op in registry:
@@ -80,6 +81,8 @@ class GrammarSurface:
                 attributes.add(op.render.name)
             elif isinstance(op.render, Method):
                 methods.setdefault(op.render.name, []).append(op)
+            elif isinstance(op.render, Subscript) and op.render.gather:
+                gather = True
             elif isinstance(op.render, Subscript):
                 subscript = True
             elif isinstance(op.render, AtUpdate):
@@ -87,7 +90,7 @@ class GrammarSurface:
         return cls({target: tuple(ops) for target, ops in calls.items()},
                    frozenset(symbols["binary"]), frozenset(symbols["compare"]), frozenset(symbols["unary"]),
                    {name: tuple(ops) for name, ops in methods.items()}, frozenset(attributes), subscript,
-                   frozenset(at_updates))
+                   frozenset(at_updates), gather)
 
     @property
     def modules(self) -> frozenset[str]:

@@ -1,6 +1,7 @@
 """How the checker reads the value forms of grammar programs beyond calls and operators: array
 methods and attributes (``x.sum(axis=-1)``, ``x.T``), functional updates (``x.at[0].set(y)``),
-static indices (``x[:, 0]``), and static parameters, including the type facts of bound names
+static indices (``x[:, 0]``), gathers (``x[i]``), and static parameters (an einsum
+specification is the one string), including the type facts of bound names
 (``x.shape``, ``x.shape[k]``, ``x.dtype``). `ValueForms` is mixed into the checker: it uses the
 checker's ``surface``, ``bound`` names, ``refuse`` and ``expression``.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..grammar.ops import is_einsum_text
 from .surface import DTYPE_TARGETS
 
 MAX_NUMBER_CHARS = 32
@@ -24,10 +26,15 @@ class ValueForms:
         self.expression(node.value)
 
     def subscript(self, node: cst.Subscript) -> None:
-        """``x[:, 0]``, ``x[..., None]``, ``x[1::2]``: a static index of a value."""
-        if not self.surface.subscript:
+        """``x[:, 0]``, ``x[..., None]``, ``x[1::2]``: a static index of a value; or ``x[i]``, a
+        gather, whose one index is itself a value."""
+        index = _gather_index(node)
+        if index is not None and self.surface.gather:
+            self.expression(index)
+        elif self.surface.subscript:
+            self.static_index(node)
+        else:
             raise self.not_allowed(node)
-        self.static_index(node)
         self.expression(node.value)
 
     def static_index(self, node: cst.Subscript) -> None:
@@ -109,9 +116,24 @@ class ValueForms:
         if isinstance(node, cst.Tuple):
             return depth < 8 and all(isinstance(e, cst.Element) and self.is_literal(e.value, depth + 1)
                                      for e in node.elements)
+        if isinstance(node, cst.SimpleString):  # an einsum specification, and no other string
+            return node.prefix == "" and is_einsum_text(node.evaluated_value)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
             node = node.expression
         return isinstance(node, (cst.Integer, cst.Float)) and len(node.value) <= MAX_NUMBER_CHARS
+
+
+def _gather_index(node: cst.Subscript) -> cst.BaseExpression | None:
+    """The index of ``x[i]`` when it is one expression other than a static index item."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index) or node.slice[0].slice.star:
+        return None
+    value = node.slice[0].slice.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    if isinstance(value, (cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Tuple, cst.BaseString)) or (
+            isinstance(value, cst.Name) and value.value in KEYWORD_CONSTANTS):
+        return None  # a static index item, or not an index at all: the static check words the refusal
+    return node.slice[0].slice.value
 
 
 def _is_int_literal(node: cst.BaseExpression) -> bool:

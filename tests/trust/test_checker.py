@@ -208,7 +208,12 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a):\n    v0 = a\n    v0 = a\n    return v0\n", "'v0' is already bound"),
     ("def f(a):\n    return 'x'\n", "string"),
     ("def f(a):\n    return b'x'\n", "string"),
-    ("def f(a):\n    return a[a]\n", "must be integers, slices of integers, None or ..."),
+    ("def f(a):\n    return a[a, 0]\n", "must be integers, slices of integers, None or ..."),
+    ("def f(a):\n    return a['ij']\n", "must be integers"),
+    ("def f(a):\n    return jnp.sin('ij')\n", "string"),
+    ("def f(a):\n    return jnp.einsum('ij\\n', a, a)\n", "must be a literal"),
+    ("def f(a):\n    return jnp.einsum(r'ij', a, a)\n", "must be a literal"),
+    ("def f(a):\n    return a[jnp.sin]\n", "attribute 'jnp.sin'"),
     ("def f(a):\n    return a[0.5]\n", "must be integers"),
     ("def f(a):\n    return a[a:]\n", "slice bounds"),
     ("def f(a):\n    return a[()]\n", "must be integers"),
@@ -357,6 +362,8 @@ def test_the_allow_list_comes_from_the_registry():
     "def f(a):\n    return a.sum()\n",
     "def f(a):\n    return open('x')\n",
     "def f(a):\n    return 'x'\n",
+    "def f(a):\n    return 'ij'\n",
+    "def f(a):\n    return jnp.sin('ij', a)\n",
     "@jnp.sin\ndef f(a):\n    return a\n",
     "def f(a=1):\n    return a\n",
     "def f(a):\n    return __builtins__\n",
@@ -402,7 +409,7 @@ def test_real_jax_spellings_pass(source):
 
 @pytest.mark.parametrize("source, fragment", [
     ("def f(a):\n    return a / b.shape[0]\n", "attribute 'b.shape'"),
-    ("def f(a):\n    return a / a.shape[a]\n", "must be integers"),
+    ("def f(a):\n    return a / a.shape[a]\n", "attribute 'a.shape'"),
     ("def f(a):\n    return a / (a + a).shape[0]\n", "attribute '(a + a).shape'"),
     ("def f(a):\n    return a.shape\n", "attribute 'a.shape'"),
     ("def f(a):\n    return jnp.zeros(b.shape)\n", "must be a literal"),
@@ -448,3 +455,15 @@ def test_the_reducers_probe_form_admits_a_tuple_of_grammar_values_and_nothing_mo
     for element in ("jnp.save(a)", "__import__('os')", "*a", "(lambda: a)()", "a.real"):
         with pytest.raises(UntrustedSourceError):
             check_source(f"def f(a):\n    return (a, {element})\n", args, "f", tuple_return=True)
+
+
+def test_einsum_specifications_and_gathers_are_grammar_forms():
+    """The one string a program may hold is an einsum specification, and an index may be an int
+    array expression (a gather): both walls admit exactly these."""
+    source = ("def f(a, b, c):\n    v0 = jnp.einsum('ij,jk->ik', a, b)\n"
+              "    return v0[c % v0.shape[0]] + jnp.einsum('...i,io->...o', a, b)[0]\n")
+    check_source(source, [ArgSpec("a", (2, 3), "float32"), ArgSpec("b", (3, 4), "float32"),
+                          ArgSpec("c", (2,), "int32")])
+    cross_check(ast.parse(source), frozenset({"jnp.einsum"}), frozenset({"shape"}), subscripts=True)
+    with pytest.raises(UntrustedSourceError, match="CPython"):
+        cross_check(ast.parse("def f(a):\n    return jnp.einsum(a, 'ij')\n"), frozenset({"jnp.einsum"}))
