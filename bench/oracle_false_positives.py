@@ -55,6 +55,7 @@ def main(argv=None) -> int:
     indices = iter(range(args.start, args.start + args.programs))
     began = time.monotonic()
     done = [0]
+    last_report = [began]
 
     with open(args.out, "w", encoding="utf-8") as failures:
         def work():
@@ -79,10 +80,12 @@ def main(argv=None) -> int:
                                 failures.flush()
                                 print(f"[{index}] {verdict.oracle}: {verdict.error[:300]}\n{program.source}",
                                       file=sys.stderr, flush=True)
-                        if done[0] % 100 == 0:
+                        if done[0] % 100 == 0 or time.monotonic() - last_report[0] >= 10.0:
+                            last_report[0] = time.monotonic()
                             rate = done[0] / (time.monotonic() - began)
                             print(f"{done[0]}/{args.programs} programs, {rate:.2f}/s", file=sys.stderr, flush=True)
-                            print(summary(done[0], counts, oracles), file=sys.stderr, flush=True)
+                            if done[0] % 100 == 0:
+                                print(summary(done[0], counts, oracles), file=sys.stderr, flush=True)
 
         threads = [threading.Thread(target=work) for _ in range(args.workers)]
         for thread in threads:

@@ -34,11 +34,14 @@ DOMAIN_GUARDS: dict[Domain, tuple[tuple[str, Any], ...]] = {
     Domain.OPEN_UNIT: (("tanh", None), ("multiply", 0.9)),
 }
 
-# A literal operand is moved into its domain when drawn, rather than guarded in the source.
+# A literal operand is moved into its domain when drawn, rather than guarded in the source; one
+# already well inside it (a divisor of 0.9 for dropout, `x / 2.0`) is kept as drawn. Tiny ones
+# (1e-6) are moved too: dividing by them overflows float16.
+LITERAL_FLOOR = 0.1
 LITERAL_GUARDS = {
     Domain.ANY: lambda v: v,
-    Domain.POSITIVE: lambda v: abs(v) + 1.0,
-    Domain.NONZERO: lambda v: abs(v) + 1.0,
+    Domain.POSITIVE: lambda v: v if v >= LITERAL_FLOOR else abs(v) + 1.0,
+    Domain.NONZERO: lambda v: v if abs(v) >= LITERAL_FLOOR else abs(v) + 1.0,
     Domain.BOUNDED: lambda v: max(-1.0, min(1.0, v)),
     Domain.OPEN_UNIT: lambda v: max(-0.9, min(0.9, v)),
 }
@@ -207,6 +210,10 @@ TAGS = {
     "mask_reduction": "jnp.any/jnp.all of a bool mask",
     "norm": "jnp.linalg.norm along an axis (drawn on arguments only)",
     "predicate": "isfinite/isnan-style tests giving a bool mask",
+    "random_key": "jax.random.PRNGKey/key: a PRNG key from an int32 seed",
+    "key_derivation": "jax.random.split/fold_in: new keys from a key",
+    "sampler": "jax.random.normal/uniform/bernoulli/...: samples of static shape from a key",
+    "shuffle": "jax.random.permutation of a value along its first axis",
     "reduction": "a reduction over an axis or all",
     "scatter": "x.at[index].set/add/multiply/min/max(y) with a static index",
     "select": "jnp.where-style selection",
@@ -248,6 +255,10 @@ class Op:
     # every built-in op). A plugin raises it so that its few ops are drawn often enough to matter.
     weight: int = 1
     primitives: tuple[str, ...] = field(default=())  # the jaxpr primitives it usually becomes
+    # Never negative (abs, square, norm, ...): such a value plus a positive literal needs no guard
+    # into a positive or nonzero domain, so the walk writes `lax.rsqrt(var + 1e-5)` as real code does.
+    nonnegative: bool = False
+    keeps_sign: bool = False  # a mean, sum or max of nonnegative values is nonnegative
 
     def __post_init__(self):
         gather = isinstance(self.render, Subscript) and self.render.gather

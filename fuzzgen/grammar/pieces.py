@@ -123,6 +123,12 @@ def constant_partner(w: Walk, value):
     return w.apply("arange", stop=shape[-1], **typed)  # int32 without dtype=, which float-only ops refuse
 
 
+def arg_fits(w: Walk, shape: tuple[int, ...]) -> bool:
+    """Whether a new argument of ``shape`` keeps within the settings (values may outgrow them,
+    after a reshape; arguments may not)."""
+    return len(shape) <= w.settings.max_rank and math.prod(shape) <= w.settings.max_arg_elements
+
+
 def tagged_names(tag: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` repeated by weight, as `_names` does, for ops drawn by name (constants have no
     operand to filter by)."""
@@ -146,6 +152,8 @@ def condition(w: Walk, left, right):
     if not w.chooser.chance(0.3):
         return mask
     form = w.chooser.choice(("and", "or", "not", "predicate", "reduce"))
+    if form in ("and", "or", "predicate") and not arg_fits(w, left.vtype.shape):
+        form = "not"  # the second test's argument would have a rank the settings do not allow
     if form == "not":
         return w.apply(w.chooser.choice(("mask_not", "mask_not", "logical_not")), mask)
     if form == "reduce":
@@ -198,7 +206,7 @@ def scatter_update(w: Walk, value):
         return value
     params = indexing.draw_at_index(w.chooser, (value.vtype,))
     target = indexing.indexed((value.vtype,), params)
-    if w.chooser.chance(0.4):
+    if w.chooser.chance(0.4) or not arg_fits(w, target):
         update = w.chooser.choice(FLOAT_LITERALS)
     else:
         update = w.arg(ValueType(target[-1:] if target and w.chooser.chance(0.3) else target, value.vtype.dtype))
@@ -234,7 +242,7 @@ def lookup(w: Walk, value):
         return value
     row = value.vtype.size // value.vtype.shape[0]
     count = w.chooser.integer(1, 4)
-    shape = (count,) if w.chooser.chance(0.6) and count * row <= w.settings.max_arg_elements else ()
+    shape = (count,) if w.chooser.chance(0.6) and arg_fits(w, (count,)) and count * row <= w.settings.max_arg_elements else ()
     index = w.arg(ValueType(shape, "int32"))
     return w.apply("gather_index", value, w.apply("int_remainder_operator", index, StaticDim(value.vtype.shape[0], name, 0)))
 
@@ -248,13 +256,72 @@ def halves(w: Walk, value):
     return arith(w, first, unary(w, second))
 
 
-def normalized(w: Walk, value):
-    """``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``; only for an argument, whose
-    random values are never all zero (the norm's gradient at zero is nan)."""
+def normalized(w: Walk, value, argument: bool):
+    """A normalization along the last axis, as layers write it: layer norm
+    ``(x - x.mean(axis=-1, keepdims=True)) * lax.rsqrt(jnp.var(x, axis=-1, keepdims=True) + 1e-5)``,
+    RMS norm ``x * lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + 1e-6)``, or, for an
+    ``argument`` (whose random values are never all zero: the norm's gradient there is nan),
+    ``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``."""
     if value.vtype.rank < 1 or not value.vtype.is_float:
         return value
-    norm = w.apply("add", w.apply("norm", value), w.chooser.choice((1e-6, 1e-5)))
-    return w.apply("divide", value, norm)
+    eps = w.chooser.choice((1e-6, 1e-5)) if value.vtype.dtype != "float16" else 1e-2
+    form = w.chooser.choice(("layer", "rms") + (("l2",) if argument else ()))
+    last = {"axis": -1, "keepdims": True}
+    if form == "l2":
+        return w.apply("divide", value, w.apply("add", w.apply("norm", value, **last), eps))
+    if form == "rms":
+        scale = w.apply("rsqrt", w.apply("add", w.apply("mean", w.apply("square", value), **last), eps))
+        return w.apply("multiply", value, scale)
+    centered = w.apply("subtract", value, w.apply("mean_method", value, **last))
+    return w.apply("multiply", centered, w.apply("rsqrt", w.apply("add", w.apply("var", value, **last), eps)))
+
+
+def random_key(w: Walk):
+    """A PRNG key as real code makes one: ``jax.random.PRNGKey(seed)`` (or the typed
+    ``jax.random.key(seed)``) of an int32 seed argument (the literal 0 where int32 is not
+    allowed), now and then split (``key, sub = jax.random.split(key)``) or folded in."""
+    seed = w.arg(ValueType((), "int32")) if w.settings.allows_int else 0
+    key = w.apply(w.chooser.choice(tagged_names("random_key", ("prng_key", "typed_key"))), seed)
+    derivation = w.chooser.choice(("none", "none", "split", "fold_in"))
+    if derivation == "split":
+        return w.let(w.apply("key_split", key))[1]
+    if derivation == "fold_in":
+        return w.apply("fold_in", key)
+    return key
+
+
+def random_step(w: Walk, value):
+    """``value`` with randomness real code adds: Gaussian noise, a dropout mask, a uniform scale,
+    Gumbel noise, a truncated-normal factor, a shuffle of its first axis, or rows picked by
+    ``jax.random.randint`` (in bounds by construction)."""
+    if not value.vtype.is_float:
+        return value
+    name, shape, dtype = w.name_of(value), value.vtype.shape, value.vtype.dtype
+    static_shape = StaticShape(shape, name) if name is not None and w.chooser.chance(0.6) else shape
+    typed = {} if dtype == "float32" and w.chooser.chance(0.6) else {
+        "dtype": DTypeOf(dtype, of=name) if name is not None and w.chooser.chance(0.4) else DTypeName(dtype)}
+    forms = ["noise", "noise", "dropout", "dropout", "uniform", "gumbel", "truncated"] + (
+        ["shuffle", "rows"] if shape else [])
+    form = w.chooser.choice(forms)
+    key = random_key(w)
+    if form == "dropout":
+        rate = w.chooser.choice((0.9, 0.8, 0.5))
+        keep = w.apply("bernoulli", key, p=rate, shape=static_shape)
+        return w.apply("where", keep, w.apply("divide", value, rate), 0.0)
+    if form == "shuffle":
+        return w.apply("permutation", key, value)
+    if form == "rows":
+        count = w.chooser.integer(1, 4)
+        rows = w.apply("randint", key, shape=(count,), minval=0,
+                       maxval=StaticDim(shape[0], name, 0) if name is not None else shape[0])
+        return w.apply("gather_index", value, rows)
+    if form == "uniform":
+        return w.apply("multiply", value, w.apply("uniform", key, shape=static_shape, minval=0.5, maxval=1.5, **typed))
+    if form == "truncated":
+        return w.apply("multiply", value, w.apply("truncated_normal", key, lower=-2.0, upper=2.0, shape=static_shape,
+                                                  **typed))
+    noise = w.apply("normal" if form == "noise" else "gumbel", key, shape=static_shape, **typed)
+    return w.apply("add", value, w.apply("multiply", noise, w.chooser.choice((0.1, 0.01, 1.0))))
 
 
 def broadcasts(a, b) -> bool:

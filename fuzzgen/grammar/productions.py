@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from .pieces import (
     FLOAT_LITERALS, along_axis, applicable, arith, broadcasts, condition, draw_float_dtype, draw_partner_dtype,
-    draw_shape, finish_with, halves, index_feature, lookup, maybe_unary, normalized, partner_for, reshaping,
-    scatter_update, tag_names, unary,
+    draw_shape, finish_with, halves, index_feature, lookup, maybe_unary, normalized, partner_for, random_step,
+    reshaping, scatter_update, tag_names, unary,
 )
 from .structured import control_step
 from .types import ValueType
@@ -114,17 +114,19 @@ def multi_statement(w: Walk):
     bound = [current]
     for _ in range(count - 1):
         kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter", "halves",
-                                 "lookup", "normalize", "loop"))
+                                 "lookup", "normalize", "loop", "random"))
         if kind == "scatter":
             step = scatter_update(w, current)
         elif kind == "halves":
             step = halves(w, current)
         elif kind == "lookup":
             step = lookup(w, current)
-        elif kind == "normalize" and current is bound[0]:
-            step = normalized(w, current)
+        elif kind == "normalize":
+            step = normalized(w, current, argument=current is bound[0])
         elif kind == "loop":
             step = loop_step(w, current)
+        elif kind == "random":
+            step = random_step(w, current)
         elif kind == "unary":
             step = unary(w, current)
         elif kind == "index" and current.vtype.rank >= 1:
@@ -183,6 +185,8 @@ def compound(w: Walk):
             other = maybe_unary(w, x, 0.5) if hidden.vtype.shape == x.vtype.shape else hidden
             hidden = w.apply(w.chooser.choice(applicable("join", hidden, other)), hidden, other)
     hidden = w.let(hidden)
+    if w.chooser.chance(0.2):  # dropout, noise or a shuffle, as training code applies to activations
+        hidden = w.let(random_step(w, hidden))
     if stage == "layout" or w.chooser.chance(0.3):
         hidden = w.let(reshaping(w, hidden))
     if stage == "scan" and hidden.vtype.rank >= 1:

@@ -12,6 +12,11 @@ FLOAT_DTYPES = ("float32", "float16", "bfloat16")
 INT_DTYPES = ("int32",)
 DTYPES = FLOAT_DTYPES + INT_DTYPES
 BOOL = "bool"
+# PRNG keys: raw key data (`jax.random.PRNGKey(s)`, uint32[2]) and typed keys (`jax.random.key(s)`,
+# a scalar of JAX's key dtype). Values inside a program only: never arguments or results.
+RAW_KEY = "uint32"
+TYPED_KEY = "key<fry>"
+KEY_DTYPES = (RAW_KEY, TYPED_KEY)
 
 # JAX's type promotion lattice restricted to the grammar's dtypes (x64 disabled).
 _PROMOTE = {
@@ -45,8 +50,8 @@ class ValueType:
     weak: bool = False
 
     def __post_init__(self):
-        if self.dtype not in DTYPES and self.dtype != BOOL:
-            raise ValueError(f"dtype={self.dtype!r} is not one of {DTYPES + (BOOL,)}")
+        if self.dtype not in DTYPES and self.dtype != BOOL and self.dtype not in KEY_DTYPES:
+            raise ValueError(f"dtype={self.dtype!r} is not one of {DTYPES + (BOOL,) + KEY_DTYPES}")
         if any((not isinstance(d, int)) or d < 0 for d in self.shape):
             raise ValueError(f"shape={self.shape!r} must be a tuple of non-negative ints")
 

@@ -98,6 +98,8 @@ def lower_spec(spec: ProgramSpec, ir_kinds=IR_KINDS, concrete_inputs=None) -> Lo
     """
     for kind in ir_kinds:
         ir_kind(kind)  # unknown kinds fail before any tracing
+    if "jax.random." in spec.source.text:
+        settle_random_lowerings()
     function = transformed(load_function(spec.source), spec.vmap_axes)
     inputs = abstract_inputs(spec.args)
     forward, primitives, forward_value = lower_direction(function, inputs, ir_kinds, concrete_inputs)
@@ -109,6 +111,17 @@ def lower_spec(spec: ProgramSpec, ir_kinds=IR_KINDS, concrete_inputs=None) -> Lo
     ir = {kind: {"forward": forward[kind], "backward": backward.get(kind)} for kind in in_table_order(ir_kinds)}
     values = None if concrete_inputs is None else {"forward": forward_value, "backward": backward_value}
     return LoweredProgram(ir=ir, primitives=tuple(sorted(primitives)), values=values)
+
+
+def settle_random_lowerings() -> None:
+    """Start a program that calls ``jax.random`` from empty JAX caches.
+
+    JAX caches the traces of its jitted random helpers (``_normal``, ``_threefry_split``, ...)
+    with the source locations of whichever program traced them first, and XLA names the HLO's
+    parameters after those locations: without this, a record's HLO would depend on which
+    programs its worker lowered before it (and so on --workers). Only random programs pay the
+    re-tracing."""
+    jax.clear_caches()
 
 
 def transformed(function, vmap_axes=None):

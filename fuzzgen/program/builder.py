@@ -11,7 +11,7 @@ import string
 import libcst as cst
 
 from ..grammar import OPS, Chooser, GrammarSettings, ValueType, category
-from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, StaticDim
+from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, Op, StaticDim
 from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .spec import ArgSpec, Program
@@ -67,7 +67,7 @@ class ProgramBuilder:
             raise GrammarBug(f"{op_name}{tuple(map(str, types))} {params}: {error}") from error
         node, precedence = render_op(op, typed, params)
         self._ops.add(op_name)
-        return TypedExpr(node, vtype, precedence)
+        return TypedExpr(node, vtype, precedence, _sign_of(op, operands, typed, vtype))
 
     def let(self, value: TypedExpr):
         """Bind ``value`` to a new name; a value with several results (``lax.scan``) binds one name
@@ -126,6 +126,8 @@ class ProgramBuilder:
         return TypedExpr(literal(operand), ValueType((), dtype, weak=True), literal_precedence(operand))
 
     def _guard(self, expr: TypedExpr, domain: Domain) -> TypedExpr:
+        if expr.sign == "positive" and domain in (Domain.POSITIVE, Domain.NONZERO):
+            return expr  # `x / (jnp.linalg.norm(x) + 1e-6)`, `lax.rsqrt(var + 1e-5)`: no guard needed
         for guard_op, guard_literal in DOMAIN_GUARDS[domain]:
             expr = self.apply(guard_op, expr, *(() if guard_literal is None else (guard_literal,)))
         return expr
@@ -145,6 +147,24 @@ class ProgramBuilder:
             statement_types=tuple(self._statement_types) + (result.vtype,),
             ops=frozenset(self._ops),
         )
+
+
+def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:
+    """What is known of the sign of ``op``'s float result: "nonnegative" for an op declared so;
+    "positive" for a nonnegative value plus a positive literal, one large enough that float16
+    keeps it and a quotient by it stays finite there; else ""."""
+    if isinstance(vtype, tuple) or not vtype.is_float:
+        return ""
+    if op.nonnegative or (op.keeps_sign and typed and typed[0].sign):
+        return "nonnegative"
+    if op.name != "add":
+        return ""
+    literals = [o for o in operands if _is_number(o)]
+    values = [t for o, t in zip(operands, typed) if not _is_number(o)]
+    floor = 1e-2 if vtype.dtype == "float16" else 1e-6
+    if len(literals) == 1 and len(values) == 1 and float(literals[0]) >= floor and values[0].sign:
+        return "positive"
+    return ""
 
 
 def build_program(chooser: Chooser, category_name: str, settings: GrammarSettings | None = None) -> Program:

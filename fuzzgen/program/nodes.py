@@ -37,6 +37,9 @@ class TypedExpr:
     node: cst.BaseExpression
     vtype: ValueType
     precedence: int = ATOM
+    # What is known of its sign: "nonnegative" (from an op that never gives a negative value) or
+    # "positive" (a nonnegative value plus a positive literal, `var + 1e-5`), else "".
+    sign: str = ""
 
 
 def parenthesized(expr: TypedExpr, needs: bool) -> cst.BaseExpression:

@@ -23,14 +23,25 @@ from ..grammar.plugins import EXTENSIONS
 jnp.cos(1.0).block_until_ready()
 
 
+_NAMESPACES: dict[tuple[str, ...], SimpleNamespace] = {}
+
+
 def jax_namespace() -> SimpleNamespace:
     """``jax`` as programs see it: only the ``jax.a.b`` targets ops render as (``jax.nn.relu``),
-    looked up in the real module, so a checked program cannot reach the rest of JAX."""
+    looked up in the real module, so a checked program cannot reach the rest of JAX. Built once
+    per set of targets (a plugin registering an op makes a new one); programs cannot assign
+    attributes, so sharing it is safe."""
+    targets = tuple(sorted({op.render.target for op in OPS
+                            if isinstance(op.render, Call) and op.render.target.startswith("jax.")}))
+    if targets not in _NAMESPACES:
+        _NAMESPACES[targets] = _build_namespace(targets)
+    return _NAMESPACES[targets]
+
+
+def _build_namespace(targets: tuple[str, ...]) -> SimpleNamespace:
     root = SimpleNamespace()
-    for op in OPS:
-        if not isinstance(op.render, Call) or not op.render.target.startswith("jax."):
-            continue
-        *path, name = op.render.target.split(".")
+    for target in targets:
+        *path, name = target.split(".")
         node = root
         for part in path[1:]:
             if not hasattr(node, part):

@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "893bfafaabde857442b4b3549b0ba345a943f79d5f7958df1afe7c905c775f15"
-EVERYTHING_36 = "ca852b9a7c74ef86be7eed82d5e059fd432a3ee3742608d53b9c18e0b0c0f16f"
-DEFAULT_1000 = "2881b341537ecac7cb067e4010eca213146ec7638d0c80b9bb976119c492626a"
+DEFAULT_40 = "03ce692cc4716450b8b420567d3c2aa315c1bc814a5ae045629f4b546f7d09e9"
+EVERYTHING_36 = "e732cac22d30f6ee1edcb56fd16c5bf41c737fc8bf03181a14d654f8eb212412"
+DEFAULT_1000 = "72f06378a9eadf8d38c5447daa1986768e506ac584ccd00864857d3af6cd15c9"
 
 
 def sha256(path) -> str:

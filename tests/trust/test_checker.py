@@ -430,8 +430,10 @@ def test_a_program_sees_only_the_jax_targets_ops_render_as():
     from fuzzgen.trust.sandbox import jax_namespace
 
     namespace = jax_namespace()
-    assert sorted(vars(namespace)) == ["nn", "scipy"]
+    assert sorted(vars(namespace)) == ["nn", "random", "scipy"]
     assert namespace.nn.relu is jax.nn.relu and not hasattr(namespace.nn, "initializers")
+    assert namespace.random.normal is jax.random.normal and not hasattr(namespace.random, "choice")
+    assert jax_namespace() is namespace  # built once per registry, not once per program
     assert not hasattr(namespace, "numpy") and not hasattr(namespace, "config")
 
 

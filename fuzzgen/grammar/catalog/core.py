@@ -20,19 +20,21 @@ def _binary(name, render, *, tags, dtypes=NUMERIC, dtype_rule=rules.promoted, do
     )
 
 
-def _unary(name, target, *, dtypes=FLOAT, domain=Domain.ANY, primitives=(), tags=("unary",)):
+def _unary(name, target, *, dtypes=FLOAT, domain=Domain.ANY, primitives=(), tags=("unary",), nonnegative=False):
     render = Operator(target, form="unary") if target == "-" else Call(target)
     return Op(
         name=name, render=render, arity=1, operand_dtypes=(dtypes,), dtype_rule=rules.same_as_first,
         shape_rule=rules.same_shape, tags=frozenset(tags) | ELEMENTWISE, domains=(domain,), primitives=primitives,
+        nonnegative=nonnegative,
     )
 
 
-def _reduction(name, *, dtype_rule=rules.same_as_first, primitives=()):
+def _reduction(name, *, dtype_rule=rules.same_as_first, primitives=(), nonnegative=False):
     return Op(
         name=name, render=Call(f"jnp.{name}", keyword=("axis", "keepdims")), arity=1,
         operand_dtypes=(NUMERIC,), dtype_rule=dtype_rule, shape_rule=rules.reduced,
         tags=frozenset({"reduction"}), draw_params=rules.draw_reduction_params, primitives=primitives,
+        nonnegative=nonnegative, keeps_sign=True,
     )
 
 
@@ -69,13 +71,14 @@ BUILTIN_OPS = (
     _unary("sin", "jnp.sin", primitives=("sin",)),
     _unary("cos", "jnp.cos", primitives=("cos",)),
     _unary("tanh", "jnp.tanh", primitives=("tanh",)),
-    _unary("exp", "jnp.exp", primitives=("exp",)),
+    _unary("exp", "jnp.exp", primitives=("exp",), nonnegative=True),
     _unary("log", "jnp.log", domain=Domain.POSITIVE, primitives=("log",)),
-    _unary("sqrt", "jnp.sqrt", domain=Domain.POSITIVE, primitives=("sqrt",)),
-    _unary("abs", "jnp.abs", dtypes=NUMERIC, primitives=("abs",), tags=("unary", "int_unary")),
+    _unary("sqrt", "jnp.sqrt", domain=Domain.POSITIVE, primitives=("sqrt",), nonnegative=True),
+    _unary("abs", "jnp.abs", dtypes=NUMERIC, primitives=("abs",), tags=("unary", "int_unary"), nonnegative=True),
     _unary("negative", "-", dtypes=NUMERIC, primitives=("neg",), tags=("unary", "int_unary")),
     _unary("sigmoid", "lax.logistic", primitives=("logistic",)),
-    _unary("square", "jnp.square", dtypes=NUMERIC, primitives=("square",), tags=("unary", "int_unary")),
+    _unary("square", "jnp.square", dtypes=NUMERIC, primitives=("square",), tags=("unary", "int_unary"),
+           nonnegative=True),
     _unary("rsqrt", "lax.rsqrt", domain=Domain.POSITIVE, primitives=("rsqrt",)),
     _unary("log1p", "jnp.log1p", domain=Domain.POSITIVE, primitives=("log1p",)),
     _unary("expm1", "jnp.expm1", primitives=("expm1",)),

@@ -74,6 +74,7 @@ LIBRARY_OPS = (
     Op(name="norm", render=Call("jnp.linalg.norm", keyword=("axis", "keepdims")), arity=1, operand_dtypes=(FLOAT,),
        dtype_rule=rules.same_as_first, shape_rule=rules.reduced, tags=frozenset({"norm"}),
        draw_params=lib.draw_norm_params, requires=rules.rank_at_least(1), primitives=("mul", "reduce_sum", "sqrt"),
+       nonnegative=True,
        limitations="drawn on arguments only: its gradient at an all-zero slice is nan"),
     _mask_reduction("any", "reduce_or"),
     _mask_reduction("all", "reduce_and"),

@@ -23,12 +23,12 @@ INT = frozenset(INT_DTYPES)
 REDUCTION_KEYWORDS = ("axis", "keepdims")
 
 
-def _activation(name, target, *, weight=1, primitives=(), keyword=(), draw_params=None):
+def _activation(name, target, *, weight=1, primitives=(), keyword=(), draw_params=None, nonnegative=False):
     return Op(
         name=name, render=Call(target, keyword=keyword), arity=1, operand_dtypes=(FLOAT,),
         dtype_rule=rules.same_as_first, shape_rule=rules.same_shape,
         tags=frozenset({"unary", "elementwise", "activation"}), weight=weight, primitives=primitives,
-        **({"draw_params": draw_params} if draw_params else {}),
+        nonnegative=nonnegative, **({"draw_params": draw_params} if draw_params else {}),
     )
 
 
@@ -59,7 +59,7 @@ def _method_reduction(name, *, dtype_rule=rules.same_as_first, weight=1, primiti
     return Op(
         name=f"{name}_method", render=Method(name, keyword=REDUCTION_KEYWORDS), arity=1, operand_dtypes=(NUMERIC,),
         dtype_rule=dtype_rule, shape_rule=rules.reduced, tags=frozenset({"reduction"}),
-        draw_params=rules.draw_reduction_params, weight=weight, primitives=primitives,
+        draw_params=rules.draw_reduction_params, weight=weight, primitives=primitives, keeps_sign=True,
     )
 
 
@@ -107,18 +107,19 @@ def NO_PARAMS(chooser, operands):
 
 REAL_JAX_OPS = (
     # jax.nn activations: elementwise, drawn wherever a unary function is.
-    _activation("relu", "jax.nn.relu", weight=6, primitives=("max",)),
+    _activation("relu", "jax.nn.relu", weight=6, primitives=("max",), nonnegative=True),
     _activation("gelu", "jax.nn.gelu", weight=3, keyword=("approximate",), draw_params=_draw_gelu_params,
                 primitives=("tanh", "mul", "add", "integer_pow", "erf")),
     _activation("silu", "jax.nn.silu", weight=3, primitives=("logistic", "mul")),
     _activation("swish", "jax.nn.swish", primitives=("logistic", "mul")),
     _activation("nn_sigmoid", "jax.nn.sigmoid", weight=3, primitives=("logistic",)),
-    _activation("nn_softplus", "jax.nn.softplus", weight=2, primitives=("log1p", "exp", "max")),
+    _activation("nn_softplus", "jax.nn.softplus", weight=2, primitives=("log1p", "exp", "max"),
+                nonnegative=True),
     _activation("log_sigmoid", "jax.nn.log_sigmoid", primitives=("log1p", "exp", "max", "neg")),
     _activation("elu", "jax.nn.elu", primitives=("expm1", "select_n", "gt")),
     _activation("leaky_relu", "jax.nn.leaky_relu", keyword=("negative_slope",), draw_params=_draw_leaky_relu_params,
                 primitives=("select_n", "mul", "ge")),
-    _activation("relu6", "jax.nn.relu6", primitives=("max", "min")),
+    _activation("relu6", "jax.nn.relu6", primitives=("max", "min"), nonnegative=True),
     # Normalizers along an axis.
     _normalizer("softmax", "jax.nn.softmax", weight=4,
                 primitives=("reduce_max", "stop_gradient", "sub", "exp", "reduce_sum", "div")),
