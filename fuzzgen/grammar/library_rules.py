@@ -170,3 +170,67 @@ def draw_new_dtype_params(chooser, operands):
 
 def new_dtype_result(operands, params):
     return params["new_dtype"].name
+
+
+def top_k_shapes(operands, params):
+    """``values, indices = lax.top_k(x, k)``: the last axis cut to ``k``."""
+    shape = operands[0].shape
+    require(len(shape) >= 1 and 1 <= params["k"] <= shape[-1], f"top_k of {operands[0]} with k={params['k']}")
+    return (shape[:-1] + (params["k"],),) * 2
+
+
+def top_k_dtypes(operands, params):
+    return (operands[0].dtype, "int32")
+
+
+def draw_top_k_params(chooser, operands):
+    return {"k": chooser.integer(1, min(3, operands[0].shape[-1]))}
+
+
+def has_last_axis(operands) -> bool:
+    return operands[0].rank >= 1 and operands[0].shape[-1] >= 1
+
+
+def dynamically_updated(operands, params):
+    """``lax.dynamic_update_slice(x, y, starts)``: ``x``'s shape; ``y`` fits at ``starts``."""
+    array, update = operands
+    starts = params["start_indices"]
+    require(update.rank == array.rank == len(starts), f"dynamic_update_slice of {update} into {array} at {starts}")
+    require(all(0 <= s and s + u <= a for s, u, a in zip(starts, update.shape, array.shape)),
+            f"{update} does not fit into {array} at {starts}")
+    return array.shape
+
+
+def taken(operands, params):
+    """``jnp.take(x, i, axis=a)``: ``i``'s shape in place of axis ``a``."""
+    array, index = operands
+    axis = normalize_axes(params["axis"], array.rank)[0]
+    return array.shape[:axis] + index.shape + array.shape[axis + 1:]
+
+
+def dot_general_shape(operands, params):
+    """``lax.dot_general(a, b, ((lc, rc), (lb, rb)))``: batch dims, then the free dims of each."""
+    lhs, rhs = operands
+    (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = params["dimension_numbers"]
+    for left, right in ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)):
+        require(len(left) == len(right) and all(lhs.shape[a] == rhs.shape[b] for a, b in zip(left, right)),
+                f"dot_general of {lhs} and {rhs} with {params['dimension_numbers']}")
+    free = lambda shape, used: tuple(d for k, d in enumerate(shape) if k not in used)  # noqa: E731
+    return (tuple(lhs.shape[a] for a in lhs_batch) + free(lhs.shape, set(lhs_contract) | set(lhs_batch))
+            + free(rhs.shape, set(rhs_contract) | set(rhs_batch)))
+
+
+def draw_dot_general_params(chooser, operands):
+    """A matrix product's dimension numbers, batched over a shared leading axis where both have one."""
+    lhs, rhs = operands
+    if lhs.rank == rhs.rank == 3 and lhs.shape[0] == rhs.shape[0]:
+        return {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))}
+    return {"dimension_numbers": (((lhs.rank - 1,), (0,)), ((), ()))}
+
+
+def dot_general_ready(operands) -> bool:
+    try:
+        dot_general_shape(operands, draw_dot_general_params(None, operands))
+        return True
+    except ValueError:
+        return False

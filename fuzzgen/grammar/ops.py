@@ -52,13 +52,21 @@ class Call:
     """Renders as ``target(*leading params, operands..., *positional params, **keyword params)``.
 
     ``sequence`` names operand positions passed together as one tuple argument (the branches of
-    ``lax.switch``)."""
+    ``lax.switch``); a tuple of such tuples passes several (the two trees of ``jax.tree.map(f,
+    (a, b), (c, d))``)."""
 
     target: str  # "jnp.sin", "lax.logistic"
     positional: tuple[str, ...] = ()
     keyword: tuple[str, ...] = ()
     leading: tuple[str, ...] = ()
-    sequence: tuple[int, ...] = ()
+    sequence: tuple = ()
+
+    @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """The operand positions passed as tuples, one tuple of positions per tuple argument."""
+        if not self.sequence:
+            return ()
+        return tuple(self.sequence) if isinstance(self.sequence[0], tuple) else (tuple(self.sequence),)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,16 @@ class AtUpdate:
     first at its static ``index`` parameter (``set``, ``add``, ``multiply``, ``min``, ``max``)."""
 
     method: str
+
+
+@dataclass(frozen=True)
+class Transform:
+    """Renders as ``target(f, **keyword params)(*operands)``: a JAX transform of the op's first
+    operand, a lambda, applied to the other operands (``jax.vmap(lambda r: ..., in_axes=0)(x)``,
+    ``jax.grad(lambda w: ...)(w)``)."""
+
+    target: str  # "jax.vmap", "jax.grad"
+    keyword: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +227,7 @@ TAGS = {
     "logic": "&, | and ~ on bool masks",
     "mask_reduction": "jnp.any/jnp.all of a bool mask",
     "norm": "jnp.linalg.norm along an axis (drawn on arguments only)",
+    "ordering": "jnp.argsort: the int32 indices that sort along an axis",
     "predicate": "isfinite/isnan-style tests giving a bool mask",
     "random_key": "jax.random.PRNGKey/key: a PRNG key from an int32 seed",
     "key_derivation": "jax.random.split/fold_in: new keys from a key",
@@ -218,7 +237,11 @@ TAGS = {
     "scatter": "x.at[index].set/add/multiply/min/max(y) with a static index",
     "select": "jnp.where-style selection",
     "strict_select": "lax.select: a mask and two branches of one shape and dtype, no broadcasting",
+    "top_k": "values, indices = lax.top_k(x, k) along the last axis",
+    "transform": "jax.vmap/jit/checkpoint/grad/value_and_grad of a lambda, applied in the source",
+    "tree_map": "jax.tree.map / jax.tree_util.tree_map of an elementwise lambda over tuples of arrays",
     "unary": "a unary float function",
+    "window_update": "lax.dynamic_update_slice of a smaller block at static start indices",
 }
 
 
@@ -235,7 +258,7 @@ def check_tags(tags, where: str) -> None:
 @dataclass(frozen=True)
 class Op:
     name: str
-    render: Call | Operator | Method | Subscript | AtUpdate
+    render: Call | Operator | Method | Subscript | AtUpdate | Transform
     arity: int
     operand_dtypes: tuple[frozenset[str], ...]  # allowed dtypes, one set per operand
     dtype_rule: Rule

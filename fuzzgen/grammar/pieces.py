@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from . import indexing
-from .ops import OPS, DTypeName, DTypeOf, StaticDim, StaticShape
+from .ops import OPS, DTypeName, DTypeOf, Slice, StaticDim, StaticShape
 from .types import ValueType, broadcast_shapes
 from .walk import Walk
 
@@ -204,6 +204,12 @@ def scatter_update(w: Walk, value):
     a literal or a new argument shaped like ``x[i]`` (or like its last axis)."""
     if value.vtype.rank < 1 or not value.vtype.is_float:
         return value
+    if w.chooser.chance(0.25):  # lax.dynamic_update_slice(x, block, starts): a block at static starts
+        block = tuple(w.chooser.integer(1, d) for d in value.vtype.shape)
+        if arg_fits(w, block):
+            starts = tuple(w.chooser.integer(0, d - b) for d, b in zip(value.vtype.shape, block))
+            return w.apply("dynamic_update_slice", value, w.arg(ValueType(block, value.vtype.dtype)),
+                           start_indices=starts)
     params = indexing.draw_at_index(w.chooser, (value.vtype,))
     target = indexing.indexed((value.vtype,), params)
     if w.chooser.chance(0.4) or not arg_fits(w, target):
@@ -221,7 +227,14 @@ def index_feature(w: Walk, value):
     names = applicable("index", value)
     if not names:
         return value
-    form = w.chooser.choice(("cast", "cast", "take", "one_hot"))
+    form = w.chooser.choice(("cast", "cast", "take", "one_hot", "sort_by", "top_k"))
+    if form == "sort_by":  # the values in sorted order, by their indices
+        axis = w.chooser.integer(0, value.vtype.rank - 1)
+        return w.apply("take_along_axis", value, w.apply("argsort", value, axis=axis), axis=axis)
+    if form == "top_k":  # keep the k largest of the last axis: x >= the k-th largest
+        largest, _ = w.let(w.apply("top_k", value))
+        kth = w.apply("index", largest, index=(Ellipsis, Slice(-1, None)))
+        return w.apply("where", w.apply("greater_equal", value, kth), value, 0.0)
     if form == "one_hot":
         name = w.name_of(value)
         classes = StaticDim(value.vtype.shape[-1], name, -1) if name is not None else value.vtype.shape[-1]
@@ -244,7 +257,10 @@ def lookup(w: Walk, value):
     count = w.chooser.integer(1, 4)
     shape = (count,) if w.chooser.chance(0.6) and arg_fits(w, (count,)) and count * row <= w.settings.max_arg_elements else ()
     index = w.arg(ValueType(shape, "int32"))
-    return w.apply("gather_index", value, w.apply("int_remainder_operator", index, StaticDim(value.vtype.shape[0], name, 0)))
+    rows = w.apply("int_remainder_operator", index, StaticDim(value.vtype.shape[0], name, 0))
+    if w.chooser.chance(0.3):
+        return w.apply("take", value, rows, axis=0)
+    return w.apply("gather_index", value, rows)
 
 
 def halves(w: Walk, value):
@@ -322,6 +338,58 @@ def random_step(w: Walk, value):
                                                   **typed))
     noise = w.apply("normal" if form == "noise" else "gumbel", key, shape=static_shape, **typed)
     return w.apply("add", value, w.apply("multiply", noise, w.chooser.choice((0.1, 0.01, 1.0))))
+
+
+def tree_update(w: Walk, value):
+    """``value`` and a partner updated together, leaf by leaf, as an optimizer step writes it:
+    ``v0, v1 = jax.tree.map(lambda p, g: p - 0.01 * g, (x, y), (gx, gy))`` (or a decay of one
+    tree, ``jax.tree.map(lambda t: t * 0.9, (x, y))``), then the two leaves combined."""
+    if not value.vtype.is_float:
+        return value
+    other = w.arg(ValueType(draw_partner_shape(w, value.vtype.shape), value.vtype.dtype))
+    if w.chooser.chance(0.6):
+        grads = (w.arg(value.vtype), w.arg(other.vtype))
+        rate = w.chooser.choice((0.01, 0.1, 1e-3, 0.9))
+        step = w.function((("p", value.vtype), ("g", value.vtype)), lambda p, g: w.apply(
+            "subtract", p, w.apply("multiply", rate, g)) if w.chooser.chance(0.7) else arith(w, p, g))
+        mapped = w.apply(w.chooser.choice(tagged_names("tree_map", ("tree_map2", "tree_util_map2"))),
+                         step, value, other, *grads)
+    else:
+        decay = w.function((("t", value.vtype),), lambda t: unary(w, t) if w.chooser.chance(0.4) else w.apply(
+            "multiply", t, w.chooser.choice((0.9, 0.99, 0.5))))
+        mapped = w.apply(w.chooser.choice(tagged_names("tree_map", ("tree_map", "tree_util_map"))), decay, value, other)
+    first, second = w.let(mapped)
+    return arith(w, first, second)
+
+
+def transformed(w: Walk, value):
+    """A transform applied in the source to a lambda over ``value``: ``jax.vmap`` of a per-row
+    function (sharing a second operand with ``in_axes=(0, None)``), ``jax.jit`` or
+    ``jax.checkpoint`` of a unary step, ``jax.grad`` of a scalar loss, or ``loss, g =
+    jax.value_and_grad(...)(x)`` combined."""
+    if not value.vtype.is_float:
+        return value
+    vtype = value.vtype
+    forms = ["jit", "checkpoint", "grad", "grad", "value_and_grad"] + (["vmap", "vmap", "vmap_shared"] if vtype.rank else [])
+    form = w.chooser.choice(forms)
+    if form in ("vmap", "vmap_shared"):
+        row = ValueType(vtype.shape[1:], vtype.dtype)
+        if form == "vmap_shared":
+            shared = w.arg(row)
+            function = w.function((("r", row), ("s", row)), lambda r, s: arith(w, r, s))
+            return w.apply("vmap_shared", function, value, shared, in_axes=(0, None))
+        function = w.function((("r", row),), lambda r: w.apply(w.chooser.choice(tag_names("reduction", row.dtype)), unary(
+            w, r)) if row.rank and w.chooser.chance(0.5) else unary(w, r))
+        return w.apply("vmap_call", function, value, **({"in_axes": 0} if w.chooser.chance(0.3) else {}))
+    if form in ("jit", "checkpoint"):
+        function = w.function((("t", vtype),), lambda t: arith(w, unary(w, t), w.chooser.choice(FLOAT_LITERALS)))
+        return w.apply("jit_call" if form == "jit" else "checkpoint_call", function, value)
+    loss = w.function((("t", vtype),), lambda t: w.apply_plain(
+        w.chooser.choice(("sum", "mean", "sum_method", "mean_method")), unary(w, t)))
+    if form == "grad":
+        return w.apply("grad_call", loss, value)
+    total, gradient = w.let(w.apply("value_and_grad_call", loss, value))
+    return arith(w, gradient, total)
 
 
 def broadcasts(a, b) -> bool:

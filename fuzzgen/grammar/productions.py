@@ -9,7 +9,7 @@ from __future__ import annotations
 from .pieces import (
     FLOAT_LITERALS, along_axis, applicable, arith, broadcasts, condition, draw_float_dtype, draw_partner_dtype,
     draw_shape, finish_with, halves, index_feature, lookup, maybe_unary, normalized, partner_for, random_step,
-    reshaping, scatter_update, tag_names, unary,
+    reshaping, scatter_update, tag_names, transformed, tree_update, unary,
 )
 from .structured import control_step
 from .types import ValueType
@@ -101,7 +101,7 @@ def matmul(w: Walk):
         right = (batch if w.chooser.chance(0.5) else ()) + (k, n)
     a = maybe_unary(w, w.arg(ValueType(left, dtype)), 0.4)
     b = maybe_unary(w, w.arg(ValueType(right, draw_partner_dtype(w, dtype))), 0.4)
-    spelling = w.chooser.choice(("matmul", "matmul_operator", "matmul_operator", "einsum"))
+    spelling = w.chooser.choice(("matmul", "matmul_operator", "matmul_operator", "einsum", "dot_general"))
     result = w.apply(spelling if spelling in applicable("contraction", a, b) else "matmul", a, b)
     if w.chooser.chance(0.4):
         result = arith(w, w.let(result), partner_for(w, result))
@@ -114,7 +114,7 @@ def multi_statement(w: Walk):
     bound = [current]
     for _ in range(count - 1):
         kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter", "halves",
-                                 "lookup", "normalize", "loop", "random"))
+                                 "lookup", "normalize", "loop", "random", "tree", "transform"))
         if kind == "scatter":
             step = scatter_update(w, current)
         elif kind == "halves":
@@ -127,6 +127,10 @@ def multi_statement(w: Walk):
             step = loop_step(w, current)
         elif kind == "random":
             step = random_step(w, current)
+        elif kind == "tree":
+            step = tree_update(w, current)
+        elif kind == "transform":
+            step = transformed(w, current)
         elif kind == "unary":
             step = unary(w, current)
         elif kind == "index" and current.vtype.rank >= 1:

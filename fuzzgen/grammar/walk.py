@@ -65,6 +65,9 @@ class Walk(Protocol):
         """An expression applying ``op``; literals become weak-typed constants, operands are guarded
         into the op's domains, and missing static parameters are drawn."""
 
+    def apply_plain(self, op: str, *operands: Value | float | int) -> Value:
+        """``apply`` with no static parameters at all, none drawn: ``jnp.sum(x)``."""
+
     def let(self, value: Value) -> Value:
         """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
         op with several results)."""

@@ -47,7 +47,7 @@ EXACT = frozenset({
     "dynamic_update_slice", "gather", "pad", "rev", "sign", "floor", "ceil", "round", "stop_gradient", "sort",
     "cummax", "cummin", "argmax", "argmin", "clamp", "iota", "reduce_precision", "tile", "split",
     "and", "or", "not", "xor", "is_finite", "scatter", "scatter-min", "scatter-max", "reduce_and", "reduce_or",
-    "shift_right_logical", "bitcast_convert_type", "nextafter",
+    "shift_right_logical", "bitcast_convert_type", "nextafter", "top_k",
 })
 SUMS = frozenset({"reduce_sum", "dot_general", "cumsum"})  # perturbed relative to the sum of |terms|
 # Rounded once to the native dtype, perturbed relative to the result (the default for a primitive

@@ -49,6 +49,12 @@ class ProgramBuilder:
         return TypedExpr(cst.Name(spec.name), spec.vtype)
 
     def apply(self, op_name: str, *operands, **params) -> TypedExpr:
+        return self._apply(op_name, operands, params, draw=not params)
+
+    def apply_plain(self, op_name: str, *operands) -> TypedExpr:
+        return self._apply(op_name, operands, {}, draw=False)
+
+    def _apply(self, op_name: str, operands, params: dict, draw: bool) -> TypedExpr:
         op = OPS[op_name]
         operands = [self._literal_in_domain(o, op.domain_of(i)) if _is_number(o) else o for i, o in enumerate(operands)]
         typed = [self._as_expr(o, operands) for o in operands]
@@ -56,7 +62,7 @@ class ProgramBuilder:
         typed = [t if i in functions or _is_number(operands[i]) else self._guard(t, op.domain_of(i))
                  for i, t in enumerate(typed)]
         types = tuple(t.vtype for t in typed)
-        if not params:
+        if draw:
             params = op.draw_params(self.chooser, types)
         try:
             if op.results != 1:

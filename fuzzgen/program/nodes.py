@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts
+from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -120,6 +120,11 @@ def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.Base
         indexed = cst.Subscript(value=at, slice=[index_element(i) for i in params["index"]])
         return cst.Call(func=cst.Attribute(value=indexed, attr=cst.Name(render.method)),
                         args=[cst.Arg(update.node)]), ATOM
+    if isinstance(render, Transform):
+        function, *applied = operands
+        inner = cst.Call(func=dotted(render.target), args=[cst.Arg(function.node)] + [
+            _keyword_arg(name, params[name]) for name in render.keyword if name in params])
+        return cst.Call(func=inner, args=[cst.Arg(o.node) for o in applied]), ATOM
     if isinstance(render, Subscript) and render.gather:
         receiver, index = operands
         return cst.Subscript(value=parenthesized(receiver, receiver.precedence < ATOM),
@@ -137,13 +142,12 @@ def render_op(op: Op, operands: list[TypedExpr], params: dict) -> tuple[cst.Base
         return cst.Call(func=attribute, args=args), ATOM
     if isinstance(render, Call):
         args = [cst.Arg(literal(params[name])) for name in render.leading]
+        starts = {group[0]: group for group in render.groups}
+        packed_positions = {p for group in render.groups for p in group}
         for position, operand in enumerate(operands):
-            if position in render.sequence[1:]:
-                continue
-            if render.sequence and position == render.sequence[0]:
-                packed = cst.Tuple([cst.Element(operands[p].node) for p in render.sequence])
-                args.append(cst.Arg(packed))
-            else:
+            if position in starts:
+                args.append(cst.Arg(cst.Tuple([cst.Element(operands[p].node) for p in starts[position]])))
+            elif position not in packed_positions:
                 args.append(cst.Arg(operand.node))
         args += [cst.Arg(literal(params[name])) for name in render.positional if name in params]
         args += [_keyword_arg(name, params[name]) for name in render.keyword if name in params]

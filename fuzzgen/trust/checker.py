@@ -73,7 +73,7 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     """
     tree = parse_bounded(source)
     surface = GrammarSurface.of(registry)
-    targets = frozenset(surface.calls)
+    targets = surface.targets
     prescreen(tree)  # what libcst's native parser would crash or trip on
     try:
         module = cst.parse_module(source)
@@ -286,6 +286,8 @@ class _Checker(ValueForms):
 
     def call(self, node: cst.Call) -> int:
         """A call of a registered op; returns how many results the op has."""
+        if isinstance(node.func, cst.Call):
+            return self.transformed_call(node)
         if isinstance(node.func, cst.Attribute) and not self.is_module_chain(node.func):
             return self.method_call(node)
         target = dotted_name(node.func)

@@ -149,8 +149,8 @@ def _problem(node: ast.AST) -> str | None:
         return f"name {node.id!r} is not allowed"
     if isinstance(node, ast.Compare) and len(node.ops) != 1:
         return "chained comparison is not allowed"
-    if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute):
-        return "only jnp/lax calls are allowed"
+    if isinstance(node, ast.Call) and not isinstance(node.func, (ast.Attribute, ast.Call)):
+        return "only jnp/lax calls are allowed"  # a call's result called: `jax.vmap(f)(x)`, its inner call checked too
     if isinstance(node, ast.Constant) and type(node.value) not in CONSTANT_TYPES:
         return f"constant of type {type(node.value).__name__} is not allowed"
     if isinstance(node, ast.keyword) and node.arg is None:

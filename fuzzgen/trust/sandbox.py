@@ -14,7 +14,7 @@ from jax import lax
 
 from .checked import CheckedSource, require_checked
 from .checker import check_source
-from ..grammar.ops import OPS, Call
+from ..grammar.ops import OPS, Call, Transform
 from ..grammar.plugins import EXTENSIONS
 
 # jaxlib's C++ jit dispatch imports a module lazily the first time any jitted function is called,
@@ -32,7 +32,7 @@ def jax_namespace() -> SimpleNamespace:
     per set of targets (a plugin registering an op makes a new one); programs cannot assign
     attributes, so sharing it is safe."""
     targets = tuple(sorted({op.render.target for op in OPS
-                            if isinstance(op.render, Call) and op.render.target.startswith("jax.")}))
+                            if isinstance(op.render, (Call, Transform)) and op.render.target.startswith("jax.")}))
     if targets not in _NAMESPACES:
         _NAMESPACES[targets] = _build_namespace(targets)
     return _NAMESPACES[targets]

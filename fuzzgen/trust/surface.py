@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..grammar.ops import AtUpdate, Call, Method, Op, Operator, Registry, Subscript
+from ..grammar.ops import AtUpdate, Call, Method, Op, Operator, Registry, Subscript, Transform
 from ..grammar.types import BOOL, DTYPES
 
 
@@ -25,12 +25,13 @@ LITERAL = Slot("literal")
 
 
 def operand_slots(op: Op) -> list[Slot]:
-    sequence = op.render.sequence
+    starts = {group[0]: group for group in op.render.groups}
+    packed = {p for group in op.render.groups for p in group}
     slots = []
     for position in range(op.arity):
-        if sequence and position == sequence[0]:
-            slots.append(Slot("operands", tuple(sequence)))
-        elif position not in sequence:
+        if position in starts:
+            slots.append(Slot("operands", starts[position]))
+        elif position not in packed:
             slots.append(Slot("operand", (position,)))
     return slots
 
@@ -63,6 +64,7 @@ class GrammarSurface:
     subscript: bool  # whether some op renders as ``x[...]``
     at_updates: frozenset[str] = frozenset()  # "set": ops rendered as ``x.at[...].set(y)``
     gather: bool = False  # whether some op renders as ``x[i]`` with an array index
+    transforms: dict = None  # "jax.vmap" -> the ops rendered as ``jax.vmap(f, ...)(x)``
 
     @classmethod
     def of(cls, registry: Registry) -> GrammarSurface:
@@ -70,6 +72,7 @@ class GrammarSurface:
         methods: dict[str, list[Op]] = {}
         attributes: set[str] = set()
         subscript = gather = False
+        transforms: dict[str, list[Op]] = {}
         at_updates: set[str] = set()
         symbols: dict[str, set[str]] = {"binary": set(), "compare": set(), "unary": set()}
         for op in registry:
@@ -81,6 +84,8 @@ class GrammarSurface:
                 attributes.add(op.render.name)
             elif isinstance(op.render, Method):
                 methods.setdefault(op.render.name, []).append(op)
+            elif isinstance(op.render, Transform):
+                transforms.setdefault(op.render.target, []).append(op)
             elif isinstance(op.render, Subscript) and op.render.gather:
                 gather = True
             elif isinstance(op.render, Subscript):
@@ -90,13 +95,25 @@ class GrammarSurface:
         return cls({target: tuple(ops) for target, ops in calls.items()},
                    frozenset(symbols["binary"]), frozenset(symbols["compare"]), frozenset(symbols["unary"]),
                    {name: tuple(ops) for name, ops in methods.items()}, frozenset(attributes), subscript,
-                   frozenset(at_updates), gather)
+                   frozenset(at_updates), gather, {target: tuple(ops) for target, ops in transforms.items()})
 
     @property
     def modules(self) -> frozenset[str]:
         """The namespaces calls go through (``jnp``, ``lax``, ``jax``, ``ext``): never bound,
         never values."""
-        return frozenset(target.partition(".")[0] for target in self.calls) | {"jnp"}
+        return frozenset(target.partition(".")[0] for target in self.targets) | {"jnp"}
+
+    @property
+    def targets(self) -> frozenset[str]:
+        """Every dotted name an op renders as: its calls and its transforms."""
+        return frozenset(self.calls) | frozenset(self.transforms or ())
+
+    def match_transform(self, target: str, n_applied: int, keywords: set[str]) -> Op | None:
+        """The first op rendered as transform ``target`` applied to ``n_applied`` operands."""
+        for op in (self.transforms or {}).get(target, ()):
+            if op.arity - 1 == n_applied and keywords <= set(op.render.keyword):
+                return op
+        return None
 
     @property
     def value_attributes(self) -> frozenset[str]:

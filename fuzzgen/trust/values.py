@@ -85,6 +85,29 @@ class ValueForms:
         self.expression(node.func.value)
         return 1
 
+    def transformed_call(self, node: cst.Call) -> int:
+        """``jax.vmap(lambda r: ..., in_axes=0)(x)``: a transform op of a lambda with static
+        keywords, applied to operands."""
+        inner = node.func
+        target = dotted_name(inner.func)
+        if target is None or target not in (self.surface.transforms or {}):
+            raise self.refuse(node, f"call of {snippet(inner)!r}'s result is not a grammar op")
+        positional, keywords = self.arguments(inner, target)
+        applied, applied_keywords = self.arguments(node, target)
+        if len(positional) != 1 or applied_keywords:
+            raise self.refuse(node, f"{target!r} takes one lambda and static keywords, and its result positional "
+                                    "operands")
+        op = self.surface.match_transform(target, len(applied), set(keywords))
+        if op is None:
+            raise self.refuse(node, f"{target!r} applied to {len(applied)} operand(s) with keyword(s) "
+                                    f"{', '.join(sorted(keywords)) or 'none'} matches no grammar op")
+        self.operand(positional[0].value, op, 0)
+        for arg in keywords.values():
+            self.static_value(arg.value, target)
+        for arg in applied:
+            self.expression(arg.value)
+        return op.results
+
     def at_update(self, node: cst.Call) -> int:
         """``x.at[index].set(y)``: a scatter op with a static index and one update operand."""
         method, indexed = node.func.attr.value, node.func.value

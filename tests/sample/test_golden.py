@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "03ce692cc4716450b8b420567d3c2aa315c1bc814a5ae045629f4b546f7d09e9"
-EVERYTHING_36 = "e732cac22d30f6ee1edcb56fd16c5bf41c737fc8bf03181a14d654f8eb212412"
-DEFAULT_1000 = "72f06378a9eadf8d38c5447daa1986768e506ac584ccd00864857d3af6cd15c9"
+DEFAULT_40 = "ab49a5bbf992bac88f49d3d0c868ddb06e5dc1808b4478d86f818de42d2f61a1"
+EVERYTHING_36 = "6f063a32be3eb32f5399c82579ca2b14f2b3e8df0b1b8d1f6f9c0547e58c3a8f"
+DEFAULT_1000 = "ae19cde13525cf2d292c82b64fe3e64baf8c9983fc4a3b2db26c47cc54450562"
 
 
 def sha256(path) -> str:

@@ -430,7 +430,8 @@ def test_a_program_sees_only_the_jax_targets_ops_render_as():
     from fuzzgen.trust.sandbox import jax_namespace
 
     namespace = jax_namespace()
-    assert sorted(vars(namespace)) == ["nn", "random", "scipy"]
+    assert sorted(vars(namespace)) == ["checkpoint", "grad", "jit", "nn", "random", "scipy", "tree", "tree_util",
+                                       "value_and_grad", "vmap"]
     assert namespace.nn.relu is jax.nn.relu and not hasattr(namespace.nn, "initializers")
     assert namespace.random.normal is jax.random.normal and not hasattr(namespace.random, "choice")
     assert jax_namespace() is namespace  # built once per registry, not once per program
@@ -457,6 +458,29 @@ def test_the_reducers_probe_form_admits_a_tuple_of_grammar_values_and_nothing_mo
     for element in ("jnp.save(a)", "__import__('os')", "*a", "(lambda: a)()", "a.real"):
         with pytest.raises(UntrustedSourceError):
             check_source(f"def f(a):\n    return (a, {element})\n", args, "f", tuple_return=True)
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("def f(a):\n    return jax.vmap(jnp.sin)(a)\n", "must be a lambda"),
+    ("def f(a):\n    return jax.vmap(lambda r: r, lambda r: r)(a)\n", "takes one lambda"),
+    ("def f(a):\n    return jax.vmap(lambda r: r)(a, in_axes=0)\n", "takes one lambda"),
+    ("def f(a):\n    return jax.vmap(lambda r: r, in_axes=a)(a)\n", "must be a literal"),
+    ("def f(a):\n    return jax.pmap(lambda r: r)(a)\n", "is not a grammar op"),
+    ("def f(a):\n    return jnp.sin(a)(a)\n", "is not a grammar op"),
+    ("def f(a):\n    return jax.grad(lambda r, s: r)(a)\n", "takes a lambda of 1 parameter(s), not 2"),
+    ("def f(a):\n    return jax.grad(lambda r: r)(a, a, a)\n", "matches no grammar op"),
+])
+def test_transforms_in_the_source_are_checked(source, fragment):
+    with pytest.raises(UntrustedSourceError, match=re.escape(fragment)):
+        check_source(source, specs("a"))
+
+
+def test_transforms_in_the_source_pass_both_walls():
+    source = ("def f(a, b):\n    v0 = jax.vmap(lambda r0, s1: r0 * s1, in_axes=(0, None))(a, b)\n"
+              "    v1, v2 = jax.value_and_grad(lambda t2: jnp.sum(jnp.sin(t2)))(v0)\n"
+              "    return jax.jit(lambda t3: t3 * 2.0)(v2) + v1\n")
+    check_source(source, [ArgSpec("a", (2, 3), "float32"), ArgSpec("b", (3,), "float32")])
+    cross_check(ast.parse(source), frozenset({"jax.vmap", "jax.value_and_grad", "jax.jit", "jnp.sum", "jnp.sin"}))
 
 
 def test_einsum_specifications_and_gathers_are_grammar_forms():

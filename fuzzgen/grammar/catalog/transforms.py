@@ -1,0 +1,68 @@
+"""JAX transforms written in the source, as real code applies them to a helper: ``jax.vmap`` of
+a per-row function (``in_axes=(0, None)`` to share a second operand), ``jax.jit`` and
+``jax.checkpoint`` of a block, ``jax.grad`` and ``jax.value_and_grad`` of a scalar loss.
+
+The lambda is the op's first operand; its type is the type its body returns, and the production
+builds it on the right parameter types (a row of ``x`` under vmap). The record's backward IR
+then differentiates through the transform: a second derivative where the source takes a grad.
+"""
+from __future__ import annotations
+
+from .. import rules
+from ..ops import OPS, Op, Transform, require
+from ..types import BOOL, DTYPES
+from .core import FLOAT
+
+ANY = frozenset(DTYPES) | {BOOL}
+TRANSFORM = frozenset({"transform"})
+
+
+def _mapped(operands, params):
+    function, batched, *shared = operands
+    require(batched.rank >= 1, f"vmap over a scalar {batched}")
+    return (batched.shape[0],) + function.shape
+
+
+def _function_type(operands, params):
+    return operands[0].shape
+
+
+def _function_dtype(operands, params):
+    return operands[0].dtype
+
+
+def _gradient(operands, params):
+    function, argument = operands
+    require(function.shape == () and function.is_float, f"jax.grad of a function returning {function}")
+    return argument.shape
+
+
+def _value_and_gradient_shapes(operands, params):
+    return ((), _gradient(operands, params))
+
+
+def _value_and_gradient_dtypes(operands, params):
+    return (operands[0].dtype, operands[1].dtype)
+
+
+def _applied(name, target, shape_rule, *, arity=2, keyword=(), dtype_rule=_function_dtype, operand_dtypes=None,
+             results=1, primitives=(), weight=1):
+    return Op(name=name, render=Transform(target, keyword=keyword), arity=arity,
+              operand_dtypes=operand_dtypes or ((ANY,) + (ANY,) * (arity - 1)), dtype_rule=dtype_rule,
+              shape_rule=shape_rule, tags=TRANSFORM, callables=((0, arity - 1),), results=results,
+              weight=weight, primitives=primitives)
+
+
+TRANSFORM_OPS = (
+    _applied("vmap_call", "jax.vmap", _mapped, keyword=("in_axes",), weight=4),
+    _applied("vmap_shared", "jax.vmap", _mapped, arity=3, keyword=("in_axes",), weight=2),
+    _applied("jit_call", "jax.jit", _function_type, primitives=("jit",)),
+    _applied("checkpoint_call", "jax.checkpoint", _function_type, primitives=("checkpoint",)),
+    _applied("grad_call", "jax.grad", _gradient, dtype_rule=rules.branches_promoted,
+             operand_dtypes=(FLOAT, FLOAT)),
+    _applied("value_and_grad_call", "jax.value_and_grad", _value_and_gradient_shapes,
+             dtype_rule=_value_and_gradient_dtypes, operand_dtypes=(FLOAT, FLOAT), results=2),
+)
+
+for _op in TRANSFORM_OPS:
+    OPS.register(_op)

@@ -1,0 +1,53 @@
+"""``jax.tree.map`` (and its older spelling ``jax.tree_util.tree_map``) over tuples of arrays, as
+optimizers and parameter updates write it: ``w, b = jax.tree.map(lambda p, g: p - 0.01 * g,
+(w, b), (gw, gb))``, or over one tree, ``jax.tree.map(lambda t: t * 0.9, (m, v))``.
+
+The lambda is built on the first leaves' types and applied to every leaf, so its body must keep
+each leaf's shape and dtype: the productions give it elementwise steps only (unary functions,
+arithmetic between the lambda's parameters and with literals). Results are bound as a tuple.
+"""
+from __future__ import annotations
+
+from ..ops import OPS, Call, Op, require
+from .core import FLOAT
+
+TREES = frozenset({"tree_map"})
+
+
+def _one_tree_shapes(operands, params):
+    function, first, second = operands
+    require(function == first, f"the lambda over the leaves returns {function}, not the leaf type {first}")
+    return (first.shape, second.shape)
+
+
+def _two_tree_shapes(operands, params):
+    function, first, second, other_first, other_second = operands
+    require(function == first, f"the lambda over the leaves returns {function}, not the leaf type {first}")
+    require(first.shape == other_first.shape and second.shape == other_second.shape,
+            "the two trees' leaves must have the same shapes, pairwise")
+    return (first.shape, second.shape)
+
+
+def _leaf_dtypes(operands, params):
+    return (operands[1].dtype, operands[2].dtype)
+
+
+def _tree_map(name, target, trees, weight):
+    if trees == 1:
+        arity, sequence, parameters, shape_rule = 3, (1, 2), 1, _one_tree_shapes
+    else:
+        arity, sequence, parameters, shape_rule = 5, ((1, 2), (3, 4)), 2, _two_tree_shapes
+    return Op(name=name, render=Call(target, sequence=sequence), arity=arity,
+              operand_dtypes=(FLOAT,) * arity, dtype_rule=_leaf_dtypes, shape_rule=shape_rule, tags=TREES,
+              callables=((0, parameters),), results=2, weight=weight, primitives=())
+
+
+TREE_OPS = (
+    _tree_map("tree_map", "jax.tree.map", 1, 3),
+    _tree_map("tree_map2", "jax.tree.map", 2, 3),
+    _tree_map("tree_util_map", "jax.tree_util.tree_map", 1, 2),
+    _tree_map("tree_util_map2", "jax.tree_util.tree_map", 2, 2),
+)
+
+for _op in TREE_OPS:
+    OPS.register(_op)
