@@ -113,6 +113,19 @@ HOSTILE = [
      "a", "line 2: call of \"lax[lax.__dict__"),
     ("augmented_assignment", f"def f(a):\n    v0 = a\n    v0 += {OPEN}(SENTINEL, 'w')\n    return v0\n",
      "a", "line 3: augmented assignment"),
+    # The forms of issue 13: gathers, einsum strings, tree maps and transforms in the source.
+    ("gather_index_gadget", f"def f(a):\n    v0 = a[{OPEN}(SENTINEL, 'w')]\n    return a\n", "a",
+     "line 2: call of \"lax.__dict__"),
+    ("einsum_spec_gadget", f"def f(a):\n    v0 = jnp.einsum({OPEN}(SENTINEL, 'w'), a, a)\n    return a\n", "a",
+     "must be a literal"),
+    ("tree_map_leaf_gadget", f"def f(a):\n    v0, v1 = jax.tree.map(lambda t: t, (a, {OPEN}(SENTINEL, 'w')))\n"
+     "    return v0\n", "a", "line 2: call of \"lax.__dict__"),
+    ("vmap_body_open", "def f(a):\n    v0 = jax.vmap(lambda r: jnp.sin(open(SENTINEL, 'w')))(a)\n    return a\n",
+     "a", "line 2: call of 'open'"),
+    ("vmap_keyword_gadget", f"def f(a):\n    v0 = jax.vmap(lambda r: r, in_axes={OPEN}(SENTINEL, 'w'))(a)\n"
+     "    return a\n", "a", "must be a literal"),
+    ("transformed_operand_gadget", f"def f(a):\n    v0 = jax.jit(lambda t: t)({OPEN}(SENTINEL, 'w'))\n"
+     "    return a\n", "a", "line 2: call of \"lax.__dict__"),
 ]
 HOSTILE_IDS = [h[0] for h in HOSTILE]
 
@@ -158,7 +171,7 @@ def test_hostile_source_is_rejected_before_exec(tmp_path, name, template, params
 def test_payloads_are_live(tmp_path, name, template, params, fragment):
     """Unchecked, with builtins, each source does create its sentinel: the tripwire works."""
     source, sentinel = materialize(tmp_path, template)
-    namespace = {"jnp": jnp, "lax": lax}
+    namespace = {"jnp": jnp, "lax": lax, "jax": jax}
     try:
         exec(compile(source, "<hostile>", "exec"), namespace)  # noqa: S102 - the point of the test
         namespace["f"](*[jnp.ones(3, "float32") for _ in params])
