@@ -23,6 +23,7 @@ class Domain(enum.Enum):
     NONZERO = "nonzero"  # a divisor
     BOUNDED = "bounded"  # |x| <= 1: exponents, so that power stays finite
     OPEN_UNIT = "open_unit"  # |x| < 1: arcsin, arccos, arctanh, erf_inv
+    AT_LEAST_ONE = "at_least_one"  # x >= 1: arccosh
 
 
 # How each domain is reached: a chain of (op name, literal operand or None) applied in order.
@@ -32,6 +33,7 @@ DOMAIN_GUARDS: dict[Domain, tuple[tuple[str, Any], ...]] = {
     Domain.NONZERO: (("abs", None), ("add", 1.0)),
     Domain.BOUNDED: (("tanh", None),),
     Domain.OPEN_UNIT: (("tanh", None), ("multiply", 0.9)),
+    Domain.AT_LEAST_ONE: (("abs", None), ("add", 1.0)),
 }
 
 # A literal operand is moved into its domain when drawn, rather than guarded in the source; one
@@ -44,6 +46,7 @@ LITERAL_GUARDS = {
     Domain.NONZERO: lambda v: v if abs(v) >= LITERAL_FLOOR else abs(v) + 1.0,
     Domain.BOUNDED: lambda v: max(-1.0, min(1.0, v)),
     Domain.OPEN_UNIT: lambda v: max(-0.9, min(0.9, v)),
+    Domain.AT_LEAST_ONE: lambda v: v if v >= 1.0 else abs(v) + 1.0,
 }
 
 
@@ -231,6 +234,8 @@ TAGS = {
     "predicate": "isfinite/isnan-style tests giving a bool mask",
     "random_key": "jax.random.PRNGKey/key: a PRNG key from an int32 seed",
     "key_derivation": "jax.random.split/fold_in: new keys from a key",
+    "linalg": "jnp.linalg solve/cholesky/qr of well-conditioned float32 matrices",
+    "convolution": "lax.conv_general_dilated of a batch of images by a kernel",
     "sampler": "jax.random.normal/uniform/bernoulli/...: samples of static shape from a key",
     "shuffle": "jax.random.permutation of a value along its first axis",
     "reduction": "a reduction over an axis or all",

@@ -6,10 +6,12 @@ pieces they are made of live in `pieces`.
 """
 from __future__ import annotations
 
+from .idioms import (
+    convolution_block, halves, linear_algebra, lookup, normalized, random_step, transformed, tree_update,
+)
 from .pieces import (
     FLOAT_LITERALS, along_axis, applicable, arith, broadcasts, condition, draw_float_dtype, draw_partner_dtype,
-    draw_shape, finish_with, halves, index_feature, lookup, maybe_unary, normalized, partner_for, random_step,
-    reshaping, scatter_update, tag_names, transformed, tree_update, unary,
+    draw_shape, finish_with, index_feature, maybe_unary, partner_for, reshaping, scatter_update, tag_names, unary,
 )
 from .structured import control_step
 from .types import ValueType
@@ -176,8 +178,12 @@ def nested_branch(w: Walk):
 
 def compound(w: Walk):
     dtype = draw_float_dtype(w)
-    stage = w.chooser.choice(("matmul", "elementwise", "layout", "scan", "join"))
-    if stage == "matmul" and w.settings.max_rank >= 2:
+    stage = w.chooser.choice(("matmul", "elementwise", "layout", "scan", "join", "linalg", "conv"))
+    if stage == "linalg" and "float32" in w.settings.float_dtypes and w.settings.max_rank >= 2:
+        hidden = linear_algebra(w)
+    elif stage == "conv" and w.settings.max_rank >= 3:
+        hidden = convolution_block(w, dtype)
+    elif stage == "matmul" and w.settings.max_rank >= 2:
         m, k, n = (w.chooser.integer(1, w.settings.max_dim) for _ in range(3))
         hidden = w.apply("matmul", w.arg(ValueType((m, k), dtype)), w.arg(ValueType((k, n), dtype)))
         if w.chooser.chance(0.5):

@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "ab49a5bbf992bac88f49d3d0c868ddb06e5dc1808b4478d86f818de42d2f61a1"
-EVERYTHING_36 = "6f063a32be3eb32f5399c82579ca2b14f2b3e8df0b1b8d1f6f9c0547e58c3a8f"
-DEFAULT_1000 = "ae19cde13525cf2d292c82b64fe3e64baf8c9983fc4a3b2db26c47cc54450562"
+DEFAULT_40 = "3eeccb7ef0754c76c505f9ef85c080833f78f125c397f850e1e954791dc8c07f"
+EVERYTHING_36 = "88627e13663735ad75a077442c684cfeb3692333ec54af013c2746e11e8dcccb"
+DEFAULT_1000 = "c34d512d71cd9b03ec67a380a195ca0d1a1573908f22551eb27f519e4ca4a54f"
 
 
 def sha256(path) -> str:
