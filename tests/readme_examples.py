@@ -59,7 +59,52 @@ def record() -> str:
     return "```json\n" + "\n".join(out) + "\n}\n```\n"
 
 
-EXAMPLES = {"sample-command": sample_command, "record": record}
+STATS_ARGV = ["stats", "data.jsonl", "--plot", "charts"]
+# Rows kept per table of the stats example (None: all): the README shows each table's shape.
+STATS_ROWS = {"category": 1, "dtype": None, "rank": 1, "primitive": 2, "IR length": 2}
+
+
+def _kept_rows(header: str, rows: list[str]) -> list[str]:
+    name = next((key for key in STATS_ROWS if header.startswith(key)), None)
+    if name == "IR length":  # one row of each of two kinds, in tokens
+        rows = [r for r in rows if r.split()[2] == "tokens" and (r.split()[:2] in (["jaxpr", "forward"],
+                                                                                    ["stablehlo", "backward"]))]
+        return rows + ["  ..."]
+    limit = STATS_ROWS.get(name) if name else None
+    return rows if limit is None or len(rows) <= limit else rows[:limit] + ["  ..."]
+
+
+def stats_command() -> str:
+    """`fuzzgen stats` on the first 200 records of seed 0, each table cut to a few rows."""
+    from fuzzgen.cli.main import main
+
+    with tempfile.TemporaryDirectory() as directory:
+        data = Path(directory) / "data.jsonl"
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["sample", "--n", "200", "--seed", "0", "--out", str(data), "--workers", "0", "--quiet"]) == 0
+        captured = io.StringIO()
+        argv = [str(data) if a == "data.jsonl" else str(Path(directory) / a) if a == "charts" else a
+                for a in STATS_ARGV]
+        with contextlib.redirect_stdout(captured):
+            assert main(argv) == 0
+    text = captured.getvalue().replace(str(Path(directory) / "charts"), "charts").replace(str(data), "data.jsonl")
+    lines, out = text.splitlines(), []
+    position = 0
+    while position < len(lines):
+        line = lines[position]
+        rows = []
+        while position + 1 + len(rows) < len(lines) and lines[position + 1 + len(rows)].startswith("  "):
+            rows.append(lines[position + 1 + len(rows)])
+        if line and not line.startswith("  ") and rows and not line.startswith("statements"):
+            out += [line] + _kept_rows(line, rows)
+        else:
+            out += [line] + rows
+        position += 1 + len(rows)
+    out = [line for line in out if line]  # the tables follow one another without blank lines
+    return "    $ fuzzgen " + " ".join(STATS_ARGV) + "\n" + "".join(f"    {line}\n" for line in out)
+
+
+EXAMPLES = {"sample-command": sample_command, "record": record, "stats-command": stats_command}
 BLOCK = re.compile(r"(<!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /example -->)", re.S)
 
 
