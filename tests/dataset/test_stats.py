@@ -40,12 +40,12 @@ def renamed_copy(record):
 
     class Rename(ast.NodeTransformer):
         def visit_Name(self, node):
-            if node.id not in ("jnp", "lax"):
+            if node.id not in ("jnp", "lax", "jax"):
                 node.id = names.setdefault(node.id, f"renamed_{node.id}")
             return node
 
-        def visit_arg(self, node):
-            node.arg = names[node.arg]
+        def visit_arg(self, node):  # the function's parameters and any lambda's
+            node.arg = names.setdefault(node.arg, f"renamed_{node.arg}")
             return node
 
     tree = Rename().visit(tree)
