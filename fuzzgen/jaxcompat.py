@@ -99,6 +99,15 @@ def _hlo_api():
     return _hlo.hlo_module_from_text, _hlo.XlaComputation
 
 
+def clear_trace_caches() -> None:
+    """Forget what JAX cached while staging (traced jaxprs of jitted functions, ``jax.random``'s
+    helpers among them, and their lowerings): every ``util.cache`` and ``weakref_lru_cache``,
+    as ``jax.clear_caches`` does, but not the C++ caches of compiled executables."""
+    from jax._src import util
+
+    util.clear_all_caches()
+
+
 def hlo_module_from_text(text: str):
     """XLA's own HLO text parser."""
     parse, _ = _hlo_api()

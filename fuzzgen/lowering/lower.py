@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from .. import jaxcompat
 from ..ir import IR_KINDS, in_table_order, ir_kind
 from ..program.spec import ProgramSpec
 from ..trust.sandbox import load_function
@@ -114,14 +115,15 @@ def lower_spec(spec: ProgramSpec, ir_kinds=IR_KINDS, concrete_inputs=None) -> Lo
 
 
 def settle_random_lowerings() -> None:
-    """Start a program that calls ``jax.random`` from empty JAX caches.
+    """Start a program that calls ``jax.random`` from empty trace caches.
 
     JAX caches the traces of its jitted random helpers (``_normal``, ``_threefry_split``, ...)
     with the source locations of whichever program traced them first, and XLA names the HLO's
     parameters after those locations: without this, a record's HLO would depend on which
     programs its worker lowered before it (and so on --workers). Only random programs pay the
-    re-tracing."""
-    jax.clear_caches()
+    re-tracing; compiled executables are kept (clearing every cache made the oracles' eager runs
+    recompile each primitive after every random program)."""
+    jaxcompat.clear_trace_caches()
 
 
 def transformed(function, vmap_axes=None):
