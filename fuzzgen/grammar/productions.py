@@ -110,6 +110,21 @@ def matmul(w: Walk):
     return finish_with(w, result, 0.7)
 
 
+def loop_step(w: Walk, value):
+    """lax.fori_loop, lax.scan or lax.cond around ``value`` (not while_loop: records keep their
+    gradient, which reverse mode cannot take through it)."""
+    construct = w.chooser.choice(("fori_loop", "scan", "cond"))
+    if construct == "scan" and value.vtype.size * 4 > w.settings.max_arg_elements:
+        construct = "fori_loop"
+    return control_step(w, value, construct)
+
+
+# multi_statement's kinds of step that take only the walk and the current value.
+VALUE_STEPS = {"scatter": scatter_update, "halves": halves, "lookup": lookup, "loop": loop_step,
+               "random": random_step, "tree": tree_update, "transform": transformed, "unary": unary,
+               "layout": reshaping}
+
+
 def multi_statement(w: Walk):
     count = w.chooser.integer(min(3, w.settings.max_statements), max(3, w.settings.max_statements))
     current = w.arg(ValueType(draw_shape(w), draw_float_dtype(w)))
@@ -117,30 +132,14 @@ def multi_statement(w: Walk):
     for _ in range(count - 1):
         kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter", "halves",
                                  "lookup", "normalize", "loop", "random", "tree", "transform"))
-        if kind == "scatter":
-            step = scatter_update(w, current)
-        elif kind == "halves":
-            step = halves(w, current)
-        elif kind == "lookup":
-            step = lookup(w, current)
+        if kind in VALUE_STEPS:
+            step = VALUE_STEPS[kind](w, current)
         elif kind == "normalize":
             step = normalized(w, current, argument=current is bound[0])
-        elif kind == "loop":
-            step = loop_step(w, current)
-        elif kind == "random":
-            step = random_step(w, current)
-        elif kind == "tree":
-            step = tree_update(w, current)
-        elif kind == "transform":
-            step = transformed(w, current)
-        elif kind == "unary":
-            step = unary(w, current)
         elif kind == "index" and current.vtype.rank >= 1:
             step = arith(w, current, index_feature(w, current))
         elif kind == "axis" and current.vtype.rank >= 1:
             step = along_axis(w, current)
-        elif kind == "layout":
-            step = reshaping(w, current)
         else:
             step = current
         if step is current:  # arithmetic with an earlier value or a partner, where no other kind applied
@@ -150,15 +149,6 @@ def multi_statement(w: Walk):
         current = w.let(step)
         bound.append(current)
     return current
-
-
-def loop_step(w: Walk, value):
-    """lax.fori_loop, lax.scan or lax.cond around ``value`` (not while_loop: records keep their
-    gradient, which reverse mode cannot take through it)."""
-    construct = w.chooser.choice(("fori_loop", "scan", "cond"))
-    if construct == "scan" and value.vtype.size * 4 > w.settings.max_arg_elements:
-        construct = "fori_loop"
-    return control_step(w, value, construct)
 
 
 def nested_branch(w: Walk):
