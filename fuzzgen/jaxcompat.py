@@ -9,6 +9,8 @@ makes datasets byte-reproducible; `fuzzgen --version` prints it next to the runn
 """
 from __future__ import annotations
 
+import contextlib
+
 import importlib.metadata
 import re
 
@@ -106,6 +108,17 @@ def clear_trace_caches() -> None:
     from jax._src import util
 
     util.clear_all_caches()
+
+
+def bind_equation(eqn, values) -> list:
+    """The results of one jaxpr equation on ``values``, bound as ``jax.core.eval_jaxpr`` binds it:
+    ``get_bind_params`` returns ``(subfuns, params)`` on older JAX and the params alone on newer."""
+    bound = eqn.primitive.get_bind_params(eqn.params)
+    subfuns, params = bound if isinstance(bound, tuple) else ((), bound)
+    context = getattr(getattr(eqn, "ctx", None), "manager", None)
+    with context if context is not None else contextlib.nullcontext():
+        outs = eqn.primitive.bind(*subfuns, *values, **params)
+    return list(outs) if eqn.primitive.multiple_results else [outs]
 
 
 def hlo_module_from_text(text: str):

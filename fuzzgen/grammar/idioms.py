@@ -10,7 +10,8 @@ import math
 
 from .ops import DTypeName, DTypeOf, StaticDim, StaticShape
 from .pieces import (
-    FLOAT_LITERALS, arg_fits, arith, applicable, draw_partner_shape, partner_for, tag_names, tagged_names, unary,
+    FLOAT_LITERALS, arg_fits, arith, applicable, draw_partner_shape, maybe_unary, partner_for, tag_names, tagged_names,
+    unary,
 )
 from .types import ValueType
 from .walk import Walk
@@ -193,3 +194,47 @@ def convolution_block(w: Walk, dtype: str):
     features = w.apply("conv", image, kernel)
     bias = w.arg(ValueType((features.vtype.shape[1],) + (1,) * spatial, dtype))
     return unary(w, w.apply("add", features, bias))
+
+
+def stopped(w: Walk, value):
+    """``value`` with part of its gradient cut, as real code cuts it: a regression target
+    ``jnp.square(x - lax.stop_gradient(t))`` (TD and BYOL targets), the straight-through estimator
+    ``x + lax.stop_gradient(jnp.round(x) - x)``, or a statistic held fixed,
+    ``x - lax.stop_gradient(x.max(axis=-1, keepdims=True))``. A top-level step only: the gradient
+    oracle holds stopped values fixed (`fuzzgen.oracles.frozen`), which it cannot do per iteration."""
+    if not value.vtype.is_float:
+        return value
+    form = w.chooser.choice(("target", "target", "straight_through") + (("statistic",) if value.vtype.rank else ()))
+    if form == "target":
+        target = partner_for(w, value, allow_literal=False)
+        return w.apply("square", w.apply("subtract", value, w.apply("stop_gradient", target)))
+    if form == "straight_through":
+        quantized = w.apply(w.chooser.choice(("round", "round", "sign", "floor")), value)
+        return w.apply("add", value, w.apply("stop_gradient", w.apply("subtract", quantized, value)))
+    statistic = w.apply(w.chooser.choice(("max_method", "mean_method")), value, axis=-1, keepdims=True)
+    return w.apply("subtract", value, w.apply("stop_gradient", statistic))
+
+
+def cross_product(w: Walk, dtype: str):
+    """Rigid-body and molecular code's cross products of 3-vectors: torques ``jnp.cross(r, f)`` of
+    a few positions and forces (shape (k, 3) or (3,))."""
+    count = w.chooser.integer(1, min(w.settings.max_dim, w.settings.max_arg_elements // 3))
+    shape = (count, 3) if arg_fits(w, (count, 3)) and w.chooser.chance(0.7) else (3,)
+    r = w.arg(ValueType(shape, dtype))
+    f = w.arg(ValueType(shape, dtype)) if w.chooser.chance(0.7) else unary(w, r)
+    return w.apply("cross", r, f)
+
+
+def segment_aggregate(w: Walk, dtype: str):
+    """Graph networks' aggregation: per-edge messages summed into their nodes,
+    ``jax.ops.segment_sum(messages, receivers % n, num_segments=n)``, with int32 receiver ids
+    kept in bounds (out-of-range ids would be dropped)."""
+    edges = w.chooser.integer(2, w.settings.max_dim)
+    features = w.chooser.integer(1, w.settings.max_dim) if w.chooser.chance(0.7) else None
+    if features is not None and not arg_fits(w, (edges, features)):
+        features = None
+    nodes = w.chooser.integer(1, edges)
+    messages = w.arg(ValueType((edges,) if features is None else (edges, features), dtype))
+    messages = maybe_unary(w, messages, 0.5)
+    receivers = w.apply("int_remainder_operator", w.arg(ValueType((edges,), "int32")), nodes)
+    return w.apply("segment_sum", messages, receivers, num_segments=nodes)

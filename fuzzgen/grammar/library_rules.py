@@ -234,3 +234,18 @@ def dot_general_ready(operands) -> bool:
         return True
     except ValueError:
         return False
+
+
+def three_vectors(operands) -> bool:
+    """jnp.cross of 3-vectors along the last axis, of one shape."""
+    return all(t.rank >= 1 and t.shape[-1] == 3 for t in operands) and len({t.shape for t in operands}) == 1
+
+
+def segmented(operands, params):
+    """jax.ops.segment_sum: one row per segment, each the sum of the data rows with its id."""
+    return (params["num_segments"],) + operands[0].shape[1:]
+
+
+def one_id_per_row(operands) -> bool:
+    data, ids = operands
+    return data.rank >= 1 and ids.shape == data.shape[:1]

@@ -7,7 +7,8 @@ pieces they are made of live in `pieces`.
 from __future__ import annotations
 
 from .idioms import (
-    convolution_block, halves, linear_algebra, lookup, normalized, random_step, transformed, tree_update,
+    convolution_block, cross_product, halves, linear_algebra, lookup, normalized, random_step, segment_aggregate,
+    stopped, transformed, tree_update,
 )
 from .pieces import (
     FLOAT_LITERALS, along_axis, applicable, arith, broadcasts, condition, draw_float_dtype, draw_partner_dtype,
@@ -122,7 +123,7 @@ def loop_step(w: Walk, value):
 # multi_statement's kinds of step that take only the walk and the current value.
 VALUE_STEPS = {"scatter": scatter_update, "halves": halves, "lookup": lookup, "loop": loop_step,
                "random": random_step, "tree": tree_update, "transform": transformed, "unary": unary,
-               "layout": reshaping}
+               "layout": reshaping, "stop": stopped}
 
 
 def multi_statement(w: Walk):
@@ -131,7 +132,7 @@ def multi_statement(w: Walk):
     bound = [current]
     for _ in range(count - 1):
         kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter", "halves",
-                                 "lookup", "normalize", "loop", "random", "tree", "transform"))
+                                 "lookup", "normalize", "loop", "random", "tree", "transform", "stop"))
         if kind in VALUE_STEPS:
             step = VALUE_STEPS[kind](w, current)
         elif kind == "normalize":
@@ -168,9 +169,14 @@ def nested_branch(w: Walk):
 
 def compound(w: Walk):
     dtype = draw_float_dtype(w)
-    stage = w.chooser.choice(("matmul", "elementwise", "layout", "scan", "join", "linalg", "conv"))
+    stage = w.chooser.choice(("matmul", "elementwise", "layout", "scan", "join", "linalg", "conv", "geometry",
+                              "graph"))
     if stage == "linalg" and "float32" in w.settings.float_dtypes and w.settings.max_rank >= 2:
         hidden = linear_algebra(w)
+    elif stage == "geometry" and w.settings.max_dim >= 3 and w.settings.max_arg_elements >= 3:
+        hidden = cross_product(w, dtype)
+    elif stage == "graph" and w.settings.allows_int and w.settings.max_dim >= 2:
+        hidden = segment_aggregate(w, dtype)
     elif stage == "conv" and w.settings.max_rank >= 3:
         hidden = convolution_block(w, dtype)
     elif stage == "matmul" and w.settings.max_rank >= 2:

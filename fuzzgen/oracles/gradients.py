@@ -8,7 +8,8 @@ by the differential oracles, which compare eager, jit, vmap and exported gradien
 Each check projects the Jacobian J at x on random directions: a tangent v over the floating
 arguments and a cotangent u over the output (the first u is all ones: ``grad(sum(f))``, the
 gradient the dataset lowers). Forward mode gives <u, J v> from ``jvp``, reverse mode
-<vjp(u), v>, and central differences of t -> <u, f(x + t v)> the numerical value.
+<vjp(u), v>, and central differences of t -> <u, f(x + t v)> the numerical value (of f with its
+``lax.stop_gradient`` results held at their values at x: `frozen.frozen_at`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import jax
 import numpy as np
 
 from ..jaxcompat import enable_x64
+from .frozen import frozen_at
 from .inputs import random_like
 from .limitations import limitation_for
 from .subject import Subject
@@ -73,6 +75,7 @@ def _compute(subject: Subject, seed: int):
             return subject.function(*full)
 
         x = [inputs[i] for i in argnums]
+        differenced = frozen_at(f, x)
         y_shape = jax.eval_shape(f, *x)
         us = [np.ones(y_shape.shape) if k == 0 else random_like([np.zeros(y_shape.shape)], seed, 2 * k)[0]
               for k in range(PROJECTIONS)]
@@ -89,7 +92,7 @@ def _compute(subject: Subject, seed: int):
             evaluates f at each point in a loop, so no batching rule takes part."""
             y, push = jax.linearize(f, *xs)
             _, pullback = jax.vjp(f, *xs)
-            values = jax.lax.map(lambda point: f(*point), moved)
+            values = jax.lax.map(lambda point: differenced(*point), moved)
             return y, [push(*v) for v in tangents], [pullback(u.astype(y.dtype)) for u in cotangents], values
 
         steps = [STEP] * PROJECTIONS

@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "3eeccb7ef0754c76c505f9ef85c080833f78f125c397f850e1e954791dc8c07f"
-EVERYTHING_36 = "88627e13663735ad75a077442c684cfeb3692333ec54af013c2746e11e8dcccb"
-DEFAULT_1000 = "c34d512d71cd9b03ec67a380a195ca0d1a1573908f22551eb27f519e4ca4a54f"
+DEFAULT_40 = "016e82dcfe457d6a67b3c2c62a3c8bb515214159a7500ba0d27d4c90eb59ce51"
+EVERYTHING_36 = "a056ac5bb0ee7c76999405a1914de26aa54101944ea2d7a8731bbc97c450a821"
+DEFAULT_1000 = "f3d4cb289147934a225eede756a349f6be04e8b1a5369bb598a135e562790a66"
 
 
 def sha256(path) -> str:

@@ -443,8 +443,9 @@ def test_a_program_sees_only_the_jax_targets_ops_render_as():
     from fuzzgen.trust.sandbox import jax_namespace
 
     namespace = jax_namespace()
-    assert sorted(vars(namespace)) == ["checkpoint", "grad", "jit", "nn", "random", "scipy", "tree", "tree_util",
-                                       "value_and_grad", "vmap"]
+    assert sorted(vars(namespace)) == ["checkpoint", "grad", "jit", "nn", "ops", "random", "scipy", "tree",
+                                       "tree_util", "value_and_grad", "vmap"]
+    assert namespace.ops.segment_sum is jax.ops.segment_sum and not hasattr(namespace.ops, "segment_max")
     assert namespace.nn.relu is jax.nn.relu and not hasattr(namespace.nn, "initializers")
     assert namespace.random.normal is jax.random.normal and not hasattr(namespace.random, "choice")
     assert jax_namespace() is namespace  # built once per registry, not once per program

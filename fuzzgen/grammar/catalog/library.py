@@ -3,11 +3,17 @@ bench/realism.py): ``jnp.einsum`` and ``jnp.vdot``, ``jnp.split`` into halves (`
 jnp.split(h, 2, axis=-1)``), ``jnp.repeat``, ``jax.nn.one_hot``, gathers ``x[i]`` with int
 indices, ``jnp.take_along_axis``, ``jnp.linalg.norm``, ``jnp.any``/``jnp.all`` of masks,
 ``lax.select``, ``jnp.logical_or``, ``jnp.isinf``, ``jnp.triu``, ``jnp.diag``, ``jnp.hstack``/
-``vstack`` and ``lax.convert_element_type``.
+``vstack``, ``lax.convert_element_type``, ``lax.stop_gradient``, ``jnp.cross`` and
+``jax.ops.segment_sum``.
 
 Indices reach a gather in bounds by construction (``x[i % x.shape[0]]``, ``argmax`` along an
 axis): out-of-bounds gathers are clamped forward but dropped in reverse mode, so the gradient
-oracle would flag JAX's documented behaviour.
+oracle would flag JAX's documented behaviour. Segment ids are kept in bounds the same way
+(``ids % n``): out-of-range ids are dropped.
+
+``lax.stop_gradient`` is drawn only by the idiom that places it (`fuzzgen.grammar.idioms.stopped`),
+never inside a loop or branch body: the gradient oracle differentiates the program with its
+stopped values held (`fuzzgen.oracles.frozen`).
 """
 from __future__ import annotations
 
@@ -118,6 +124,17 @@ LIBRARY_OPS = (
        operand_dtypes=(NUMERIC,), dtype_rule=lib.new_dtype_result, shape_rule=rules.same_shape,
        tags=frozenset({"cast"}), draw_params=lib.draw_new_dtype_params, primitives=("convert_element_type",),
        limitations="casting from int32 cuts the gradient path, by design"),
+    # Gradients stopped, cross products of 3-vectors, sums per segment (graph networks, physics).
+    Op(name="stop_gradient", render=Call("lax.stop_gradient"), arity=1, operand_dtypes=(FLOAT,),
+       dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=frozenset({"stop_gradient"}),
+       primitives=("stop_gradient",)),
+    Op(name="cross", render=Call("jnp.cross"), arity=2, operand_dtypes=(FLOAT, FLOAT), dtype_rule=rules.promoted,
+       shape_rule=rules.same_shape, tags=frozenset({"geometry"}), requires=lib.three_vectors,
+       primitives=("slice", "squeeze", "mul", "sub", "broadcast_in_dim", "concatenate", "transpose")),
+    Op(name="segment_sum", render=Call("jax.ops.segment_sum", keyword=("num_segments",)), arity=2,
+       operand_dtypes=(FLOAT, INT), dtype_rule=rules.same_as_first, shape_rule=lib.segmented,
+       tags=frozenset({"segment"}), requires=lib.one_id_per_row,
+       primitives=("scatter-add", "rem", "select_n", "lt", "add", "ne", "and", "eq", "convert_element_type")),
 )
 
 for _op in LIBRARY_OPS:

@@ -4,8 +4,7 @@ indexing (``x[:, 0]``, ``x[..., None]``), mask logic (``&``, ``|``, ``~``, ``==`
 ``%``, integer ``//``, ``x.at[i].set(y)`` and its kin, ``jnp.clip``, constants (``jnp.zeros(shape)``, ``jnp.arange(n)``, the
 ``*_like`` forms) and ``jnp.concatenate`` / ``jnp.stack``.
 
-Not here yet: ``lax.stop_gradient`` (the gradient oracle's finite differences see the derivative
-it hides; a limitation by primitive would also silence softmax, which uses it inside).
+``lax.stop_gradient`` is in `library` (drawn by `fuzzgen.grammar.idioms.stopped` only).
 
 A spelling of an op that already exists (``x.sum()`` for ``jnp.sum(x)``) is a record of its own
 with the same rules: the walk draws spellings the way it draws ops, by tag and weight. Weights
