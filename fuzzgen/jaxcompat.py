@@ -153,7 +153,25 @@ def reduced_optimizations() -> dict:
         lowered = jax.jit(lambda x: x * 2.0).lower(np.ones(2, np.float32))
         _reduced = dict(REDUCED_OPTIMIZATIONS)
         try:
-            lowered.compile(compiler_options=_reduced)
+            with _native_stderr_silenced():  # old jaxlib logs "libprotobuf FATAL ..." before it raises
+                lowered.compile(compiler_options=_reduced)
         except Exception:  # noqa: BLE001 - the option this jaxlib cannot take is dropped
             _reduced = {k: v for k, v in REDUCED_OPTIMIZATIONS.items() if k != "xla_disable_hlo_passes"}
     return dict(_reduced)
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 points at /dev/null inside the block (C++ logging writes there directly)."""
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

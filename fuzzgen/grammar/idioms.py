@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .ops import DTypeName, DTypeOf, StaticDim, StaticShape
+from .ops import AXIS_NAMES, AxisName, DTypeName, DTypeOf, StaticDim, StaticShape
 from .pieces import (
     FLOAT_LITERALS, arg_fits, arith, applicable, draw_partner_shape, maybe_unary, partner_for, tag_names, tagged_names,
     unary,
@@ -140,8 +140,13 @@ def transformed(w: Walk, value):
     if not value.vtype.is_float:
         return value
     vtype = value.vtype
-    forms = ["jit", "checkpoint", "grad", "grad", "value_and_grad"] + (["vmap", "vmap", "vmap_shared"] if vtype.rank else [])
+    forms = ["jit", "checkpoint", "grad", "grad", "value_and_grad"] + (
+        ["vmap", "vmap", "vmap_shared"] + ["vmap_collective"] * 3 if vtype.rank else [])
     form = w.chooser.choice(forms)
+    if form == "vmap_collective":
+        name = AxisName(w.chooser.choice(AXIS_NAMES))
+        function = w.function((("r", ValueType(vtype.shape[1:], vtype.dtype)),), lambda r: across_rows(w, r, name))
+        return w.apply("vmap_call", function, value, axis_name=name)
     if form in ("vmap", "vmap_shared"):
         row = ValueType(vtype.shape[1:], vtype.dtype)
         if form == "vmap_shared":
@@ -160,6 +165,25 @@ def transformed(w: Walk, value):
         return w.apply("grad_call", loss, value)
     total, gradient = w.let(w.apply("value_and_grad_call", loss, value))
     return arith(w, gradient, total)
+
+
+def across_rows(w: Walk, row, name: str):
+    """A row function that reads the other rows through the collectives of the vmap naming
+    ``name``: centred on the batch mean (``r - lax.pmean(r, "batch")``), batch-normalized (mean
+    and variance over the mapped axis, as cross-replica batch norm takes them), scaled by a
+    batch sum, or weighted by the row's position (``lax.axis_index``)."""
+    form = w.chooser.choice(("center", "normalize", "normalize", "sum", "position"))
+    if form == "sum":
+        return arith(w, unary(w, row), w.apply("psum", row, axis_name=name))
+    if form == "position":
+        position = w.apply("astype", w.apply("axis_index", axis_name=name), dtype=DTypeName(row.vtype.dtype))
+        return w.apply("multiply", row, w.apply("add", position, 1.0))
+    centered = w.apply("subtract", row, w.apply("pmean", row, axis_name=name))
+    if form == "center":
+        return centered
+    eps = 1e-5 if row.vtype.dtype != "float16" else 1e-2
+    variance = w.apply("pmean", w.apply("square", centered), axis_name=name)
+    return w.apply("multiply", centered, w.apply("rsqrt", w.apply("add", variance, eps)))
 
 
 def linear_algebra(w: Walk):

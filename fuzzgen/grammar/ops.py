@@ -148,6 +148,23 @@ class Subscripts(str):
         return super().__new__(cls, text)
 
 
+AXIS_NAMES = ("batch", "i")  # what `jax.vmap(..., axis_name=...)` and the collectives inside may say
+
+
+class AxisName(str):
+    """The name a ``jax.vmap`` gives its mapped axis and the collectives inside refer to
+    (``lax.pmean(r, "batch")``): a string the checkers admit only there, and only from `AXIS_NAMES`."""
+
+    def __new__(cls, text: str):
+        if not is_axis_name(text):
+            raise ValueError(f"axis name {text!r} must be one of {', '.join(AXIS_NAMES)}")
+        return super().__new__(cls, text)
+
+
+def is_axis_name(text) -> bool:
+    return isinstance(text, str) and text in AXIS_NAMES
+
+
 def is_einsum_text(text) -> bool:
     """Whether ``text`` may be an einsum specification: what the checkers admit as a string."""
     return isinstance(text, str) and 1 <= len(text) <= MAX_EINSUM_CHARS and set(text) <= EINSUM_CHARACTERS
@@ -233,6 +250,7 @@ TAGS = {
     "norm": "jnp.linalg.norm along an axis (drawn on arguments only)",
     "ordering": "jnp.argsort: the int32 indices that sort along an axis",
     "predicate": "isfinite/isnan-style tests giving a bool mask",
+    "collective": "lax.pmean/psum/axis_index over the axis a jax.vmap names (drawn inside that vmap only)",
     "segment": "jax.ops.segment_sum: rows summed per segment id (ids kept in bounds)",
     "stop_gradient": "lax.stop_gradient, placed by the idiom that cuts a gradient (never in a loop or branch)",
     "random_key": "jax.random.PRNGKey/key: a PRNG key from an int32 seed",

@@ -49,7 +49,8 @@ EXACT = frozenset({
     "and", "or", "not", "xor", "is_finite", "scatter", "scatter-min", "scatter-max", "reduce_and", "reduce_or",
     "shift_right_logical", "bitcast_convert_type", "nextafter", "top_k",
 })
-SUMS = frozenset({"reduce_sum", "dot_general", "cumsum", "conv_general_dilated"})  # perturbed relative to the sum of |terms|
+SUMS = frozenset({"reduce_sum", "dot_general", "cumsum", "conv_general_dilated",
+                  "psum"})  # psum: over a vmap's named axis, a sum along that (positional) axis  # perturbed relative to the sum of |terms|
 # Rounded once to the native dtype, perturbed relative to the result (the default for a primitive
 # in no other class). Every primitive an op record emits must be in one class: a test checks it.
 ROUNDED = frozenset({

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform
+from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform, AxisName
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -61,7 +61,7 @@ def literal(value) -> cst.BaseExpression:
     tuple of those."""
     if value is None or isinstance(value, bool):
         return cst.Name(repr(value))
-    if isinstance(value, Subscripts):
+    if isinstance(value, (Subscripts, AxisName)):
         return cst.SimpleString(repr(str(value)))
     if isinstance(value, DTypeOf):
         return dotted(f"{value.of}.dtype")

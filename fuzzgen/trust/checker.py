@@ -84,7 +84,8 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
     name = checker.module(module, [a.name for a in args], function_name)
-    cross_check(tree, targets, surface.value_attributes | frozenset(TYPE_FACTS), subscripts=True)
+    cross_check(tree, targets, surface.value_attributes | frozenset(TYPE_FACTS), subscripts=True,
+                axis_name_calls=surface.axis_name_calls, axis_name_transforms=surface.axis_name_transforms)
     return issue(source, name)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from ..errors import FuzzgenError
-from ..grammar.ops import is_einsum_text
+from ..grammar.ops import is_axis_name, is_einsum_text
 
 MAX_SOURCE_CHARS = 100_000
 MAX_DEPTH = 64  # grammar programs nest about 15 deep; libcst parses far deeper safely
@@ -84,7 +84,8 @@ def prescreen(tree: ast.Module) -> None:
 
 
 def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: frozenset[str] = frozenset(),
-                *, subscripts: bool = False) -> None:
+                *, subscripts: bool = False, axis_name_calls: dict[str, int] | None = None,
+                axis_name_transforms: frozenset[str] = frozenset()) -> None:
     """Refuse any node a grammar program cannot contain, in the tree CPython itself built;
     ``targets`` are the registry's call targets (``jnp.sin``, ``jax.nn.relu``, ``ext.f``) and
     ``value_attributes`` the method and attribute names its ops render on values (``sum``,
@@ -96,9 +97,7 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
     chains = targets | DTYPE_TARGETS
     modules = frozenset(target.partition(".")[0] for target in chains)
     inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
-    specifications = {id(node.args[0]) for node in ast.walk(tree)  # the one place a string may be
-                      if isinstance(node, ast.Call) and _chain(node.func) == "jnp.einsum" and node.args
-                      and isinstance(node.args[0], ast.Constant) and is_einsum_text(node.args[0].value)}
+    specifications = _admitted_strings(tree, axis_name_calls or {}, axis_name_transforms)
     for node in ast.walk(tree):  # parents before children
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Attribute) and id(node) not in inside_chain:
@@ -111,6 +110,26 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
             problem = None if isinstance(node, ast.Attribute) else _problem(node)
         if problem:
             raise UntrustedSourceError(f"{problem} (CPython's parse)", line)
+
+
+def _admitted_strings(tree: ast.Module, axis_name_calls: dict[str, int], axis_name_transforms: frozenset[str]) -> set[int]:
+    """The string constants a grammar program may hold, by node id: an einsum specification as
+    ``jnp.einsum``'s first argument, and an axis name (`AXIS_NAMES`) where a vmap names its axis
+    or a collective refers to it."""
+    admitted = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        chain = _chain(node.func)
+        slots = []
+        if chain == "jnp.einsum" and node.args:
+            slots.append((node.args[0], is_einsum_text))
+        if chain in axis_name_calls and len(node.args) > axis_name_calls[chain]:
+            slots.append((node.args[axis_name_calls[chain]], is_axis_name))
+        if chain in axis_name_transforms:
+            slots.extend((keyword.value, is_axis_name) for keyword in node.keywords if keyword.arg == "axis_name")
+        admitted.update(id(value) for value, admits in slots if isinstance(value, ast.Constant) and admits(value.value))
+    return admitted
 
 
 def _chain(node: ast.AST) -> str | None:

@@ -116,6 +116,18 @@ class GrammarSurface:
         return None
 
     @property
+    def axis_name_calls(self) -> dict[str, int]:
+        """Call targets taking an axis name, and its positional index (``lax.pmean(r, "batch")``: 1)."""
+        return {target: ops[0].arity + ops[0].render.positional.index("axis_name")
+                for target, ops in self.calls.items() if "axis_name" in ops[0].render.positional}
+
+    @property
+    def axis_name_transforms(self) -> frozenset[str]:
+        """Transform targets that may name their axis (``jax.vmap(f, axis_name="batch")``)."""
+        return frozenset(target for target, ops in (self.transforms or {}).items()
+                         if any("axis_name" in op.render.keyword for op in ops))
+
+    @property
     def value_attributes(self) -> frozenset[str]:
         """Attribute names allowed on a value (an array): its methods and attributes."""
         return frozenset(self.methods) | self.attributes | self.at_updates | ({"at"} if self.at_updates else set())

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 DEFAULT_40 = "016e82dcfe457d6a67b3c2c62a3c8bb515214159a7500ba0d27d4c90eb59ce51"
 EVERYTHING_36 = "a056ac5bb0ee7c76999405a1914de26aa54101944ea2d7a8731bbc97c450a821"
-DEFAULT_1000 = "f3d4cb289147934a225eede756a349f6be04e8b1a5369bb598a135e562790a66"
+DEFAULT_1000 = "cf8f7717eed608bf0899739cdb0c0232d50ef0657ddcd79ce4d0ab04497b1c4a"
 
 
 def sha256(path) -> str:

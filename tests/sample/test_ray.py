@@ -220,6 +220,7 @@ def test_cli_on_a_running_cluster_matches_the_local_engine(cluster, local_run, t
     assert again.returncode == 0 and "already complete (12 records); nothing to do" in again.stdout
 
 
+@pytest.mark.slow  # starts a local Ray cluster and a Ray run: half a minute of the quick loop
 @needs_ray
 def test_cli_refuses_a_directory_of_another_run_and_touches_nothing(ray_run):
     out_dir, _ = ray_run

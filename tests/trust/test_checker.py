@@ -126,6 +126,8 @@ HOSTILE = [
      "    return a\n", "a", "must be a literal"),
     ("transformed_operand_gadget", f"def f(a):\n    v0 = jax.jit(lambda t: t)({OPEN}(SENTINEL, 'w'))\n"
      "    return a\n", "a", "line 2: call of \"lax.__dict__"),
+    ("axis_name_gadget", f"def f(a):\n    v0 = jax.vmap(lambda r: lax.pmean(r, {OPEN}(SENTINEL, 'w')), axis_name='i')(a)\n"
+     "    return a\n", "a", "must be a literal"),
 ]
 HOSTILE_IDS = [h[0] for h in HOSTILE]
 
@@ -226,6 +228,10 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a):\n    return jnp.sin('ij')\n", "string"),
     ("def f(a):\n    return jnp.einsum('ij\\n', a, a)\n", "must be a literal"),
     ("def f(a):\n    return jnp.einsum(r'ij', a, a)\n", "must be a literal"),
+    # axis names: only from AXIS_NAMES, only where a vmap names its axis or a collective reads it
+    ("def f(a):\n    return jax.vmap(lambda r: lax.psum(r, 'os'), axis_name='os')(a)\n", "str is not allowed"),
+    ("def f(a):\n    return jax.vmap(lambda r: jnp.sum(r, axis='i'), axis_name='i')(a)\n", "str is not allowed"),
+    ("def f(a):\n    return jax.vmap(lambda r: r, in_axes='i')(a)\n", "str is not allowed"),
     ("def f(a):\n    return a[jnp.sin]\n", "attribute 'jnp.sin'"),
     ("def f(a):\n    return a[0.5]\n", "must be integers"),
     ("def f(a):\n    return a[a:]\n", "slice bounds"),
@@ -495,6 +501,13 @@ def test_transforms_in_the_source_pass_both_walls():
               "    return jax.jit(lambda t3: t3 * 2.0)(v2) + v1\n")
     check_source(source, [ArgSpec("a", (2, 3), "float32"), ArgSpec("b", (3,), "float32")])
     cross_check(ast.parse(source), frozenset({"jax.vmap", "jax.value_and_grad", "jax.jit", "jnp.sum", "jnp.sin"}))
+
+
+def test_a_vmap_may_name_its_axis_for_the_collectives_inside():
+    source = ("def f(a):\n    v0 = jax.vmap(lambda r: r - lax.pmean(r, 'batch'), axis_name='batch')(a)\n"
+              "    return jax.vmap(lambda r: r * lax.psum(r, 'i') + lax.axis_index('i').astype(jnp.float32), "
+              "axis_name='i')(v0)\n")
+    assert check_source(source, [ArgSpec("a", (3, 2), "float32")]).text == source
 
 
 def test_einsum_specifications_and_gathers_are_grammar_forms():

@@ -5,12 +5,17 @@ a per-row function (``in_axes=(0, None)`` to share a second operand), ``jax.jit`
 The lambda is the op's first operand; its type is the type its body returns, and the production
 builds it on the right parameter types (a row of ``x`` under vmap). The record's backward IR
 then differentiates through the transform: a second derivative where the source takes a grad.
+
+A vmap may name its axis (``axis_name="batch"``) for the collectives inside its lambda:
+``lax.pmean`` and ``lax.psum`` over the mapped axis (batch statistics, as cross-replica batch norm
+computes them) and ``lax.axis_index`` (the row's position). Their types are per row, like the
+lambda's; `fuzzgen.grammar.idioms.transformed` draws them only inside a vmap that binds the name.
 """
 from __future__ import annotations
 
 from .. import rules
-from ..ops import OPS, Op, Transform, require
-from ..types import BOOL, DTYPES
+from ..ops import OPS, Call, Op, Transform, require
+from ..types import BOOL, DTYPES, INT_DTYPES
 from .core import FLOAT
 
 ANY = frozenset(DTYPES) | {BOOL}
@@ -54,8 +59,8 @@ def _applied(name, target, shape_rule, *, arity=2, keyword=(), dtype_rule=_funct
 
 
 TRANSFORM_OPS = (
-    _applied("vmap_call", "jax.vmap", _mapped, keyword=("in_axes",), weight=4),
-    _applied("vmap_shared", "jax.vmap", _mapped, arity=3, keyword=("in_axes",), weight=2),
+    _applied("vmap_call", "jax.vmap", _mapped, keyword=("in_axes", "axis_name"), weight=4),
+    _applied("vmap_shared", "jax.vmap", _mapped, arity=3, keyword=("in_axes", "axis_name"), weight=2),
     _applied("jit_call", "jax.jit", _function_type, primitives=("jit",)),
     _applied("checkpoint_call", "jax.checkpoint", _function_type, primitives=("checkpoint",)),
     _applied("grad_call", "jax.grad", _gradient, dtype_rule=rules.branches_promoted,
@@ -64,5 +69,16 @@ TRANSFORM_OPS = (
              dtype_rule=_value_and_gradient_dtypes, operand_dtypes=(FLOAT, FLOAT), results=2),
 )
 
-for _op in TRANSFORM_OPS:
+COLLECTIVE = frozenset({"collective"})
+COLLECTIVE_OPS = (
+    Op(name="pmean", render=Call("lax.pmean", positional=("axis_name",)), arity=1, operand_dtypes=(FLOAT,),
+       dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=COLLECTIVE, primitives=("psum", "div")),
+    Op(name="psum", render=Call("lax.psum", positional=("axis_name",)), arity=1, operand_dtypes=(FLOAT,),
+       dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=COLLECTIVE, primitives=("psum",)),
+    Op(name="axis_index", render=Call("lax.axis_index", positional=("axis_name",)), arity=0, operand_dtypes=(),
+       dtype_rule=rules.cast_to(INT_DTYPES[0]), shape_rule=lambda operands, params: (), tags=COLLECTIVE,
+       primitives=("iota",)),
+)
+
+for _op in TRANSFORM_OPS + COLLECTIVE_OPS:
     OPS.register(_op)
