@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .ops import AXIS_NAMES, AxisName, DTypeName, DTypeOf, StaticDim, StaticShape
+from .ops import AXIS_NAMES, AxisName, DTypeName, DTypeOf, MachineEpsilon, StaticDim, StaticShape
 from .pieces import (
     FLOAT_LITERALS, arg_fits, arith, applicable, draw_partner_shape, maybe_unary, partner_for, tag_names, tagged_names,
     unary,
@@ -47,10 +47,14 @@ def normalized(w: Walk, value, argument: bool):
     ``(x - x.mean(axis=-1, keepdims=True)) * lax.rsqrt(jnp.var(x, axis=-1, keepdims=True) + 1e-5)``,
     RMS norm ``x * lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + 1e-6)``, or, for an
     ``argument`` (whose random values are never all zero: the norm's gradient there is nan),
-    ``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``."""
+    ``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``; the eps now and then the
+    dtype's own, ``jnp.finfo(x.dtype).eps``."""
     if value.vtype.rank < 1 or not value.vtype.is_float:
         return value
     eps = w.chooser.choice((1e-6, 1e-5)) if value.vtype.dtype != "float16" else 1e-2
+    if w.chooser.chance(0.25):  # the dtype's own epsilon, as `jnp.finfo(x.dtype).eps`
+        name = w.name_of(value)
+        eps = MachineEpsilon(value.vtype.dtype, of=name if name is not None and w.chooser.chance(0.7) else None)
     form = w.chooser.choice(("layer", "rms") + (("l2",) if argument else ()))
     last = {"axis": -1, "keepdims": True}
     if form == "l2":
@@ -140,7 +144,7 @@ def transformed(w: Walk, value):
     if not value.vtype.is_float:
         return value
     vtype = value.vtype
-    forms = ["jit", "checkpoint", "grad", "grad", "value_and_grad"] + (
+    forms = ["jit", "checkpoint", "grad", "grad", "value_and_grad", "vectorize"] + (
         ["vmap", "vmap", "vmap_shared"] + ["vmap_collective"] * 3 if vtype.rank else [])
     form = w.chooser.choice(forms)
     if form == "vmap_collective":
@@ -156,6 +160,10 @@ def transformed(w: Walk, value):
         function = w.function((("r", row),), lambda r: w.apply(w.chooser.choice(tag_names("reduction", row.dtype)), unary(
             w, r)) if row.rank and w.chooser.chance(0.5) else unary(w, r))
         return w.apply("vmap_call", function, value, **({"in_axes": 0} if w.chooser.chance(0.3) else {}))
+    if form == "vectorize":  # a scalar function mapped over every element
+        scalar = w.function((("e", ValueType((), vtype.dtype)),), lambda e: arith(w, unary(w, e), partner_for(
+            w, e) if w.chooser.chance(0.5) else w.chooser.choice(FLOAT_LITERALS)))
+        return w.apply("vectorize_call", scalar, value)
     if form in ("jit", "checkpoint"):
         function = w.function((("t", vtype),), lambda t: arith(w, unary(w, t), w.chooser.choice(FLOAT_LITERALS)))
         return w.apply("jit_call" if form == "jit" else "checkpoint_call", function, value)

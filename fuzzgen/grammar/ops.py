@@ -183,6 +183,25 @@ class StaticDim(int):
         return f"{self.of}.shape[{self.axis}]"
 
 
+MACHINE_EPSILON = {"float32": 2.0 ** -23, "float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}  # jnp.finfo(d).eps
+
+
+class MachineEpsilon(float):
+    """``jnp.finfo(x.dtype).eps`` (or ``jnp.finfo(jnp.float16).eps``): a dtype's machine epsilon,
+    the eps constant real code guards divisions and logarithms with. It is the float itself to
+    every rule; as a value it has its dtype (a NumPy scalar, not a weak Python float)."""
+
+    def __new__(cls, dtype: str, of: str | None = None):
+        if dtype not in MACHINE_EPSILON:
+            raise ValueError(f"jnp.finfo of {dtype!r}: choose one of {', '.join(MACHINE_EPSILON)}")
+        eps = super().__new__(cls, MACHINE_EPSILON[dtype])
+        eps.dtype, eps.of = dtype, of
+        return eps
+
+    def __repr__(self) -> str:
+        return f"jnp.finfo({self.of + '.dtype' if self.of else 'jnp.' + self.dtype}).eps"
+
+
 class StaticShape(tuple):
     """``x.shape``: a bound value's whole shape as a static parameter (``jnp.zeros(x.shape)``)."""
 

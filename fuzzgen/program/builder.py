@@ -11,7 +11,7 @@ import string
 import libcst as cst
 
 from ..grammar import OPS, Chooser, GrammarSettings, ValueType, category
-from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, Op, StaticDim
+from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon, Op, StaticDim
 from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .spec import ArgSpec, Program
@@ -115,9 +115,10 @@ class ProgramBuilder:
     @staticmethod
     def _literal_in_domain(value, domain: Domain):
         """A literal moved into ``domain``; ``x.shape[k]`` (>= 1) is already positive and nonzero."""
-        if isinstance(value, StaticDim) and domain in (Domain.ANY, Domain.POSITIVE, Domain.NONZERO):
+        if isinstance(value, (StaticDim, MachineEpsilon)) and domain in (Domain.ANY, Domain.POSITIVE, Domain.NONZERO):
             return value
-        return LITERAL_GUARDS[domain](int(value) if isinstance(value, StaticDim) else value)
+        return LITERAL_GUARDS[domain](int(value) if isinstance(value, StaticDim) else float(value)
+                                      if isinstance(value, MachineEpsilon) else value)
 
     def _as_expr(self, operand, siblings) -> TypedExpr:
         if isinstance(operand, TypedExpr):
@@ -125,6 +126,8 @@ class ProgramBuilder:
         if isinstance(operand, bool) or not isinstance(operand, (int, float)):
             raise GrammarBug(f"operand {operand!r} is neither a typed expression nor a number")
         like = next((s.vtype for s in siblings if isinstance(s, TypedExpr)), None)
+        if isinstance(operand, MachineEpsilon):  # a NumPy scalar of its dtype: it takes part in promotion
+            return TypedExpr(literal(operand), ValueType((), operand.dtype), literal_precedence(operand))
         if isinstance(operand, StaticDim) and like is not None and like.is_float:
             dtype = like.dtype  # `x / x.shape[-1]`: a weak scalar, as the float literal 4.0 would be
         else:
@@ -168,7 +171,9 @@ def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:
     literals = [o for o in operands if _is_number(o)]
     values = [t for o, t in zip(operands, typed) if not _is_number(o)]
     floor = 1e-2 if vtype.dtype == "float16" else 1e-6
-    if len(literals) == 1 and len(values) == 1 and float(literals[0]) >= floor and values[0].sign:
+    # a dtype's own epsilon is positive there and 1/eps is finite in it
+    own_epsilon = isinstance(literals[0], MachineEpsilon) and literals[0].dtype == vtype.dtype if literals else False
+    if len(literals) == 1 and len(values) == 1 and (float(literals[0]) >= floor or own_epsilon) and values[0].sign:
         return "positive"
     return ""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform, AxisName
+from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform, AxisName, MachineEpsilon
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -61,6 +61,9 @@ def literal(value) -> cst.BaseExpression:
     tuple of those."""
     if value is None or isinstance(value, bool):
         return cst.Name(repr(value))
+    if isinstance(value, MachineEpsilon):
+        dtype = dotted(f"{value.of}.dtype") if value.of else dotted(DTypeName(value.dtype).target)
+        return cst.Attribute(value=cst.Call(func=dotted("jnp.finfo"), args=[cst.Arg(dtype)]), attr=cst.Name("eps"))
     if isinstance(value, (Subscripts, AxisName)):
         return cst.SimpleString(repr(str(value)))
     if isinstance(value, DTypeOf):
@@ -91,7 +94,7 @@ def pair_node(first: cst.BaseExpression, second: cst.BaseExpression) -> cst.Tupl
 
 
 def literal_precedence(value) -> int:
-    if isinstance(value, StaticDim):
+    if isinstance(value, (StaticDim, MachineEpsilon)):
         return ATOM
     return _UNARY["-"][1] if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 else ATOM
 

@@ -25,7 +25,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
 from .surface import GrammarSurface, Slot
-from .values import KEYWORD_CONSTANTS, MAX_NUMBER_CHARS, TYPE_FACTS, ValueForms, dotted_name, snippet
+from .values import (
+    KEYWORD_CONSTANTS, MACHINE_EPSILON_CALL, MAX_NUMBER_CHARS, TYPE_FACTS, ValueForms, dotted_name, snippet,
+)
 from ..program.spec import ArgSpec, ProgramSpec
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
@@ -84,7 +86,8 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
     name = checker.module(module, [a.name for a in args], function_name)
-    cross_check(tree, targets, surface.value_attributes | frozenset(TYPE_FACTS), subscripts=True,
+    cross_check(tree, targets | {MACHINE_EPSILON_CALL}, surface.value_attributes | frozenset(TYPE_FACTS) | {"eps"},
+                subscripts=True,
                 axis_name_calls=surface.axis_name_calls, axis_name_transforms=surface.axis_name_transforms)
     return issue(source, name)
 
@@ -247,6 +250,8 @@ class _Checker(ValueForms):
             results = self.call(node)
             if results != 1:
                 raise self.refuse(node, f"{snippet(node.func)!r} has {results} results; bind them to names first")
+        elif isinstance(node, cst.Attribute) and self.is_machine_epsilon(node):
+            pass  # `jnp.finfo(x.dtype).eps`: a static float, as a number literal is
         elif isinstance(node, cst.Attribute):
             self.value_attribute(node)
         elif isinstance(node, cst.Subscript) and self.is_static_dim(node):

@@ -16,6 +16,7 @@ MAX_NUMBER_CHARS = 32
 MAX_INDEX_ITEMS = 8
 KEYWORD_CONSTANTS = ("True", "False", "None")
 TYPE_FACTS = ("shape", "dtype")  # `x.shape`, `x.shape[k]`, `x.dtype`: static facts of a bound value
+MACHINE_EPSILON_CALL = "jnp.finfo"  # only as `jnp.finfo(<dtype>).eps`, a static float
 
 
 class ValueForms:
@@ -58,6 +59,18 @@ class ValueForms:
                 and node.value.value in self.bound):
             return node.attr.value
         return None
+
+    def is_machine_epsilon(self, node: cst.BaseExpression) -> bool:
+        """``jnp.finfo(<dtype>).eps``, the dtype ``jnp.<dtype>`` or a bound name's ``x.dtype``."""
+        if not (isinstance(node, cst.Attribute) and node.attr.value == "eps" and isinstance(node.value, cst.Call)):
+            return False
+        call = node.value
+        if dotted_name(call.func) != MACHINE_EPSILON_CALL or len(call.args) != 1:
+            return False
+        arg = call.args[0]
+        if arg.keyword is not None or arg.star:
+            return False
+        return dotted_name(arg.value) in DTYPE_TARGETS or self.type_fact_of(arg.value) == "dtype"
 
     def is_static_dim(self, node: cst.BaseExpression) -> bool:
         """``x.shape[k]`` for a bound name ``x`` and an integer literal ``k``."""

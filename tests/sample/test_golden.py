@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "016e82dcfe457d6a67b3c2c62a3c8bb515214159a7500ba0d27d4c90eb59ce51"
-EVERYTHING_36 = "a056ac5bb0ee7c76999405a1914de26aa54101944ea2d7a8731bbc97c450a821"
-DEFAULT_1000 = "cf8f7717eed608bf0899739cdb0c0232d50ef0657ddcd79ce4d0ab04497b1c4a"
+DEFAULT_40 = "54a978797592988703fe9a47f0cfdc7f29079a017d8b06076db2d71dbe0cbcff"
+EVERYTHING_36 = "f20f91a2406471fb54084d5ae81e950c1ac100b4c931be05739f21756e05f0aa"
+DEFAULT_1000 = "99b75c963607374868e633b85ec8cdd02e42d7a5a29817a1faba883d099833f6"
 
 
 def sha256(path) -> str:

@@ -126,6 +126,8 @@ HOSTILE = [
      "    return a\n", "a", "must be a literal"),
     ("transformed_operand_gadget", f"def f(a):\n    v0 = jax.jit(lambda t: t)({OPEN}(SENTINEL, 'w'))\n"
      "    return a\n", "a", "line 2: call of \"lax.__dict__"),
+    ("finfo_gadget", f"def f(a):\n    v0 = a + jnp.finfo({OPEN}(SENTINEL, 'w')).eps\n    return a\n", "a",
+     "line 2: attribute"),
     ("axis_name_gadget", f"def f(a):\n    v0 = jax.vmap(lambda r: lax.pmean(r, {OPEN}(SENTINEL, 'w')), axis_name='i')(a)\n"
      "    return a\n", "a", "must be a literal"),
 ]
@@ -228,6 +230,11 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a):\n    return jnp.sin('ij')\n", "string"),
     ("def f(a):\n    return jnp.einsum('ij\\n', a, a)\n", "must be a literal"),
     ("def f(a):\n    return jnp.einsum(r'ij', a, a)\n", "must be a literal"),
+    # machine epsilon: only `jnp.finfo(<dtype>).eps`
+    ("def f(a):\n    return a + jnp.finfo(a).eps\n", "attribute 'jnp.finfo(a).eps'"),
+    ("def f(a):\n    return a + jnp.finfo(a.dtype).max\n", "is not a grammar op"),
+    ("def f(a):\n    return a.eps\n", "attribute 'a.eps'"),
+    ("def f(a):\n    return jnp.finfo(a.dtype)\n", "attribute 'jnp.finfo'"),
     # axis names: only from AXIS_NAMES, only where a vmap names its axis or a collective reads it
     ("def f(a):\n    return jax.vmap(lambda r: lax.psum(r, 'os'), axis_name='os')(a)\n", "str is not allowed"),
     ("def f(a):\n    return jax.vmap(lambda r: jnp.sum(r, axis='i'), axis_name='i')(a)\n", "str is not allowed"),
@@ -501,6 +508,12 @@ def test_transforms_in_the_source_pass_both_walls():
               "    return jax.jit(lambda t3: t3 * 2.0)(v2) + v1\n")
     check_source(source, [ArgSpec("a", (2, 3), "float32"), ArgSpec("b", (3,), "float32")])
     cross_check(ast.parse(source), frozenset({"jax.vmap", "jax.value_and_grad", "jax.jit", "jnp.sum", "jnp.sin"}))
+
+
+def test_machine_epsilon_is_a_static_float():
+    source = ("def f(a):\n    v0 = a / (jnp.linalg.norm(a, axis=-1, keepdims=True) + jnp.finfo(a.dtype).eps)\n"
+              "    return v0 * lax.rsqrt(jnp.var(v0) + jnp.finfo(jnp.bfloat16).eps)\n")
+    assert check_source(source, [ArgSpec("a", (3, 2), "float32")]).text == source
 
 
 def test_a_vmap_may_name_its_axis_for_the_collectives_inside():

@@ -13,7 +13,7 @@ most used calls of model code; ``jax.nn.relu6`` is rare).
 """
 from __future__ import annotations
 
-from .. import indexing, rules
+from .. import indexing, library_rules, rules
 from ..ops import OPS, AtUpdate, Call, Domain, Method, Op, Operator, Subscript
 from ..types import INT_DTYPES
 from .core import FLOAT, NUMERIC, PREDICATE, _binary, _compare, _unary
@@ -146,6 +146,10 @@ REAL_JAX_OPS = (
             weight=2, primitives=("transpose",)),
     _layout("reshape_method", Method("reshape", positional=("shape",)), rules.reshaped, rules.draw_reshape_params,
             rules.rank_at_least(0), primitives=("reshape",)),
+    _layout("transpose_method", Method("transpose", positional=("axes",)), rules.transposed,
+            rules.draw_transpose_params, rules.rank_at_least(2), primitives=("transpose",)),
+    _layout("flatten", Method("flatten"), lambda operands, params: (operands[0].size,), NO_PARAMS,
+            rules.rank_at_least(2), primitives=("reshape",)),
     _layout("index", Subscript(), indexing.indexed, indexing.draw_index_params, rules.rank_at_least(1),
             weight=6, primitives=("slice", "squeeze", "broadcast_in_dim", "rev", "gather", "dynamic_slice")),
     _layout("squeeze", Call("jnp.squeeze", keyword=("axis",)), indexing.squeezed, indexing.draw_squeeze_params,
@@ -224,6 +228,10 @@ REAL_JAX_OPS = (
     Op(name="logical_and", render=Call("jnp.logical_and"), arity=2, operand_dtypes=(PREDICATE, PREDICATE),
        dtype_rule=rules.boolean, shape_rule=rules.broadcast, tags=frozenset({"logic"}), differentiable=False,
        primitives=("and",)),
+    *(Op(name=f"{name}_method", render=Method(name, keyword=REDUCTION_KEYWORDS), arity=1,
+         operand_dtypes=(PREDICATE,), dtype_rule=rules.boolean, shape_rule=rules.reduced,
+         tags=frozenset({"mask_reduction"}), draw_params=library_rules.draw_mask_reduction_params,
+         differentiable=False, primitives=(primitive,)) for name, primitive in (("any", "reduce_or"), ("all", "reduce_and"))),
     Op(name="logical_not", render=Call("jnp.logical_not"), arity=1, operand_dtypes=(PREDICATE,),
        dtype_rule=rules.boolean, shape_rule=rules.same_shape, tags=frozenset({"logic"}), differentiable=False,
        primitives=("not",)),

@@ -1,6 +1,7 @@
 """JAX transforms written in the source, as real code applies them to a helper: ``jax.vmap`` of
 a per-row function (``in_axes=(0, None)`` to share a second operand), ``jax.jit`` and
-``jax.checkpoint`` of a block, ``jax.grad`` and ``jax.value_and_grad`` of a scalar loss.
+``jax.checkpoint`` of a block, ``jax.grad`` and ``jax.value_and_grad`` of a scalar loss,
+``jnp.vectorize`` of a scalar function.
 
 The lambda is the op's first operand; its type is the type its body returns, and the production
 builds it on the right parameter types (a row of ``x`` under vmap). The record's backward IR
@@ -36,6 +37,12 @@ def _function_dtype(operands, params):
     return operands[0].dtype
 
 
+def _elementwise(operands, params):
+    function, argument = operands
+    require(function.shape == (), f"jnp.vectorize of a function returning {function}, not a scalar")
+    return argument.shape
+
+
 def _gradient(operands, params):
     function, argument = operands
     require(function.shape == () and function.is_float, f"jax.grad of a function returning {function}")
@@ -61,6 +68,7 @@ def _applied(name, target, shape_rule, *, arity=2, keyword=(), dtype_rule=_funct
 TRANSFORM_OPS = (
     _applied("vmap_call", "jax.vmap", _mapped, keyword=("in_axes", "axis_name"), weight=4),
     _applied("vmap_shared", "jax.vmap", _mapped, arity=3, keyword=("in_axes", "axis_name"), weight=2),
+    _applied("vectorize_call", "jnp.vectorize", _elementwise),
     _applied("jit_call", "jax.jit", _function_type, primitives=("jit",)),
     _applied("checkpoint_call", "jax.checkpoint", _function_type, primitives=("checkpoint",)),
     _applied("grad_call", "jax.grad", _gradient, dtype_rule=rules.branches_promoted,
