@@ -17,7 +17,10 @@ or --records PATH; every def in a record's `python` is tokenized the same way an
 Figures (a token is covered when it occurs at least once in the N records):
 - call coverage: real count of covered call tokens / real count of all call tokens (weighted by
   frequency, so a common call matters more than a rare one); also without ``jax.X`` (transforms,
-  tree utilities), i.e. just the array namespaces;
+  tree utilities), i.e. just the array namespaces; and without the calls no single-device array
+  program can hold (`OUTSIDE_ARRAY_PROGRAMS`: Pallas kernels, device and process queries,
+  multi-device mapping and sharding, profiler and debug hooks, JAX's internal AD API), whose share
+  of all real calls is printed beside it;
 - the same over every token;
 - the share of real functions all of whose tokens are covered;
 - the call targets fuzzgen draws that real code never calls, and their share of fuzzgen's calls;
@@ -57,6 +60,15 @@ REPOSITORIES = [
     ("google-deepmind/rlax", ()),
     ("google/brax", ()),
 ]
+# Calls that are not part of a single-device array program's computation: a separate kernel
+# language, placement and multi-host queries, multi-device mapping, instrumentation, internals.
+OUTSIDE_ARRAY_PROGRAMS = (
+    "jax.experimental.pallas.", "jax.device_count", "jax.local_device_count", "jax.devices", "jax.local_devices",
+    "jax.process_index", "jax.process_count", "jax.device_get", "jax.device_put", "jax.pmap",
+    "jax.experimental.shard_map.", "jax.shard_map", "jax.sharding.", "lax.with_sharding_constraint",
+    "jax.lax.with_sharding_constraint", "jax.experimental.multihost_utils.", "jax.profiler.", "jax.debug.",
+    "jax.interpreters.",
+)
 SKIPPED_DIRECTORIES = {"tests", "test", "testing", "docs", "docs_nnx", "doc", "benchmarks",
                        "benchmark", "notebooks"}
 
@@ -172,6 +184,7 @@ def compute_report(corpus: dict, fuzz: Counter, record_count: int) -> dict:
     covered = set(fuzz)
     is_call = lambda token: token.startswith("call:")  # noqa: E731
     is_namespace_call = lambda token: token.startswith("call:") and token[5:].startswith(ARRAY_MATH_PREFIXES)  # noqa: E731
+    is_outside = lambda token: token.startswith("call:") and token[5:].startswith(OUTSIDE_ARRAY_PROGRAMS)  # noqa: E731
     fully_covered = sum(all(t in covered for t in f["tokens"]) for f in corpus["functions"])
     fuzz_only = sorted(t for t in fuzz if is_call(t) and t not in real)
     fuzz_calls = sum(c for t, c in fuzz.items() if is_call(t))
@@ -192,6 +205,9 @@ def compute_report(corpus: dict, fuzz: Counter, record_count: int) -> dict:
         "fuzzgen": {"tokens": sum(fuzz.values()), "distinct_tokens": len(fuzz)},
         "call_coverage": coverage(real, covered, is_call),
         "namespace_call_coverage": coverage(real, covered, is_namespace_call),
+        "array_program_call_coverage": coverage(real, covered, lambda t: is_call(t) and not is_outside(t)),
+        "outside_array_programs_share": (sum(c for t, c in real.items() if is_outside(t))
+                                         / sum(c for t, c in real.items() if is_call(t))),
         "token_coverage": coverage(real, covered),
         "distinct_real_tokens_covered": len(covered & set(real)),
         "functions_fully_covered": fully_covered / corpus["function_count"],
@@ -210,6 +226,8 @@ def print_report(report: dict) -> None:
           f"({report['fuzzgen']['distinct_tokens']} distinct)")
     print(f"call-token coverage (frequency-weighted):        {report['call_coverage']:.1%}")
     print(f"  array-namespace calls only (no jax.X):         {report['namespace_call_coverage']:.1%}")
+    print(f"  without calls outside array programs ({report['outside_array_programs_share']:.1%} of real calls: "
+          f"Pallas, devices, sharding, ...): {report['array_program_call_coverage']:.1%}")
     print(f"all-token coverage (frequency-weighted):         {report['token_coverage']:.1%}")
     print(f"distinct real tokens covered:                    {report['distinct_real_tokens_covered']}"
           f"/{corpus['distinct_tokens']}")

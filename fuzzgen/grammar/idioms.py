@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .ops import AXIS_NAMES, AxisName, DTypeName, DTypeOf, MachineEpsilon, StaticDim, StaticShape
+from .ops import AXIS_NAMES, AxisName, DTypeName, DTypeOf, MachineEpsilon, StaticDim, StaticNdim, StaticShape
 from .pieces import (
     FLOAT_LITERALS, arg_fits, arith, applicable, draw_partner_shape, maybe_unary, partner_for, tag_names, tagged_names,
     unary,
@@ -48,15 +48,16 @@ def normalized(w: Walk, value, argument: bool):
     RMS norm ``x * lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + 1e-6)``, or, for an
     ``argument`` (whose random values are never all zero: the norm's gradient there is nan),
     ``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``; the eps now and then the
-    dtype's own, ``jnp.finfo(x.dtype).eps``."""
+    dtype's own, ``jnp.finfo(x.dtype).eps``, and the axis now and then ``x.ndim - 1``."""
     if value.vtype.rank < 1 or not value.vtype.is_float:
         return value
+    name = w.name_of(value)
     eps = w.chooser.choice((1e-6, 1e-5)) if value.vtype.dtype != "float16" else 1e-2
     if w.chooser.chance(0.25):  # the dtype's own epsilon, as `jnp.finfo(x.dtype).eps`
-        name = w.name_of(value)
         eps = MachineEpsilon(value.vtype.dtype, of=name if name is not None and w.chooser.chance(0.7) else None)
     form = w.chooser.choice(("layer", "rms") + (("l2",) if argument else ()))
-    last = {"axis": -1, "keepdims": True}
+    last = {"axis": StaticNdim(value.vtype.rank, name) if name is not None and w.chooser.chance(0.3) else -1,
+            "keepdims": True}  # the last axis, as `axis=-1` or `axis=x.ndim - 1`
     if form == "l2":
         return w.apply("divide", value, w.apply("add", w.apply("norm", value, **last), eps))
     if form == "rms":
@@ -87,7 +88,8 @@ def random_step(w: Walk, value):
     if not value.vtype.is_float:
         return value
     name, shape, dtype = w.name_of(value), value.vtype.shape, value.vtype.dtype
-    static_shape = StaticShape(shape, name) if name is not None and w.chooser.chance(0.6) else shape
+    static_shape = StaticShape(shape, name, call=w.chooser.chance(0.15)) if name is not None and w.chooser.chance(
+        0.6) else shape
     typed = {} if dtype == "float32" and w.chooser.chance(0.6) else {
         "dtype": DTypeOf(dtype, of=name) if name is not None and w.chooser.chance(0.4) else DTypeName(dtype)}
     forms = ["noise", "noise", "dropout", "dropout", "uniform", "gumbel", "truncated"] + (

@@ -203,15 +203,31 @@ class MachineEpsilon(float):
 
 
 class StaticShape(tuple):
-    """``x.shape``: a bound value's whole shape as a static parameter (``jnp.zeros(x.shape)``)."""
+    """``x.shape``: a bound value's whole shape as a static parameter (``jnp.zeros(x.shape)``),
+    or, with ``call``, spelled ``jnp.shape(x)``."""
 
-    def __new__(cls, dims, of: str):
+    def __new__(cls, dims, of: str, call: bool = False):
         shape = super().__new__(cls, tuple(dims))
-        shape.of = of
+        shape.of, shape.call = of, call
         return shape
 
     def __repr__(self) -> str:
-        return f"{self.of}.shape"
+        return f"jnp.shape({self.of})" if self.call else f"{self.of}.shape"
+
+
+class StaticNdim(int):
+    """``x.ndim - k``: an axis counted from a bound value's rank, as real code writes the last
+    axis (``axis=x.ndim - 1``). It is the int itself to every rule."""
+
+    def __new__(cls, rank: int, of: str, minus: int = 1):
+        if not 0 <= minus <= rank:
+            raise ValueError(f"{of}.ndim - {minus} is not an axis of a rank-{rank} value")
+        axis = super().__new__(cls, rank - minus)
+        axis.of, axis.minus = of, minus
+        return axis
+
+    def __repr__(self) -> str:
+        return f"{self.of}.ndim - {self.minus}" if self.minus else f"{self.of}.ndim"
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def constant_partner(w: Walk, value):
         extra = {"fill_value": w.chooser.choice(FLOAT_LITERALS)} if constant == "full" else {}
         wants_dtype = constant == "full" or dtype != "float32" or w.chooser.chance(0.3)
         if name is not None and w.chooser.chance(0.5):
-            shape = StaticShape(shape, name)  # jnp.zeros(x.shape, x.dtype)
+            shape = StaticShape(shape, name, call=w.chooser.chance(0.15))  # jnp.zeros(x.shape), jnp.shape(x)
         return w.apply(constant, shape=shape, **extra, **(typed if wants_dtype else {}))
     if form == "scalar":
         return w.apply(w.chooser.choice(("asarray", "array")), object=w.chooser.choice(FLOAT_LITERALS), **typed)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform, AxisName, MachineEpsilon
+from ..grammar.ops import AtUpdate, Call, DTypeName, DTypeOf, Method, Op, Operator, Slice, StaticDim, StaticShape, Subscript, Subscripts, Transform, AxisName, MachineEpsilon, StaticNdim
 from ..grammar.types import ValueType
 
 ATOM = 100
@@ -70,8 +70,13 @@ def literal(value) -> cst.BaseExpression:
         return dotted(f"{value.of}.dtype")
     if isinstance(value, DTypeName):
         return dotted(value.target)
+    if isinstance(value, StaticShape) and value.call:
+        return cst.Call(func=dotted("jnp.shape"), args=[cst.Arg(cst.Name(value.of))])
     if isinstance(value, StaticShape):
         return dotted(f"{value.of}.shape")
+    if isinstance(value, StaticNdim):
+        ndim = dotted(f"{value.of}.ndim")
+        return cst.BinaryOperation(ndim, cst.Subtract(), cst.Integer(str(value.minus))) if value.minus else ndim
     if isinstance(value, StaticDim):
         return cst.Subscript(value=dotted(f"{value.of}.shape"), slice=[index_element(value.axis)])
     if isinstance(value, tuple):

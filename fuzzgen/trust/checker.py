@@ -26,7 +26,8 @@ from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
 from .surface import GrammarSurface, Slot
 from .values import (
-    KEYWORD_CONSTANTS, MACHINE_EPSILON_CALL, MAX_NUMBER_CHARS, TYPE_FACTS, ValueForms, dotted_name, snippet,
+    KEYWORD_CONSTANTS, MACHINE_EPSILON_CALL, MAX_NUMBER_CHARS, SHAPE_CALL, TYPE_FACTS, ValueForms, dotted_name,
+    snippet,
 )
 from ..program.spec import ArgSpec, ProgramSpec
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
@@ -86,7 +87,8 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
     name = checker.module(module, [a.name for a in args], function_name)
-    cross_check(tree, targets | {MACHINE_EPSILON_CALL}, surface.value_attributes | frozenset(TYPE_FACTS) | {"eps"},
+    static_calls = {MACHINE_EPSILON_CALL, SHAPE_CALL}  # `jnp.finfo(x.dtype).eps`, `jnp.shape(x)`: static values
+    cross_check(tree, targets | static_calls, surface.value_attributes | frozenset(TYPE_FACTS) | {"eps"},
                 subscripts=True,
                 axis_name_calls=surface.axis_name_calls, axis_name_transforms=surface.axis_name_transforms)
     return issue(source, name)

@@ -15,7 +15,8 @@ from .surface import DTYPE_TARGETS
 MAX_NUMBER_CHARS = 32
 MAX_INDEX_ITEMS = 8
 KEYWORD_CONSTANTS = ("True", "False", "None")
-TYPE_FACTS = ("shape", "dtype")  # `x.shape`, `x.shape[k]`, `x.dtype`: static facts of a bound value
+TYPE_FACTS = ("shape", "dtype", "ndim")  # `x.shape`, `x.shape[k]`, `x.dtype`, `x.ndim`: a bound value's static facts
+SHAPE_CALL = "jnp.shape"  # only as `jnp.shape(x)` of a bound name, a static shape
 MACHINE_EPSILON_CALL = "jnp.finfo"  # only as `jnp.finfo(<dtype>).eps`, a static float
 
 
@@ -141,12 +142,19 @@ class ValueForms:
                                     "True, False, None, a jnp dtype or a tuple of those")
 
     def is_literal(self, node: cst.BaseExpression, depth: int = 0) -> bool:
-        """A number, True/False/None, ``jnp.<dtype>``, a bound name's ``x.shape``, ``x.shape[k]``
-        or ``x.dtype``, or a tuple of those."""
+        """A number, True/False/None, ``jnp.<dtype>``, a bound name's ``x.shape``, ``x.shape[k]``,
+        ``jnp.shape(x)``, ``x.dtype``, ``x.ndim`` or ``x.ndim - k``, or a tuple of those."""
         if isinstance(node, cst.Attribute):
             return dotted_name(node) in DTYPE_TARGETS or self.type_fact_of(node) is not None
         if isinstance(node, cst.Subscript):
             return self.is_static_dim(node)
+        if isinstance(node, cst.Call):  # `jnp.shape(x)`
+            return (dotted_name(node.func) == SHAPE_CALL and len(node.args) == 1 and node.args[0].keyword is None
+                    and not node.args[0].star and isinstance(node.args[0].value, cst.Name)
+                    and node.args[0].value.value in self.bound)
+        if isinstance(node, cst.BinaryOperation):  # `x.ndim - 1`
+            return (isinstance(node.operator, cst.Subtract) and self.type_fact_of(node.left) == "ndim"
+                    and _is_int_literal(node.right))
         if isinstance(node, cst.Name):
             return node.value in KEYWORD_CONSTANTS
         if isinstance(node, cst.Tuple):

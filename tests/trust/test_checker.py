@@ -230,6 +230,12 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a):\n    return jnp.sin('ij')\n", "string"),
     ("def f(a):\n    return jnp.einsum('ij\\n', a, a)\n", "must be a literal"),
     ("def f(a):\n    return jnp.einsum(r'ij', a, a)\n", "must be a literal"),
+    # static shapes and axes: `jnp.shape(x)` and `x.ndim - k` of bound names, as parameters only
+    ("def f(a):\n    return jnp.zeros(jnp.shape(a + 1.0))\n", "must be a literal"),
+    ("def f(a):\n    return jnp.zeros(jnp.shape(b))\n", "must be a literal"),
+    ("def f(a):\n    return jnp.sum(a, axis=a.ndim + 1)\n", "must be a literal"),
+    ("def f(a):\n    return a * a.ndim\n", "attribute 'a.ndim'"),
+    ("def f(a):\n    return a * jnp.shape(a)\n", "is not a grammar op"),
     # machine epsilon: only `jnp.finfo(<dtype>).eps`
     ("def f(a):\n    return a + jnp.finfo(a).eps\n", "attribute 'jnp.finfo(a).eps'"),
     ("def f(a):\n    return a + jnp.finfo(a.dtype).max\n", "is not a grammar op"),
@@ -508,6 +514,12 @@ def test_transforms_in_the_source_pass_both_walls():
               "    return jax.jit(lambda t3: t3 * 2.0)(v2) + v1\n")
     check_source(source, [ArgSpec("a", (2, 3), "float32"), ArgSpec("b", (3,), "float32")])
     cross_check(ast.parse(source), frozenset({"jax.vmap", "jax.value_and_grad", "jax.jit", "jnp.sum", "jnp.sin"}))
+
+
+def test_static_shapes_and_axes_of_bound_names_are_parameters():
+    source = ("def f(a):\n    v0 = jnp.zeros(jnp.shape(a), dtype=a.dtype)\n"
+              "    return jnp.mean(a - v0, axis=a.ndim - 1, keepdims=True) + jnp.sum(a, axis=a.ndim - 2)\n")
+    assert check_source(source, [ArgSpec("a", (3, 2), "float32")]).text == source
 
 
 def test_machine_epsilon_is_a_static_float():
