@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "b3d87fd0dcca8b4d767f3eb37297e46fc699594bc5358a2fc09969ede3d950e9"
-EVERYTHING_36 = "f20f91a2406471fb54084d5ae81e950c1ac100b4c931be05739f21756e05f0aa"
-DEFAULT_1000 = "7db7cb49741c946dfa92a8ef6905b2abfe5a2beabc9072dfdd70554f895ec569"
+DEFAULT_40 = "8befea4411049399f7b76a7b306611df0469f16a123f237dcb5045e685537cd7"
+EVERYTHING_36 = "77c0e703526cd612562d432a518917f2746abb4f97aabc223c26c58e66775ca3"
+DEFAULT_1000 = "24199ec17c1e475b2e833d47f32bbed34361edc00ff85a242fad513d594b3a3d"
 
 
 def sha256(path) -> str:

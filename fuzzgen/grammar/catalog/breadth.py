@@ -29,11 +29,11 @@ def _index(name, primitive):
     )
 
 
-def _layout(name, render, shape_rule, draw_params, *, requires=rules.rank_at_least(1), primitives=()):
+def _layout(name, render, shape_rule, draw_params, *, requires=rules.rank_at_least(1), primitives=(), weight=1):
     return Op(
         name=name, render=render, arity=1, operand_dtypes=(NUMERIC,), dtype_rule=rules.same_as_first,
         shape_rule=shape_rule, tags=frozenset({"layout"}), draw_params=draw_params, requires=requires,
-        primitives=primitives,
+        primitives=primitives, weight=weight,
     )
 
 
@@ -85,9 +85,10 @@ BREADTH_OPS = (
     _index("argmax", "argmax"),
     _index("argmin", "argmin"),
     _layout("expand_dims", Call("jnp.expand_dims", positional=("axis",)), rules.expanded,
-            rules.draw_expand_dims_params, requires=rules.rank_at_least(0), primitives=("broadcast_in_dim",)),
+            rules.draw_expand_dims_params, requires=rules.rank_at_least(0), primitives=("broadcast_in_dim",),
+            weight=3),
     _layout("tile", Call("jnp.tile", positional=("reps",)), rules.tiled, rules.draw_tile_params,
-            requires=rules.rank_at_least(0), primitives=("tile",)),
+            requires=rules.rank_at_least(0), primitives=("tile",), weight=2),
     _layout("pad", Call("jnp.pad", positional=("pad_width",)), rules.padded, rules.draw_pad_params,
             primitives=("pad",)),
     _layout("slice", Call("lax.slice", positional=("start_indices", "limit_indices")), rules.sliced,

@@ -110,13 +110,14 @@ BUILTIN_OPS = (
     # Layout, where shapes allow.
     Op(name="reshape", render=Call("jnp.reshape", positional=("shape",)), arity=1, operand_dtypes=(NUMERIC,),
        dtype_rule=rules.same_as_first, shape_rule=rules.reshaped, tags=frozenset({"layout"}),
-       draw_params=rules.draw_reshape_params, primitives=("reshape",)),
+       draw_params=rules.draw_reshape_params, weight=3, primitives=("reshape",)),
     Op(name="transpose", render=Call("jnp.transpose", positional=("axes",)), arity=1, operand_dtypes=(NUMERIC,),
        dtype_rule=rules.same_as_first, shape_rule=rules.transposed, tags=frozenset({"layout"}),
        draw_params=rules.draw_transpose_params, primitives=("transpose",)),
     Op(name="broadcast_to", render=Call("jnp.broadcast_to", positional=("shape",)), arity=1,
        operand_dtypes=(NUMERIC,), dtype_rule=rules.same_as_first, shape_rule=rules.broadcast_to_shape,
-       tags=frozenset({"layout"}), draw_params=rules.draw_broadcast_to_params, primitives=("broadcast_in_dim",)),
+       tags=frozenset({"layout"}), draw_params=rules.draw_broadcast_to_params, weight=3,
+       primitives=("broadcast_in_dim",)),
     # Casts: how int32 values reach the floating result.
     *(_cast(dtype) for dtype in FLOAT_DTYPES),
 )

@@ -54,7 +54,7 @@ LIBRARY_OPS = (
        primitives=("split", "slice")),
     Op(name="repeat", render=Call("jnp.repeat", positional=("repeats",), keyword=("axis",)), arity=1,
        operand_dtypes=(NUMERIC,), dtype_rule=rules.same_as_first, shape_rule=lib.repeated,
-       tags=frozenset({"layout"}), draw_params=lib.draw_repeat_params, requires=rules.rank_at_least(1),
+       tags=frozenset({"layout"}), draw_params=lib.draw_repeat_params, requires=rules.rank_at_least(1), weight=2,
        primitives=("broadcast_in_dim", "reshape", "gather")),
     Op(name="triu", render=Call("jnp.triu"), arity=1, operand_dtypes=(NUMERIC,), dtype_rule=rules.same_as_first,
        shape_rule=rules.same_shape, tags=frozenset({"layout"}), requires=rules.rank_at_least(2),
