@@ -1,0 +1,10 @@
+# jnp.heaviside(nan, x2) returned x2 instead of nan (jax-ml/jax#38105, fixed in 0.10.2)
+import os; os.environ.setdefault("JAX_PLATFORMS", "cpu")
+import numpy as np, jax, jax.numpy as jnp
+x1 = np.array([np.nan, -np.inf, -1., 0., 1., np.inf], np.float32)
+x2 = np.float32(0.5)
+got = np.asarray(jnp.heaviside(x1, x2)); got_jit = np.asarray(jax.jit(jnp.heaviside)(x1, x2))
+exp = np.heaviside(x1, x2)
+ok = np.array_equal(got, exp, equal_nan=True) and np.array_equal(got_jit, exp, equal_nan=True)
+print("jax", jax.__version__, "got", got, "expected", exp)
+print("OK" if ok else "BUG")
