@@ -213,6 +213,7 @@ def compute_report(corpus: dict, fuzz: Counter, record_count: int) -> dict:
         "functions_fully_covered": fully_covered / corpus["function_count"],
         "fuzz_only_calls": fuzz_only,
         "fuzz_only_call_share": sum(fuzz[t] for t in fuzz_only) / fuzz_calls if fuzz_calls else 0.0,
+        "fuzz_only_call_shares": {t[5:]: fuzz[t] / fuzz_calls for t in fuzz_only} if fuzz_calls else {},
         "top_missing": [{"token": t, "count": real[t], "share": real[t] / total} for t in missing[:30]],
         "per_repository": per_repo,
     }
@@ -236,7 +237,8 @@ def print_report(report: dict) -> None:
     print(f"fuzzgen call targets never called in real code:  {len(fuzz_only)} "
           f"({report['fuzz_only_call_share']:.1%} of fuzzgen's calls)")
     if fuzz_only:
-        print("  " + " ".join(t[5:] for t in fuzz_only))
+        shares = report["fuzz_only_call_shares"]
+        print("  " + " ".join(f"{t[5:]} ({shares[t[5:]]:.1%})" for t in fuzz_only))
     print("\ntop 30 missing tokens (real count, share of all real tokens):")
     for entry in report["top_missing"]:
         print(f"  {entry['token']:40s} {entry['count']:7d}  {entry['share']:6.2%}")
