@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .ops import DTypeName, Subscripts, require
 from .rules import normalize_axes
-from .types import FLOAT_DTYPES, broadcast_shapes
+from .types import FLOAT_DTYPES, broadcast_shapes, promote_types
 
 # Two-operand einsum specifications real code writes: dots, outer products, matrix products,
 # batched and attention-style contractions, and the dense layer over leading dims.
@@ -221,11 +221,31 @@ def dot_general_shape(operands, params):
 
 
 def draw_dot_general_params(chooser, operands):
-    """A matrix product's dimension numbers, batched over a shared leading axis where both have one."""
+    """A matrix product's dimension numbers, batched over a shared leading axis where both have one;
+    in low precision, now and then accumulated in float32 (`draw_preferred_element_type`)."""
     lhs, rhs = operands
     if lhs.rank == rhs.rank == 3 and lhs.shape[0] == rhs.shape[0]:
-        return {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))}
-    return {"dimension_numbers": (((lhs.rank - 1,), (0,)), ((), ()))}
+        params = {"dimension_numbers": (((2,), (1,)), ((0,), (0,)))}
+    else:
+        params = {"dimension_numbers": (((lhs.rank - 1,), (0,)), ((), ()))}
+    return params | (draw_preferred_element_type(chooser, operands) if chooser is not None else {})
+
+
+LOW_PRECISION = frozenset({"bfloat16", "float16"})
+
+
+def draw_preferred_element_type(chooser, operands) -> dict:
+    """``preferred_element_type=jnp.float32`` for a contraction of low-precision operands, half the
+    time: mixed-precision code (flax's ``Dense`` and ``Conv``) accumulates and returns float32."""
+    if all(t.dtype in LOW_PRECISION for t in operands) and chooser.chance(0.5):
+        return {"preferred_element_type": DTypeName("float32")}
+    return {}
+
+
+def contraction_dtype(operands, params):
+    """The preferred element type where one is given, else the operands' promoted dtype."""
+    preferred = params.get("preferred_element_type")
+    return preferred.name if preferred is not None else promote_types(*operands)
 
 
 def dot_general_ready(operands) -> bool:

@@ -12,6 +12,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from fuzzgen.jaxcompat import version_tuple
+from fuzzgen.oracles import ORACLE_NAMES
+
 F32_3 = (ArgSpec("a", (3,), "float32"), ArgSpec("b", (3,), "float32"))
 DERIVATIVE_ORACLES = ("gradient", "forward_vs_reverse")
 
@@ -73,3 +76,29 @@ def test_frozen_function_holds_the_stopped_value_and_leaves_the_rest_live():
 def test_stopped_gradients_are_found_in_calls_but_not_counted_from_nothing():
     assert stops_gradients(jax.make_jaxpr(lambda a: jax.jit(lambda t: lax.stop_gradient(t))(a))(1.0))
     assert not stops_gradients(jax.make_jaxpr(lambda a: jnp.sin(a) * 2.0)(1.0))
+
+
+CONV_BF16_ARGS = (ArgSpec("a", (1, 2, 4), "bfloat16"), ArgSpec("b", (1, 2, 2), "bfloat16"))
+MIXED_PRECISION_CONV = "lax.conv_general_dilated(a, b, (1,), ((0, 0),), preferred_element_type=jnp.float32)"
+# jax-ml/jax#31592 (bench/known_bugs: conv_grad_preferred_element_type): the gradient of this
+# convolution raised a dtype error before jax 0.10.0
+CONV_GRAD_FIXED = version_tuple(jax.__version__) >= (0, 10, 0)
+
+
+@pytest.mark.skipif(not CONV_GRAD_FIXED, reason="jax#31592 is present: see the next test")
+def test_a_program_valid_only_at_its_own_dtypes_is_skipped_by_the_float64_oracles():
+    """A convolution with `preferred_element_type=jnp.float32` of bfloat16 operands is what
+    mixed-precision code writes; with float64 inputs JAX refuses it (narrower than the inputs), so
+    the float64 derivative oracles skip, saying why, and the others judge it."""
+    verdicts = {v.oracle: v for v in run_oracles(subject(MIXED_PRECISION_CONV, CONV_BF16_ARGS), ORACLE_NAMES, seed=0)}
+    assert {name: v.status for name, v in verdicts.items() if name in DERIVATIVE_ORACLES} == dict.fromkeys(
+        DERIVATIVE_ORACLES, "skipped")
+    assert "does not trace with float64 inputs" in verdicts["gradient"].details
+    assert all(v.status == "passed" for name, v in verdicts.items() if name not in DERIVATIVE_ORACLES), verdicts
+
+
+@pytest.mark.skipif(CONV_GRAD_FIXED, reason="jax#31592 was fixed in jax 0.10.0")
+def test_on_a_jax_with_the_known_conv_gradient_bug_the_crash_oracle_finds_it():
+    """The real bug on the old JAX CI runs (0.4.30): tracing the gradient raises."""
+    (verdict,) = run_oracles(subject(MIXED_PRECISION_CONV, CONV_BF16_ARGS), ("crash",), seed=0)
+    assert verdict.failed and "backward" in verdict.details and "same dtypes" in verdict.details, verdict

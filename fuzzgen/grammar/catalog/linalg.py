@@ -9,7 +9,7 @@ tolerances hold.
 """
 from __future__ import annotations
 
-from .. import rules
+from .. import library_rules, rules
 from ..ops import OPS, Call, Domain, Op, require
 from .core import FLOAT, _unary
 
@@ -53,7 +53,8 @@ def _draw_conv_params(chooser, operands):
     spatial = operands[0].rank - 2
     same = chooser.chance(0.5)
     padding = tuple(((k - 1) // 2, k // 2) if same else (0, 0) for k in operands[1].shape[2:])
-    return {"window_strides": (1,) * spatial, "padding": padding}
+    return {"window_strides": (1,) * spatial, "padding": padding,
+            **library_rules.draw_preferred_element_type(chooser, operands)}
 
 
 def _conv_ready(operands) -> bool:
@@ -83,8 +84,9 @@ LINALG_OPS = (
        dtype_rule=lambda operands, params: ("float32", "float32"), shape_rule=_qr_shapes, tags=LINALG,
        requires=lambda operands: operands[0].rank == 2, results=2,
        primitives=("geqrf", "householder_product")),
-    Op(name="conv", render=Call("lax.conv_general_dilated", positional=("window_strides", "padding")), arity=2,
-       operand_dtypes=(FLOAT, FLOAT), dtype_rule=rules.promoted, shape_rule=_conv_shape,
+    Op(name="conv", render=Call("lax.conv_general_dilated", positional=("window_strides", "padding"),
+                                keyword=("preferred_element_type",)), arity=2,
+       operand_dtypes=(FLOAT, FLOAT), dtype_rule=library_rules.contraction_dtype, shape_rule=_conv_shape,
        tags=frozenset({"convolution"}), draw_params=_draw_conv_params, requires=_conv_ready,
        primitives=("conv_general_dilated",)),
     _unary("i0e", "jax.scipy.special.i0e", primitives=("bessel_i0e",)),
