@@ -5,6 +5,7 @@ import jax
 import pytest
 
 from fuzzgen.grammar import ALL_CATEGORY_NAMES, OPS
+from fuzzgen.jaxcompat import version_tuple
 from fuzzgen.lowering.execution import abstract_inputs
 from fuzzgen.lowering.lower import lower_program
 from fuzzgen.sample.draw import SampleConfig, program_for_index
@@ -12,6 +13,11 @@ from fuzzgen.trust.checker import check_source
 from fuzzgen.trust.sandbox import load_function
 
 SEARCHED = 4000  # programs drawn to find one holding each op (every op appears well before this)
+# Constructs a known bug of the running JAX keeps from lowering (bench/known_bugs): such a
+# program is the fuzzer's finding there, not a grammar bug, so another one is taken.
+BROKEN_HERE = () if version_tuple(jax.__version__) >= (0, 10, 0) else (
+    "preferred_element_type",  # conv_grad_preferred_element_type: its gradient raises before 0.10.0
+)
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +26,8 @@ def first_program_with():
     found = {}
     for index in range(SEARCHED):
         program = program_for_index(config, index)
+        if any(construct in program.source for construct in BROKEN_HERE):
+            continue
         for name in program.ops:
             found.setdefault(name, program)
         if len(found) == len(list(OPS)):
