@@ -47,15 +47,18 @@ def normalized(w: Walk, value, argument: bool):
     ``(x - x.mean(axis=-1, keepdims=True)) * lax.rsqrt(jnp.var(x, axis=-1, keepdims=True) + 1e-5)``,
     RMS norm ``x * lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + 1e-6)``, or, for an
     ``argument`` (whose random values are never all zero: the norm's gradient there is nan),
-    ``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)``; the eps now and then the
-    dtype's own, ``jnp.finfo(x.dtype).eps``, and the axis now and then ``x.ndim - 1``."""
+    ``x / (jnp.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)`` (its eps now and then the dtype's
+    own, ``jnp.finfo(x.dtype).eps``); the axis now and then ``x.ndim - 1``."""
     if value.vtype.rank < 1 or not value.vtype.is_float:
         return value
     name = w.name_of(value)
     eps = w.chooser.choice((1e-6, 1e-5)) if value.vtype.dtype != "float16" else 1e-2
-    if w.chooser.chance(0.25):  # the dtype's own epsilon, as `jnp.finfo(x.dtype).eps`
-        eps = MachineEpsilon(value.vtype.dtype, of=name if name is not None and w.chooser.chance(0.7) else None)
     form = w.chooser.choice(("layer", "rms") + (("l2",) if argument else ()))
+    if form == "l2" and w.chooser.chance(0.4):
+        # the dtype's own epsilon, `jnp.finfo(x.dtype).eps`, as real code guards a division; not
+        # under rsqrt, where a zero variance (a constant row) makes 1/sqrt(eps) of float64's eps
+        # in the float64 reference pass, too ill-conditioned for any gradient check
+        eps = MachineEpsilon(value.vtype.dtype, of=name if name is not None and w.chooser.chance(0.7) else None)
     last = {"axis": StaticNdim(value.vtype.rank, name) if name is not None and w.chooser.chance(0.3) else -1,
             "keepdims": True}  # the last axis, as `axis=-1` or `axis=x.ndim - 1`
     if form == "l2":

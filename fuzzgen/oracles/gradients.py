@@ -68,11 +68,15 @@ def _compute(subject: Subject, seed: int):
     with enable_x64(True):
         inputs = subject.reference_inputs(seed)
 
-        def f(*floats):
-            full = list(inputs)
-            for position, value in zip(argnums, floats):
-                full[position] = value
-            return subject.function(*full)
+        def of_floats(function):
+            def f(*floats):
+                full = list(inputs)
+                for position, value in zip(argnums, floats):
+                    full[position] = value
+                return function(*full)
+            return f
+
+        f = of_floats(subject.function)
 
         x = [inputs[i] for i in argnums]
         try:
@@ -82,7 +86,7 @@ def _compute(subject: Subject, seed: int):
             # inputs' (`preferred_element_type=jnp.float32`): valid at its own dtypes, which the
             # crash and differential oracles judge, but not at float64.
             return f"the program does not trace with float64 inputs ({str(error).splitlines()[0][:120]})"
-        differenced = frozen_at(f, x)
+        differenced = frozen_at(of_floats(subject.marked_function), x)
         us = [np.ones(y_shape.shape) if k == 0 else random_like([np.zeros(y_shape.shape)], seed, 2 * k)[0]
               for k in range(PROJECTIONS)]
         vs = [random_like(x, seed, 2 * k + 1) for k in range(PROJECTIONS)]

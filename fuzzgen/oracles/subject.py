@@ -42,6 +42,14 @@ class Subject:
         return transformed(load_function(self.spec.source), self.spec.vmap_axes)
 
     @cached_property
+    def marked_function(self):
+        """`function` with the source's own ``lax.stop_gradient`` results marked
+        (`frozen.marked_stop_gradient`): the same computation, for the gradient oracle to hold."""
+        from .frozen import marked_stop_gradient
+
+        return transformed(load_function(self.spec.source, stop_gradient=marked_stop_gradient), self.spec.vmap_axes)
+
+    @cached_property
     def gradient(self):
         """``grad(sum(f))`` over every floating argument: the backward direction of the dataset."""
         return gradient_function(self.function, self.float_argnums)

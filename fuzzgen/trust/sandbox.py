@@ -51,10 +51,23 @@ def _build_namespace(targets: tuple[str, ...]) -> SimpleNamespace:
     return root
 
 
-def load_function(source: CheckedSource):
-    """Exec checked source in the restricted namespace and return the function it defines."""
+class _LaxWith:
+    """``lax`` with some functions replaced, for the source's own calls only (JAX's library code
+    keeps its own references): the gradient oracle marks the program's ``lax.stop_gradient``."""
+
+    def __init__(self, **replacements):
+        self.__dict__.update(replacements)
+
+    def __getattr__(self, name):
+        return getattr(lax, name)
+
+
+def load_function(source: CheckedSource, *, stop_gradient=None):
+    """Exec checked source in the restricted namespace and return the function it defines; with
+    ``stop_gradient``, the source's ``lax.stop_gradient`` calls call that instead."""
     source = require_checked(source)
-    namespace = {"jnp": jnp, "lax": lax, "jax": jax_namespace(), "ext": EXTENSIONS, "__builtins__": {}}
+    lax_namespace = lax if stop_gradient is None else _LaxWith(stop_gradient=stop_gradient)
+    namespace = {"jnp": jnp, "lax": lax_namespace, "jax": jax_namespace(), "ext": EXTENSIONS, "__builtins__": {}}
     exec(compile(source.text, f"<fuzzgen:{source.function_name}>", "exec"), namespace)  # noqa: S102 - checked only
     function = namespace.get(source.function_name)
     if not callable(function):

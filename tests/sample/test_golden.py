@@ -16,9 +16,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "39ffd3a0472658e7958d6ae19571f05ee7a0aad1e54f8e78ec22386f73510c3b"
+DEFAULT_40 = "e184ad69d8890bb3bd7e5606da8b0c9c18a538ea86980cdd2c2d63709ce85624"
 EVERYTHING_36 = "77c0e703526cd612562d432a518917f2746abb4f97aabc223c26c58e66775ca3"
-DEFAULT_1000 = "6a960ce72b2256de603281d6297f6ca361d1e7e6473a83372265348bd96837ca"
+DEFAULT_1000 = "1e149fa2dd4301eedb3111dbd66f8ecc459f4f1a72f5ac5b7e7d4fe45f4d5a4a"
 
 
 def sha256(path) -> str:
