@@ -43,7 +43,7 @@ IR_KIND_TABLE = (
     IRKind("hlo", True, "HLO, Lowered.as_text(dialect='hlo')", f"{_PRODUCE}:hlo", f"{_CHECK}:check_hlo"),
     IRKind("hlo_opt", False, "XLA's optimized CPU HLO", f"{_PRODUCE}:hlo_opt", f"{_CHECK}:check_hlo_opt"),
     IRKind("stablehlo_export", False, "jax.export's StableHLO for cpu, cuda and tpu at once",
-           f"{_PRODUCE}:stablehlo_export", f"{_CHECK}:check_stablehlo"),
+           f"{_PRODUCE}:stablehlo_export", f"{_CHECK}:check_stablehlo_export"),
 )
 IR_KINDS_BY_NAME = {kind.name: kind for kind in IR_KIND_TABLE}
 ALL_IR_KINDS = tuple(kind.name for kind in IR_KIND_TABLE)

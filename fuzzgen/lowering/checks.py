@@ -87,6 +87,20 @@ def check_stablehlo(texts: dict, program: StoredProgram) -> str | None:
     return _check_each(texts, program.directions, _compile_stablehlo, "StableHLO does not parse and compile")
 
 
+def _verify_stablehlo(text: str) -> None:
+    with mlir.make_ir_context() as context:
+        module = deep_ir.parse_stablehlo(text, context)
+        if not module.operation.verify():
+            raise ValueError("the module does not verify")
+
+
+def check_stablehlo_export(texts: dict, program: StoredProgram) -> str | None:
+    """Parse and verify with jaxlib's MLIR bindings. Not compiled: the module holds the cuda and
+    tpu code too, whose custom calls (``cusolver_geqrf_ffi`` for ``jnp.linalg.qr``) have no
+    handler on the CPU backend."""
+    return _check_each(texts, program.directions, _verify_stablehlo, "exported StableHLO does not parse and verify")
+
+
 def check_hlo(texts: dict, program: StoredProgram) -> str | None:
     """Parse with XLA's HLO parser, convert back to MLIR, and compile on CPU."""
     return _check_each(texts, program.directions, _compile_hlo, "HLO does not parse and compile")
