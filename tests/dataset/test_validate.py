@@ -95,7 +95,8 @@ def test_malformed_line_is_a_failure_with_its_line(sampled, tmp_path):
     with open(path, "a") as handle:
         handle.write('{"id": "torn"\n')
     result = run_cli("validate", path, "--workers", 1, "--roundtrip-every", 0, "--quiet")
-    assert result.returncode == 2 and f"{path}:13: json:" in result.stdout
+    torn = len(sampled.read_text().splitlines()) + 1  # 13; 12 on jax 0.4.30, where exporting qr fails
+    assert result.returncode == 2 and f"{path}:{torn}: json:" in result.stdout
 
 
 @pytest.mark.parametrize("make, fragment", [
