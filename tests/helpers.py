@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +15,34 @@ def run_cli(*args, cwd=None, env=None, timeout=600):
         [sys.executable, "-m", "fuzzgen.cli.main", *map(str, args)],
         cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
     )
+
+
+# A command started at a terminal has Ctrl-C's default handler. pytest-xdist's workers ignore
+# SIGINT and a child inherits an ignored signal, so the command is started through this shim,
+# which restores the handler and then runs `fuzzgen` as `python -m` would.
+AS_FROM_A_TERMINAL = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "sys.argv[0] = 'fuzzgen'; runpy.run_module('fuzzgen.cli.main', run_name='__main__', alter_sys=True)")
+
+
+def start(*argv):
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    return subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL, *map(str, argv)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for(condition, timeout=240.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.2)
+
+
+def group_is_gone(pgid) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def snapshot(directory: Path) -> dict:

@@ -56,6 +56,24 @@ def positive_float(flag):
     return parse
 
 
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration(flag):
+    """``90``, ``90s``, ``15m``, ``2h`` or ``1.5h`` as seconds."""
+    def parse(text: str) -> float:
+        number, unit = (text[:-1], text[-1]) if text[-1:] in _DURATION_UNITS else (text, "s")
+        try:
+            value = float(number) * _DURATION_UNITS[unit]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{flag} {text!r} is not a duration; give seconds or a number with s, m or h (90, 15m, 2h)") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{flag} {text} must be a positive duration")
+        return value
+    return parse
+
+
 def load_plugins_or_fail(names) -> None:
     """Import the --plugin modules; a bad one is a `PluginError` (one line, exit 2)."""
     from ..grammar.plugins import load_plugins

@@ -1,12 +1,13 @@
 """`fuzzgen fuzz`: hunt JAX/XLA bugs with the oracles as Hypothesis properties; shrink what fails."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from ..grammar.categories import ALL_CATEGORY_NAMES, EXTRA_CATEGORY_NAMES
 from ..oracles import ORACLE_NAMES
-from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
+from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, duration, load_plugins_or_fail,
                      positive_float)
 
 # Not ./corpus: run from a clone, that is the project's own regression corpus, which findings
@@ -17,20 +18,30 @@ DEFAULT_CORPUS = "fuzzgen-findings"
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "fuzz", help="fuzz JAX with oracles; shrink failures into corpus cases",
-        description="Draw programs with Hypothesis and judge each with the oracles, in an isolated worker "
-                    "(a segfault or hang is a finding). A failure is shrunk to a minimal program, printed, and "
-                    f"written to CORPUS/findings.jsonl. Exit status: 1 if anything failed, 0 if not, 2 on bad "
-                    f"arguments. Oracles: {', '.join(ORACLE_NAMES)}.",
+        description="Draw programs from the grammar and judge each with the oracles, K at once, each in an isolated "
+                    "worker (a segfault or hang is a finding). The first program of each kind of failure is shrunk "
+                    "by Hypothesis and reduced by fuzzgen to a minimal program, printed, and written to "
+                    "CORPUS/findings.jsonl. The same seed finds the same failures for any --workers. Exit status: "
+                    "1 if anything failed, 0 if not, 2 on bad arguments, 130/143 interrupted (the report so far is "
+                    f"printed). Oracles: {', '.join(ORACLE_NAMES)}.",
     )
     p.add_argument("--max-examples", type=bounded_int("--max-examples", 1, 10_000_000), default=100, metavar="N",
-                   help="programs to draw before stopping, not counting shrinking (default: 100)")
+                   help="programs to judge before stopping, not counting shrinking (default: 100)")
+    p.add_argument("--time-budget", type=duration("--time-budget"), default=None, metavar="DURATION",
+                   help="stop drawing programs after this long (90, 90s, 15m, 2h), or at --max-examples if that "
+                        "comes first; shrinking what was found follows (bound it with --shrink-seconds). Which "
+                        "programs fit in the budget depends on the machine's speed (default: no budget)")
+    p.add_argument("--workers", type=bounded_int("--workers", 1, 256), default=os.cpu_count() or 1, metavar="K",
+                   help="programs judged at once, each in a worker process of its own (default: the number of "
+                        f"cores, {os.cpu_count() or 1} here)")
     p.add_argument("--oracles", type=comma_list(ORACLE_NAMES, "--oracles"), default=ORACLE_NAMES, metavar="LIST",
                    help=f"comma-separated oracles to run (default: all: {','.join(ORACLE_NAMES)})")
     p.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=None, metavar="LIST",
                    help="aim the run at these program categories, comma-separated, drawn equally often "
                         f"(default: the ten of the default mix; also: {', '.join(EXTRA_CATEGORY_NAMES)})")
     p.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, metavar="S",
-                   help="Hypothesis seed; the same seed, versions and plugins draw the same programs (default: 0)")
+                   help="the run's seed: program i is drawn from (seed, i), so the same seed, versions and plugins judge "
+                        "the same programs and shrink them the same way (default: 0)")
     p.add_argument("--corpus", type=Path, default=Path(DEFAULT_CORPUS), metavar="DIR",
                    help=f"directory for shrunk failing cases (default: {DEFAULT_CORPUS}/)")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
@@ -48,27 +59,54 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..fuzz.driver import FuzzConfig, run_fuzz
+    from ..fuzz.driver import FuzzConfig, FuzzReport, run_fuzz
 
     if args.corpus.exists() and not args.corpus.is_dir():
         raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
     load_plugins_or_fail(args.plugin)
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
                         plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds,
-                        reduce=args.reduce,
+                        reduce=args.reduce, workers=args.workers, time_budget=args.time_budget,
                         strategy_options={"categories": args.categories} if args.categories else {})
-    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
-    report = run_fuzz(config, log=log)
+    bar = None
+    if not args.quiet and sys.stderr.isatty():  # a bar on a terminal; plain lines every 10 s otherwise
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.max_examples, unit="prog", desc="fuzzing", file=sys.stderr, dynamic_ncols=True,
+                   smoothing=0.1)
+
+    def log(message: str) -> None:
+        if args.quiet:
+            return
+        if bar is not None:
+            bar.write(message, file=sys.stderr)  # above the bar, which stays at the bottom
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    report = FuzzReport()
+    try:
+        run_fuzz(config, log=log, bar=bar, report=report)
+    except BaseException:  # Ctrl-C or SIGTERM: the report so far, then main's one line and exit status
+        if bar is not None:
+            bar.close()
+        if not isinstance(sys.exc_info()[1], Exception):
+            print_report(report, config, interrupted=True)
+        raise
     print_report(report, config)
     return EXIT_FOUND if report.found else EXIT_OK
 
 
-def print_report(report, config) -> None:
-    print(f"judged {report.examples} programs in {report.seconds:.0f} s (seed {config.seed}), "
-          f"oracles: {','.join(config.oracles)}")
+def print_report(report, config, interrupted: bool = False) -> None:
+    shrinking = f", {report.shrink_examples} more while shrinking" if report.shrink_examples else ""
+    stopped = " before it was interrupted" if interrupted else ""
+    print(f"judged {report.examples} programs{shrinking} in {report.seconds:.0f} s{stopped} (seed {report.seed}, "
+          f"{config.workers} worker{'s' if config.workers > 1 else ''}), oracles: {','.join(config.oracles)}")
+    total = sum(report.oracle_seconds.values()) or 1.0
     for oracle in config.oracles:
         counts = {status: report.statuses[oracle, status] for status in ("passed", "failed", "skipped")}
-        print(f"  {oracle:<20} {counts['passed']:>6} passed {counts['failed']:>6} failed {counts['skipped']:>6} skipped")
+        seconds = report.oracle_seconds[oracle]
+        print(f"  {oracle:<20} {counts['passed']:>6} passed {counts['failed']:>6} failed {counts['skipped']:>6} skipped"
+              f" {seconds:>8.1f} s ({100 * seconds / total:4.1f}% of judging)")
     for plugin in config.plugins:
         from ..grammar.plugins import load_plugin
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import jax
 import jaxlib
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
+from hypothesis.database import InMemoryExampleDatabase
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..extras import EXPORT_SERIALIZATION, require
@@ -33,14 +34,15 @@ from ..grammar.plugins import load_plugins, plugin_ops
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
 from ..strategies import programs
-from .isolation import Case, CheckResult, InProcessChecker, IsolatedChecker
+from .drawing import Drawn, ProgramDrawer, example_arguments
+from .isolation import Case, CheckResult
+from .pool import JudgePool
 from .reduce import MAX_JUDGED, Reducer, Reducible
 from .reproducer import reproducer, reproduces, unsupported_reason
 from .triage import Family, Signature, Triage
 
 FINDINGS_FILE = "findings.jsonl"
 PROGRESS_EVERY = 10.0  # seconds between progress lines
-INPUT_SEEDS = 2**16  # inputs are drawn from a seed Hypothesis picks, and shrinks towards 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class FuzzConfig:
     shrink_seconds: float | None = None  # None: shrink until Hypothesis is done, however long
     reduce: bool = True  # reduce Hypothesis' result with `reduce.Reducer`
     max_reduce: int = MAX_JUDGED  # candidates the reducer may judge per finding
+    workers: int = 1  # programs judged at once, each worker a process of its own
+    time_budget: float | None = None  # seconds of judging, after which no new program is drawn
 
     def __post_init__(self):
         if self.max_examples < 1:
@@ -70,6 +74,12 @@ class FuzzConfig:
             raise ValueError(f"shrink_seconds={self.shrink_seconds} must be a positive number of seconds or None")
         if self.max_reduce < 0:
             raise ValueError(f"max_reduce={self.max_reduce} must be 0 or more")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"workers={self.workers!r} must be an int of at least 1")
+        if not self.isolate and self.workers != 1:
+            raise ValueError(f"workers={self.workers}: isolate=False judges in this process, so workers must be 1")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"time_budget={self.time_budget} must be a positive number of seconds or None")
 
 
 @dataclass
@@ -90,12 +100,15 @@ class Finding:
 
 @dataclass
 class FuzzReport:
-    examples: int = 0
+    examples: int = 0  # drawn programs judged
+    shrink_examples: int = 0  # candidates judged while Hypothesis shrank
+    seed: int | None = None  # the run's seed (chosen at random where the config gave none)
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     families: list[Family] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)  # (oracle, status) -> count
     plugin_draws: Counter = field(default_factory=Counter)  # plugin op -> programs judged that call it
+    oracle_seconds: Counter = field(default_factory=Counter)  # oracle -> seconds its workers spent on it
 
     @property
     def found(self) -> bool:
@@ -122,58 +135,151 @@ def failure_type(verdict: Verdict) -> type:
     return _FAILURE_TYPES[key]
 
 
-def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None) -> FuzzReport:
-    """Fuzz with ``config``; returns the report (findings already written to the corpus)."""
+def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None, bar=None,
+             report: FuzzReport | None = None) -> FuzzReport:
+    """Fuzz with ``config``; returns the report (findings already written to the corpus).
+
+    Two phases. Judging: programs 0, 1, 2, ... of the run (`drawing`) are judged by
+    ``config.workers`` isolated workers at once and taken in index order, so the findings are the
+    same for any number of workers. Shrinking: the first program of each kind of failure (oracle,
+    error type) is handed to Hypothesis, which shrinks it as it shrinks any failing example of
+    the strategy, and `reduce` reduces the result further. ``bar``, where given, is a tqdm-like
+    bar advanced per judged program (otherwise ``log`` gets a line at least every 10 s). Pass
+    ``report`` to see what was done so far when a Ctrl-C ends the run (the exception propagates).
+    """
     if "export" in config.oracles:  # a missing package is the environment's problem, not JAX's bug
         require(EXPORT_SERIALIZATION, None, "the export oracle")
     load_plugins(config.plugins)
     log = log or (lambda message: None)
-    report, triage = FuzzReport(), Triage()
+    report = report if report is not None else FuzzReport()
+    triage = Triage()
+    report.seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**32)
     strategy = programs(**config.strategy_options)
     began = time.monotonic()
-    checker = IsolatedChecker(config.plugins, config.timeout) if config.isolate else InProcessChecker()
-    log(f"fuzzing {config.max_examples} programs (seed {config.seed}) with {','.join(config.oracles)}; "
-        "starting the oracle worker (it imports JAX)")
+    pool = JudgePool.of_workers(config.workers, plugins=config.plugins, timeout=config.timeout, isolate=config.isolate)
+    log(f"fuzzing {config.max_examples} programs (seed {report.seed}) with {','.join(config.oracles)} on "
+        f"{config.workers} worker{'s' if config.workers > 1 else ''}; starting the oracle workers (each imports JAX)")
+    try:
+        with pool, shrink_time_limit(config.shrink_seconds):
+            pool.start()
+            to_shrink = _judge_drawn(config, report, triage, pool, strategy, began, log, bar)
+            if bar is not None:
+                bar.close()
+            if to_shrink:
+                log(f"{report.examples} programs judged; shrinking {len(to_shrink)} failing program(s) with Hypothesis")
+                for failure in _shrink(config, report, triage, pool.first, strategy, to_shrink, began, log):
+                    report.findings.append(_finding(failure, pool.first, triage, config, log))
+    finally:
+        report.seconds = time.monotonic() - began
+        report.families = triage.families
+    return report
+
+
+def _judge_drawn(config: FuzzConfig, report: FuzzReport, triage: Triage, pool: JudgePool, strategy, began: float,
+                 log, bar) -> list[Drawn]:
+    """Judge programs 0, 1, ... until ``max_examples`` are judged (or the time budget is spent, or
+    with ``report_multiple_bugs`` off, one fails); return, for each kind of failure (oracle,
+    error type), the first program that failed with it first."""
+    drawer = ProgramDrawer(strategy, report.seed)
+    deadline = None if config.time_budget is None else began + config.time_budget
     last_line = [began]
 
-    @settings(max_examples=config.max_examples, deadline=None, database=None, verbosity=Verbosity.quiet,
+    def cases():
+        index = planned = 0
+        while planned < config.max_examples:
+            drawn = drawer.draw(index)
+            index += 1
+            if drawn is None:  # these bytes make no program: the index is skipped, for every K
+                continue
+            planned += 1
+            yield drawn, Case.from_program(drawn.program, config.oracles, drawn.input_seed)
+
+    def tick(force=False):
+        now = time.monotonic()
+        if bar is not None:
+            bar.refresh()
+        elif force or now - last_line[0] >= PROGRESS_EVERY:  # a line at least every 10 s
+            last_line[0] = now
+            log(progress_line(report.examples, config.max_examples, len(triage.families), now - began))
+
+    first: dict[tuple[str, str], Drawn] = {}
+    keep_going = (lambda: True) if deadline is None else (lambda: time.monotonic() < deadline)
+    for drawn, result in pool.judged(cases(), on_tick=tick, keep_going=keep_going):
+        report.examples += 1
+        _count(report, drawn.program, result)
+        for verdict in result.failures:
+            triage.add(verdict, result.primitives, drawn.program.id, drawn.program.source)
+        if result.failures:
+            first.setdefault(_kind(result.failures[0]), drawn)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(failures=len(triage.families), refresh=False)
+        tick(force=report.examples == 1)
+        if result.failures and not config.report_multiple_bugs:
+            break
+    if deadline is not None and report.examples < config.max_examples:
+        log(f"the --time-budget of {config.time_budget:g} s is spent: {report.examples} programs judged")
+    return list(first.values())
+
+
+def _count(report: FuzzReport, program, result: CheckResult) -> None:
+    report.plugin_draws.update(program.ops & plugin_ops())
+    for verdict in result.verdicts:
+        report.statuses[verdict.oracle, verdict.status] += 1
+    for oracle, seconds in result.oracle_seconds:
+        report.oracle_seconds[oracle] += seconds
+
+
+def _kind(verdict: Verdict) -> tuple[str, str]:
+    return verdict.oracle, verdict.error_type or ""
+
+
+def _shrink(config: FuzzConfig, report: FuzzReport, triage: Triage, checker, strategy, failing: list[Drawn],
+            began: float, log) -> list[OracleFailure]:
+    """Hypothesis shrinks each failing program: its bytes go into an example database (through
+    ``fuzz_one_input``, which judges it once more and saves it because it fails), and a run that
+    only reuses the database and shrinks does the rest, each kind of failure separately."""
+    database = InMemoryExampleDatabase()
+    last_line = [time.monotonic()]
+
+    @given(**example_arguments(strategy))
+    @settings(max_examples=max(2, len(failing)), deadline=None, database=database, verbosity=Verbosity.quiet,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=config.report_multiple_bugs,
-              phases=(Phase.generate, Phase.shrink), print_blob=False)
-    @given(program=strategy, input_seed=st.integers(0, INPUT_SEEDS - 1))
+              phases=(Phase.reuse, Phase.shrink), print_blob=False)
+    @hypothesis_seed(report.seed)  # below @settings, so that its database stays: shrinking is seeded too
     def property_holds(program, input_seed):
         case = Case.from_program(program, config.oracles, input_seed)
         result = checker.check(case)
-        report.examples += 1
-        report.plugin_draws.update(program.ops & plugin_ops())
-        for verdict in result.verdicts:
-            report.statuses[verdict.oracle, verdict.status] += 1
+        report.shrink_examples += 1
+        _count(report, program, result)
         now = time.monotonic()
-        if now - last_line[0] >= PROGRESS_EVERY or report.examples == 1:  # a line at least every 10 s
+        if now - last_line[0] >= PROGRESS_EVERY:
             last_line[0] = now
-            log(progress_line(report.examples, config.max_examples, len(triage.families), now - began))
+            log(f"shrinking: {report.shrink_examples} candidates judged ({now - began:.0f} s)")
         failures = result.failures
         for verdict in failures:
             triage.add(verdict, result.primitives, program.id, program.source)
         if failures:
             raise failure_type(failures[0])(failures[0], program, case, result)
 
-    if config.seed is not None:
-        property_holds = hypothesis_seed(config.seed)(property_holds)
-    shrunk: list[OracleFailure] = []
+    replayed = 0
+    for drawn in failing:
+        try:
+            property_holds.hypothesis.fuzz_one_input(drawn.buffer)
+        except OracleFailure:
+            replayed += 1
+        else:  # judged again, it passed: a flaky failure (a hang near the timeout, say) stays in triage
+            log(f"program {drawn.index} ({drawn.program.id}) did not fail when judged again; it is not shrunk")
+    if not replayed:
+        return []
     try:
-        with checker, shrink_time_limit(config.shrink_seconds):
-            try:
-                property_holds()
-            except BaseException as error:  # noqa: BLE001 - sorted below: ours are kept, others re-raised
-                shrunk = _oracle_failures(error)
-                if not shrunk:
-                    raise
-            for failure in shrunk:
-                report.findings.append(_finding(failure, checker, triage, config, log))
-    finally:
-        report.seconds = time.monotonic() - began
-        report.families = triage.families
-    return report
+        property_holds()
+    except BaseException as error:  # noqa: BLE001 - sorted below: ours are kept, others re-raised
+        shrunk = _oracle_failures(error)
+        if not shrunk:
+            raise
+        return shrunk
+    return []
 
 
 def progress_line(judged: int, planned: int, kinds: int, seconds: float) -> str:

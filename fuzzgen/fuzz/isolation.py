@@ -45,6 +45,8 @@ class CheckResult:
     primitives: tuple[str, ...] = ()
     seconds: float = 0.0
     ir_sha256: dict | None = field(default=None, compare=False)
+    # (oracle, seconds) in the order run; the first includes building the subject (tracing)
+    oracle_seconds: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     @property
     def failures(self) -> tuple[Verdict, ...]:
@@ -56,9 +58,23 @@ def check_case(case: Case, on_start=None) -> CheckResult:
     from ..oracles import Subject, run_oracles
 
     began = time.monotonic()
+    timings: list[list] = []
+
+    def starting(name):
+        now = time.monotonic()
+        if timings:
+            timings[-1][1] = now - timings[-1][1]
+        timings.append([name, now if timings else began])
+        if on_start is not None:
+            on_start(name)
+
     subject = Subject(case.spec)
-    verdicts = run_oracles(subject, case.oracles, case.input_seed, on_start=on_start)
-    return CheckResult(tuple(verdicts), _primitives(subject, case), time.monotonic() - began)
+    verdicts = run_oracles(subject, case.oracles, case.input_seed, on_start=starting)
+    if timings:
+        timings[-1][1] = time.monotonic() - timings[-1][1]
+    primitives = _primitives(subject, case)  # traced already by the oracles, almost always
+    return CheckResult(tuple(verdicts), primitives, time.monotonic() - began,
+                       oracle_seconds=tuple(map(tuple, timings)))
 
 
 def ir_hashes(case: Case) -> dict | None:
@@ -131,6 +147,10 @@ def resident_megabytes() -> float:
         return 0.0  # not Linux: never recycle
 
 
+class WorkerClosed(RuntimeError):
+    """A checker asked to judge after `IsolatedChecker.abort` or `close`."""
+
+
 class IsolatedChecker:
     """Judges cases in a worker process; use as a context manager, or call `close`."""
 
@@ -139,6 +159,7 @@ class IsolatedChecker:
         self.context = spawn_context()
         self.worker: SpawnedWorker | None = None
         self.restarts = 0
+        self.closed = False
 
     def __enter__(self) -> IsolatedChecker:
         return self
@@ -198,6 +219,8 @@ class IsolatedChecker:
         if self.worker is not None and self.worker.alive:
             return self.worker
         self._discard()
+        if self.closed:
+            raise WorkerClosed("the oracle worker was stopped")
         self.worker = SpawnedWorker(_worker_main, (self.plugins,), self.context)
         self.restarts += 1
         if not self.worker.poll_ready(STARTUP_TIMEOUT):
@@ -213,6 +236,11 @@ class IsolatedChecker:
         if self.worker is not None:
             self.worker.stop(kill=True)
         self.worker = None
+
+    def abort(self) -> None:
+        """Kill the worker now and start no other: another thread waiting on it returns at once."""
+        self.closed = True
+        self._discard()
 
     def close(self) -> None:
         if self.worker is not None and self.worker.alive:
@@ -239,6 +267,9 @@ class InProcessChecker:
         from .reduce import abstract_types
 
         return abstract_types(source, args)
+
+    def abort(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

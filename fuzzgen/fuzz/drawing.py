@@ -1,0 +1,70 @@
+"""Program ``i`` of a fuzz run, drawn from the run's seed and ``i`` alone, as `fuzzgen sample` does.
+
+Hypothesis' own engine draws one example after another, each choice depending on what came
+before, so it cannot hand out programs to several judges at once, nor say which program a
+run's 300th is without drawing the 299 before it. Here program ``i`` is the fuzzgen strategy
+interpreted from a byte string that ``(seed, i)`` alone determines, through Hypothesis' public
+fuzzing entry point (``fuzz_one_input``, the one external fuzzers and HypoFuzz use). So any
+number of workers judge the same programs, and a failing program's bytes are all Hypothesis
+needs to shrink it (see `driver`): the strategy's shrinking (fewer statements, smaller shapes,
+simpler ops and dtypes) applies unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+INPUT_SEEDS = 2**16  # inputs are drawn from a seed the choices pick, and shrink towards 0
+# Bytes interpreted per program: the largest programs (a nested branch of compound stages in a
+# vmap) read about 3 KB; a program that runs out is invalid and its index is skipped.
+BUFFER_BYTES = 16384
+
+
+def example_arguments(strategy) -> dict:
+    """The ``@given`` arguments every fuzz property takes: the program and its input seed."""
+    return {"program": strategy, "input_seed": st.integers(0, INPUT_SEEDS - 1)}
+
+
+def program_bytes(seed: int, index: int) -> bytes:
+    """The byte string program ``index`` of a run with ``seed`` is interpreted from."""
+    digest = hashlib.sha256(f"fuzzgen-fuzz:{seed}:{index}".encode()).digest()
+    return random.Random(digest).randbytes(BUFFER_BYTES)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    index: int
+    program: object  # a fuzzgen `Program`
+    input_seed: int
+    buffer: bytes
+
+
+class ProgramDrawer:
+    """``draw(i)``: program ``i`` of the run with ``seed`` from ``strategy``, or None where the
+    bytes do not make one (too few, or filtered out), an index the run then skips."""
+
+    def __init__(self, strategy, seed: int):
+        if not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed={seed!r} must be a non-negative int")
+        self.seed = seed
+        drawn: list = []
+
+        @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(**example_arguments(strategy))
+        def collect(program, input_seed):
+            drawn.append((program, input_seed))
+
+        self._drawn = drawn
+        self._interpret = collect.hypothesis.fuzz_one_input
+
+    def draw(self, index: int) -> Drawn | None:
+        buffer = program_bytes(self.seed, index)
+        self._drawn.clear()
+        if self._interpret(buffer) is None or not self._drawn:
+            return None
+        program, input_seed = self._drawn[-1]
+        return Drawn(index, program, input_seed, buffer)
