@@ -169,7 +169,7 @@ def test_shrinking_is_not_cut_short_by_hypothesis_wall_clock_limit(plant):
 def test_jit_path_differing_from_eager_is_found_through_the_cli(plant, tmp_path):
     """The whole command: plugin loaded in the isolated worker, exit 1, minimal program printed."""
     plant("planted_jit", JIT_DIFFERS_FROM_EAGER, load=False)
-    result = run_cli("fuzz", "--plugin", "planted_jit", "--oracles", "eager_vs_jit", "--max-examples", 500,
+    result = run_cli("fuzz", "--plugin", "planted_jit", "--oracles", "eager_vs_jit", "--max-examples", 40,
                      "--categories", ",".join(ARITHMETIC), "--seed", 3, "--corpus", tmp_path / "corpus", "--quiet",
                      env={"PYTHONPATH": str(tmp_path / "plugins")})
     assert result.returncode == 1, result.stdout + result.stderr
