@@ -45,13 +45,28 @@ def small_sample(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def thousand_file(tmp_path_factory):
-    """`fuzzgen sample --n 1000 --seed 0 --workers 2`, run once per session through the CLI: the
-    golden-bytes test and the 1,000-record schema tests read the same file."""
+def thousand_file(tmp_path_factory, worker_id):
+    """`fuzzgen sample --n 1000 --seed 0 --workers 2`, run once per test run through the CLI: the
+    golden-bytes test and the 1,000-record schema and breadth tests read the same file. Under
+    pytest-xdist each worker has its own session, so the file lives in the directory the workers
+    share, and a lock makes the first one to ask write it (a minute and a half of work) while
+    the others wait for it rather than writing their own."""
+    import fcntl
+
     from helpers import run_cli
 
-    out = tmp_path_factory.mktemp("thousand") / "data.jsonl"
-    result = run_cli("sample", "--n", "1000", "--seed", "0", "--out", out, "--workers", "2", "--quiet")
-    assert result.returncode == 0, result.stderr
-    out.chmod(0o444)
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # pytest-of-USER/pytest-N, above every worker's own directory
+    out = shared / "thousand" / "data.jsonl"
+    with open(shared / "thousand.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            out.parent.mkdir(exist_ok=True)
+            staged = out.with_name("data.jsonl.staged")
+            result = run_cli("sample", "--n", "1000", "--seed", "0", "--out", staged, "--workers", "2", "--quiet",
+                             "--force")
+            assert result.returncode == 0, result.stderr
+            staged.chmod(0o444)
+            staged.rename(out)  # whole or absent: a worker that died half way leaves no torn file
     return out
