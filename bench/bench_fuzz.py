@@ -1,66 +1,81 @@
-"""Fuzzing throughput: programs judged per second one at a time (the driver before `--workers`)
-and with K workers (`fuzzgen fuzz --workers K`), on the same programs, in one run.
+"""Fuzzing throughput: programs judged per second the way fuzzgen judged them before (one
+worker, one program at a time, the oracles of a baseline revision) and the new way
+(`fuzzgen fuzz --workers K`, this tree's oracles), on the same programs, in one run.
 
-Run:  JAX_PLATFORMS=cpu python bench/bench_fuzz.py [--programs 60] [--workers 2] [--rounds 2] [--seed 0]
+Run:  JAX_PLATFORMS=cpu python bench/bench_fuzz.py [--programs 40] [--workers 2] [--rounds 2] [--seed 0]
+                                                   [--baseline 9a963ba]
 
 Programs 0..N-1 of the seed are drawn as `fuzzgen fuzz` draws them (`fuzz.drawing`), with their
-input seeds, and judged by every oracle. The baseline is what the driver did before: draw a
-program, judge it in the one isolated worker, draw the next. The new way is `fuzz.pool.JudgePool`
-with K workers, drawing while they judge. Each round starts fresh workers (start-up is not
-timed: both ways pay it once per run) and runs the baseline and the new way back to back; the
-machine is shared and noisy, so the ratio is taken per round and the best round is reported.
-Every program's verdicts (oracle, status, error type) must be the same both ways.
+input seeds, and judged by every oracle. The baseline revision (default: the last one before
+`--workers` and the cheaper judging) is checked out into a temporary git worktree, and its own
+`IsolatedChecker` judges the programs one after another in one worker, as its driver did (the
+time to draw them is added). The new way is this tree's `fuzz.pool.JudgePool` with K workers,
+drawing while they judge. Worker start-up is not timed (both ways pay it once per run). Each
+round runs both ways back to back; the machine is shared and noisy, so every round's ratio is
+printed. Every program's verdicts (oracle, status, error type) must be the same both ways.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 from fuzzgen.fuzz.drawing import ProgramDrawer  # noqa: E402
-from fuzzgen.fuzz.isolation import Case, IsolatedChecker  # noqa: E402
+from fuzzgen.fuzz.isolation import Case  # noqa: E402
 from fuzzgen.fuzz.pool import JudgePool  # noqa: E402
 from fuzzgen.oracles import ORACLE_NAMES  # noqa: E402
 from fuzzgen.strategies import programs  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 
-def drawn_cases(seed: int, count: int, oracles) -> list[tuple[int, Case]]:
+# Run by the baseline tree's interpreter: judge the pickled cases one at a time in one worker.
+BASELINE_JUDGE = """
+import pickle, sys, time
+from fuzzgen.fuzz.isolation import IsolatedChecker
+cases = pickle.load(open(sys.argv[1], "rb"))
+with IsolatedChecker(timeout=300) as checker:
+    checker._ensure_worker()  # start-up is not timed
+    began = time.monotonic()
+    verdicts = [tuple((v.oracle, v.status, v.error_type) for v in checker.check(case).verdicts) for case in cases]
+    seconds = time.monotonic() - began
+pickle.dump((seconds, verdicts), open(sys.argv[2], "wb"))
+"""
+
+
+def drawn_cases(seed: int, count: int, oracles) -> tuple[list[Case], float]:
+    """The first ``count`` programs of ``seed`` as cases, and the seconds drawing them took."""
+    began = time.monotonic()
     drawer, cases, index = ProgramDrawer(programs(), seed), [], 0
     while len(cases) < count:
         drawn = drawer.draw(index)
         index += 1
         if drawn is not None:
-            cases.append((drawn.index, Case.from_program(drawn.program, oracles, drawn.input_seed)))
-    return cases
+            cases.append(Case.from_program(drawn.program, oracles, drawn.input_seed))
+    return cases, time.monotonic() - began
 
 
 def verdicts(result) -> tuple:
     return tuple((v.oracle, v.status, v.error_type) for v in result.verdicts)
 
 
-def one_at_a_time(seed: int, count: int, oracles) -> tuple[float, dict, dict]:
-    """Draw, judge, draw, judge, in one worker: the driver before --workers."""
-    drawer = ProgramDrawer(programs(), seed)
-    seen, per_oracle = {}, {}
-    with IsolatedChecker(timeout=300) as checker:
-        checker._ensure_worker()  # start-up is not timed
-        began, index = time.monotonic(), 0
-        while len(seen) < count:
-            drawn = drawer.draw(index)
-            index += 1
-            if drawn is None:
-                continue
-            result = checker.check(Case.from_program(drawn.program, oracles, drawn.input_seed))
-            seen[drawn.index] = verdicts(result)
-            for oracle, seconds in result.oracle_seconds:
-                per_oracle[oracle] = per_oracle.get(oracle, 0.0) + seconds
-        return time.monotonic() - began, seen, per_oracle
+def baseline(tree: Path, cases: list[Case], scratch: Path) -> tuple[float, list]:
+    """The baseline tree judges ``cases`` one at a time in one worker: (seconds, verdicts)."""
+    (scratch / "cases.pkl").write_bytes(pickle.dumps(cases))
+    env = {**os.environ, "PYTHONPATH": str(tree), "JAX_PLATFORMS": "cpu"}
+    subprocess.run([sys.executable, "-c", BASELINE_JUDGE, str(scratch / "cases.pkl"), str(scratch / "out.pkl")],
+                   cwd=tree, env=env, check=True)
+    return pickle.loads((scratch / "out.pkl").read_bytes())
 
 
-def in_parallel(seed: int, count: int, oracles, workers: int) -> tuple[float, dict]:
+def in_parallel(seed: int, count: int, oracles, workers: int) -> tuple[float, list]:
+    """This tree's way: draw while K workers judge, results in index order."""
     drawer = ProgramDrawer(programs(), seed)
 
     def cases():
@@ -72,41 +87,50 @@ def in_parallel(seed: int, count: int, oracles, workers: int) -> tuple[float, di
                 produced += 1
                 yield drawn.index, Case.from_program(drawn.program, oracles, drawn.input_seed)
 
-    seen = {}
+    seen = []
     with JudgePool.of_workers(workers, timeout=300) as pool:
         pool.start()  # start-up is not timed
         began = time.monotonic()
-        for index, result in pool.judged(cases()):
-            seen[index] = verdicts(result)
+        for _, result in pool.judged(cases()):
+            seen.append(verdicts(result))
         return time.monotonic() - began, seen
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--programs", type=int, default=60)
+    parser.add_argument("--programs", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--oracles", default=",".join(ORACLE_NAMES))
+    parser.add_argument("--baseline", default="9a963ba",
+                        help="git revision to compare with (default: the last before --workers and cheaper judging)")
     args = parser.parse_args(argv)
     oracles = tuple(args.oracles.split(","))
     print(f"{args.programs} programs (seed {args.seed}), oracles {','.join(oracles)}; "
-          f"baseline: 1 worker, one program at a time; new: {args.workers} workers", flush=True)
+          f"baseline: revision {args.baseline}, 1 worker, one program at a time; new: this tree, "
+          f"{args.workers} workers", flush=True)
     ratios, same = [], True
-    for round_number in range(1, args.rounds + 1):
-        base_seconds, base_seen, per_oracle = one_at_a_time(args.seed, args.programs, oracles)
-        new_seconds, new_seen = in_parallel(args.seed, args.programs, oracles, args.workers)
-        agree = base_seen == new_seen
-        same &= agree
-        ratio = base_seconds / new_seconds
-        ratios.append(ratio)
-        print(f"round {round_number}: baseline {args.programs / base_seconds:.2f} programs/s "
-              f"({base_seconds:.0f} s), {args.workers} workers {args.programs / new_seconds:.2f} programs/s "
-              f"({new_seconds:.0f} s): {ratio:.2f}x; verdicts {'identical' if agree else 'DIFFER'}", flush=True)
-        total = sum(per_oracle.values()) or 1.0
-        shares = ", ".join(f"{o} {100 * s / total:.0f}%" for o, s in sorted(per_oracle.items(), key=lambda kv: -kv[1]))
-        print(f"  where the baseline's judging time went: {shares}", flush=True)
-    print(f"best round: {max(ratios):.2f}x the baseline's throughput; verdicts "
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), args.baseline],
+                       check=True, capture_output=True)
+        try:
+            cases, draw_seconds = drawn_cases(args.seed, args.programs, oracles)
+            for round_number in range(1, args.rounds + 1):
+                judge_seconds, base_seen = baseline(tree, cases, Path(scratch))
+                base_seconds = judge_seconds + draw_seconds
+                new_seconds, new_seen = in_parallel(args.seed, args.programs, oracles, args.workers)
+                agree = list(base_seen) == new_seen
+                same &= agree
+                ratios.append(base_seconds / new_seconds)
+                print(f"round {round_number}: baseline {args.programs / base_seconds:.2f} programs/s "
+                      f"({base_seconds:.0f} s), new way {args.programs / new_seconds:.2f} programs/s "
+                      f"({new_seconds:.0f} s): {ratios[-1]:.2f}x; verdicts {'identical' if agree else 'DIFFER'}",
+                      flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+    print(f"rounds: {', '.join(f'{r:.2f}x' for r in ratios)} the baseline's throughput; verdicts "
           f"{'identical on every program' if same else 'DIFFER'}")
     return 0 if same else 1
 

@@ -60,16 +60,29 @@ def signals_held():
     """Hold Ctrl-C and SIGTERM while a worker is being started. A signal that interrupts
     ``Process.start`` mid-handshake closes the pipe the child is still reading its start-up data
     from, and the child prints a traceback (``EOFError: Ran out of input``) beside our one line.
-    Held, the signal arrives a moment later, once the child exists and can be stopped."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    Held, the signal arrives a moment later, once the child exists and can be stopped.
+
+    Blocking the signals in this thread is not enough: a signal sent to the process is taken by
+    any thread that does not block it (JAX's, a thread pool's), and Python then runs the handler
+    in the main thread at its next instruction, in the middle of ``start``. So the Python-level
+    handlers are also swapped for one that only remembers the signal, which is raised again,
+    for the handler that was there, once the block ends."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    held = (signal.SIGINT, signal.SIGTERM)
+    remembered: list[int] = []
+    handlers = {number: signal.signal(number, lambda number, frame: remembered.append(number)) for number in held}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, set(held)) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for number, handler in handlers.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        if before is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)  # one pending here goes to its own handler
+        for number in dict.fromkeys(remembered):
+            signal.raise_signal(number)
 
 
 @contextlib.contextmanager

@@ -275,14 +275,12 @@ def test_xla_opt_sees_an_executable_that_computes_something_else(monkeypatch):
     """Whatever makes the two compilations differ beyond rounding is reported, judged against the
     float64 reference like every differential oracle."""
     program = subject("jnp.tanh(a) * b + jnp.exp(b)")
-    real = Subject.compiled
+    real = Subject.compiled_together
 
-    def miscompiled(self, direction, optimizations="default"):
-        executable = real(self, direction, optimizations)
-        if optimizations == "default":
-            return executable
+    def miscompiled(self, optimizations="reduced"):
+        executable = real(self, optimizations)
         return lambda *xs: jax.tree_util.tree_map(lambda y: y * 1.001, executable(*xs))
 
-    monkeypatch.setattr(Subject, "compiled", miscompiled)
+    monkeypatch.setattr(Subject, "compiled_together", miscompiled)
     (verdict,) = run_oracles(program, ("xla_opt",), seed=0)
     assert verdict.failed and "unoptimized output 0" in verdict.details, verdict
