@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     oracles = tuple(args.oracles.split(","))
     print(f"{args.programs} programs (seed {args.seed}), oracles {','.join(oracles)}; "
           f"baseline: revision {args.baseline}, 1 worker, one program at a time; new: this tree, "
-          f"{args.workers} workers", flush=True)
+          f"{args.workers} worker{'s' if args.workers > 1 else ''}", flush=True)
     ratios, same = [], True
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "baseline"
