@@ -1,18 +1,20 @@
-"""The fuzzing driver: Hypothesis draws programs, the oracles are the property, failures shrink.
+"""The fuzzing driver: programs drawn by index, judged K at once, failures shrunk and reduced.
 
-Each drawn program is judged by the oracles (in an isolated worker unless ``isolate=False``);
-a failing verdict raises an exception whose *class* is made per (oracle, error type), because
-Hypothesis tells bugs apart by exception type and location: so each kind of finding shrinks on
-its own (fewer statements, smaller shapes, simpler ops and dtypes). Every failure seen along the
-way is grouped by `triage`. Each failure Hypothesis shrinks is then reduced further by `reduce`
-(structural steps Hypothesis cannot take) and becomes a corpus case (`case_record`), one JSON line
-in ``<corpus>/findings.jsonl``, replayable from its python, arg specs and input seed; the case
-keeps Hypothesis' own result under ``finding.hypothesis``.
+Program ``i`` of a run comes from the seed and ``i`` alone (`drawing`), so ``config.workers``
+isolated workers (`pool`) judge the programs of any run in any order and the driver takes the
+results in index order: the findings are the same for any K. Every failure is grouped by
+`triage`. The first program of each kind of failure (oracle, error type) is then handed to
+Hypothesis through an example database; in the property that shrinks it, a failing verdict
+raises an exception whose *class* is made per (oracle, error type), because Hypothesis tells
+bugs apart by exception type and location, so each kind shrinks on its own (fewer statements,
+smaller shapes, simpler ops and dtypes). `reduce` then takes the structural steps Hypothesis
+cannot, and the result becomes a corpus case (`cases`), one JSON line in
+``<corpus>/findings.jsonl``, replayable from its python, arg specs and input seed; the case keeps
+Hypothesis' own result under ``finding.hypothesis``.
 """
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import random
 import time
@@ -21,15 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import jax
-import jaxlib
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import InMemoryExampleDatabase
 from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..extras import EXPORT_SERIALIZATION, require
-from ..records.atomic import append_durably, write_atomically
+from ..records.atomic import write_atomically
 from ..grammar.plugins import load_plugins, plugin_ops
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
@@ -38,10 +38,9 @@ from .drawing import Drawn, ProgramDrawer, example_arguments
 from .isolation import Case, CheckResult
 from .pool import JudgePool
 from .reduce import MAX_JUDGED, Reducer, Reducible
-from .reproducer import reproducer, reproduces, unsupported_reason
+from .cases import case_record, standalone_reproducer, write_case
 from .triage import Family, Signature, Triage
 
-FINDINGS_FILE = "findings.jsonl"
 PROGRESS_EVERY = 10.0  # seconds between progress lines
 
 
@@ -49,7 +48,7 @@ PROGRESS_EVERY = 10.0  # seconds between progress lines
 class FuzzConfig:
     max_examples: int = 100
     oracles: tuple[str, ...] = ORACLE_NAMES
-    seed: int | None = 0  # None: Hypothesis picks one
+    seed: int | None = 0  # None: a random one, reported in FuzzReport.seed
     corpus: Path | None = Path("fuzzgen-findings")  # None: write no cases
     plugins: tuple[str, ...] = ()
     timeout: float = 60.0
@@ -339,64 +338,3 @@ def _finding(failure: OracleFailure, checker, triage: Triage, config: FuzzConfig
             write_atomically(script_path, record["finding"]["reproducer"]["script"])
     return Finding(program, case, verdict, signature, family.count if family else 1, record, path,
                    shrunk=failure.program, reduce_judged=judged)
-
-
-def standalone_reproducer(case: Case, verdict: Verdict, log) -> dict:
-    """``{"script": ..., "reproduced": bool}``, the script run once in a fresh interpreter; or
-    ``{"none": why}`` where no standalone script can show this finding."""
-    why = unsupported_reason(case.spec, verdict.oracle)
-    script = None if why else reproducer(case.spec, verdict.oracle, verdict.error, case.input_seed,
-                                         {"jax_version": jax.__version__, "jaxlib_version": jaxlib.__version__})
-    if script is None:
-        return {"none": why or f"no standalone reproducer for a forward-only program's {verdict.oracle} failure"}
-    log("running the standalone reproducer in a fresh interpreter")
-    return {"script": script, "reproduced": reproduces(script)}
-
-
-def case_record(program, case: Case, verdict: Verdict, signature: Signature, ir_sha256: dict | None,
-                plugins=(), shrunk: Reducible | None = None) -> dict:
-    """The corpus case: everything needed to replay the finding without fuzzgen's fuzzer.
-    ``program`` is a `Program` or a `reduce.Reducible`; ``shrunk``, where given, is Hypothesis'
-    result before reduction, kept under ``finding.hypothesis``."""
-    program = program if isinstance(program, Reducible) else Reducible.of(program)
-    record = {
-        "id": program.id,
-        "category": program.category,
-        "function_name": program.function_name,
-        **program.to_json(),
-    }
-    if case.spec.forward_only:
-        record["forward_only"] = case.spec.forward_only
-    if ir_sha256 is not None:
-        record["ir_sha256"] = ir_sha256
-    record["jax_version"] = jax.__version__
-    record["jaxlib_version"] = jaxlib.__version__
-    record["finding"] = {
-        "oracle": verdict.oracle,
-        "error": verdict.error,
-        "input_seed": case.input_seed,
-        "signature": signature.key,
-    }
-    if plugins:
-        record["finding"]["plugins"] = list(plugins)
-    if shrunk is not None:
-        record["finding"]["hypothesis"] = {"id": shrunk.id, **shrunk.to_json()}
-    return record
-
-
-def write_case(corpus: Path, record: dict) -> Path:
-    """Append ``record`` to ``corpus/findings.jsonl`` unless the same case is already there."""
-    corpus = Path(corpus)
-    corpus.mkdir(parents=True, exist_ok=True)
-    path = corpus / FINDINGS_FILE
-    key = (record["id"], record["finding"]["signature"])
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                existing = json.loads(line)
-                if (existing.get("id"), existing.get("finding", {}).get("signature")) == key:
-                    return path
-            except ValueError:
-                continue
-    append_durably(path, json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
-    return path

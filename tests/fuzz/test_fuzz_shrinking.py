@@ -26,7 +26,8 @@ from fuzzgen.lowering.lower import lower_spec
 from fuzzgen.trust import check_program
 from fuzzgen.oracles import Subject, run_oracles
 from fuzzgen.fuzz import syntax
-from fuzzgen.fuzz.driver import FINDINGS_FILE, FuzzConfig, run_fuzz
+from fuzzgen.fuzz.cases import FINDINGS_FILE
+from fuzzgen.fuzz.driver import FuzzConfig, run_fuzz
 from fuzzgen.fuzz.isolation import Case, ir_hashes
 from helpers import ROOT, run_cli
 

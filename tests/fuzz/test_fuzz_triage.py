@@ -8,7 +8,8 @@ import pytest
 from fuzzgen.program.spec import ArgSpec, ProgramSpec
 from fuzzgen.trust import grammar_built
 from fuzzgen.oracles.verdict import FAILED, Verdict, mismatch
-from fuzzgen.fuzz.driver import FINDINGS_FILE, failure_type, write_case
+from fuzzgen.fuzz.cases import FINDINGS_FILE, write_case
+from fuzzgen.fuzz.driver import failure_type
 from fuzzgen.fuzz.isolation import DIED, TIMEOUT, Case, IsolatedChecker
 from fuzzgen.fuzz.triage import Signature, Triage, normalize_message
 

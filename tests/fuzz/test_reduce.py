@@ -19,7 +19,7 @@ from fuzzgen.grammar import Call, Op, plugins, rules
 from fuzzgen.grammar.catalog import FLOAT
 from fuzzgen.program.spec import ArgSpec
 from fuzzgen.fuzz import syntax
-from fuzzgen.fuzz.driver import case_record
+from fuzzgen.fuzz.cases import case_record
 from fuzzgen.fuzz.isolation import Case, InProcessChecker, ir_hashes
 from fuzzgen.fuzz.reduce import Reducer, Reducible, abstract_types
 from fuzzgen.fuzz.triage import Signature
