@@ -52,12 +52,8 @@ pickle.dump((seconds, verdicts), open(sys.argv[2], "wb"))
 def drawn_cases(seed: int, count: int, oracles) -> tuple[list[Case], float]:
     """The first ``count`` programs of ``seed`` as cases, and the seconds drawing them took."""
     began = time.monotonic()
-    drawer, cases, index = ProgramDrawer(programs(), seed), [], 0
-    while len(cases) < count:
-        drawn = drawer.draw(index)
-        index += 1
-        if drawn is not None:
-            cases.append(Case.from_program(drawn.program, oracles, drawn.input_seed))
+    cases = [Case.from_program(drawn.program, oracles, drawn.input_seed)
+             for drawn in ProgramDrawer(programs(), seed).programs(count)]
     return cases, time.monotonic() - began
 
 
@@ -76,22 +72,13 @@ def baseline(tree: Path, cases: list[Case], scratch: Path) -> tuple[float, list]
 
 def in_parallel(seed: int, count: int, oracles, workers: int) -> tuple[float, list]:
     """This tree's way: draw while K workers judge, results in index order."""
-    drawer = ProgramDrawer(programs(), seed)
-
-    def cases():
-        index = produced = 0
-        while produced < count:
-            drawn = drawer.draw(index)
-            index += 1
-            if drawn is not None:
-                produced += 1
-                yield drawn.index, Case.from_program(drawn.program, oracles, drawn.input_seed)
-
+    cases = ((drawn.index, Case.from_program(drawn.program, oracles, drawn.input_seed))
+             for drawn in ProgramDrawer(programs(), seed).programs(count))
     seen = []
     with JudgePool.of_workers(workers, timeout=300) as pool:
         pool.start()  # start-up is not timed
         began = time.monotonic()
-        for _, result in pool.judged(cases()):
+        for _, result in pool.judged(cases):
             seen.append(verdicts(result))
         return time.monotonic() - began, seen
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
+from typing import Iterator
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,3 +69,14 @@ class ProgramDrawer:
             return None
         program, input_seed = self._drawn[-1]
         return Drawn(index, program, input_seed, buffer)
+
+    def programs(self, count: int) -> Iterator[Drawn]:
+        """Programs 0, 1, ... of the run, lazily, until ``count`` are drawn: an index whose bytes
+        make no program is skipped, the same one for every reader of the run."""
+        index = drawn_so_far = 0
+        while drawn_so_far < count:
+            drawn = self.draw(index)
+            index += 1
+            if drawn is not None:
+                drawn_so_far += 1
+                yield drawn

@@ -183,15 +183,8 @@ def _judge_drawn(config: FuzzConfig, report: FuzzReport, triage: Triage, pool: J
     deadline = None if config.time_budget is None else began + config.time_budget
     last_line = [began]
 
-    def cases():
-        index = planned = 0
-        while planned < config.max_examples:
-            drawn = drawer.draw(index)
-            index += 1
-            if drawn is None:  # these bytes make no program: the index is skipped, for every K
-                continue
-            planned += 1
-            yield drawn, Case.from_program(drawn.program, config.oracles, drawn.input_seed)
+    cases = ((drawn, Case.from_program(drawn.program, config.oracles, drawn.input_seed))
+             for drawn in drawer.programs(config.max_examples))
 
     def tick(force=False):
         now = time.monotonic()
@@ -203,7 +196,7 @@ def _judge_drawn(config: FuzzConfig, report: FuzzReport, triage: Triage, pool: J
 
     first: dict[tuple[str, str], Drawn] = {}
     keep_going = (lambda: True) if deadline is None else (lambda: time.monotonic() < deadline)
-    for drawn, result in pool.judged(cases(), on_tick=tick, keep_going=keep_going):
+    for drawn, result in pool.judged(cases, on_tick=tick, keep_going=keep_going):
         report.examples += 1
         _count(report, drawn.program, result)
         for verdict in result.failures:

@@ -29,6 +29,9 @@ def test_program_i_depends_on_the_seed_and_i_alone():
     assert third.program.source != ninth.program.source
     assert ProgramDrawer(strategy, 6).draw(3).program.source != third.program.source
     assert program_bytes(5, 3) == third.buffer != program_bytes(6, 3)
+    listed = list(ProgramDrawer(strategy, 5).programs(10))
+    assert len(listed) == 10 and [d.index for d in listed] == sorted({d.index for d in listed})
+    assert (listed[3].program.source, listed[9].program.source) == (third.program.source, ninth.program.source)
 
 
 def test_a_bad_worker_count_or_budget_is_refused_up_front():
