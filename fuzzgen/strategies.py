@@ -6,12 +6,20 @@
 """
 from __future__ import annotations
 
+import difflib
+
+from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from .program import HypothesisChooser, Program, build_program
-from .grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, DTYPES, GrammarSettings, InvalidSettings
+from .program.drivers import FocusedChooser
+from .grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, DTYPES, OPS, GrammarSettings, InvalidSettings
 from .grammar.walk import MAX_RANK
+
+# With ``ops=``: programs built per draw until one calls a wanted op (each build reads more of
+# Hypothesis' choices, and shrinking makes the first one do); none of them doing so rejects the draw.
+FOCUS_ATTEMPTS = 64
 
 
 def programs(
@@ -22,6 +30,7 @@ def programs(
     max_rank: int | None = None,
     max_statements: int | None = None,
     max_dim: int | None = None,
+    ops: tuple[str, ...] | None = None,
 ) -> st.SearchStrategy[Program]:
     """Return a strategy for valid JAX programs drawn from the grammar.
 
@@ -32,6 +41,11 @@ def programs(
     max_rank: largest array rank, 0-4 (default 4).
     max_statements: most statements in multi-statement programs (default 6).
     max_dim: largest array dimension (default 4).
+    ops: op record names (``OPS``, plugins' included): only programs that call at least one of
+        them, drawn from every category (the opt-in ones too) unless ``category``/``categories``
+        narrow it. Those ops are picked 32 times as often (``drivers.FOCUS_BOOST``) wherever
+        the grammar chooses among op names; an op that no category reaches makes every draw fail (Hypothesis reports
+        it as unsatisfiable).
 
     Programs shrink towards fewer statements, smaller shapes, the first ops of each group and
     float32.
@@ -48,6 +62,8 @@ def programs(
         raise InvalidArgument(f"max_rank={max_rank!r} must be an int between 0 and {MAX_RANK}")
     if max_statements is not None and not (isinstance(max_statements, int) and max_statements >= 1):
         raise InvalidArgument(f"max_statements={max_statements!r} must be an int of at least 1")
+    if ops is not None:
+        check_op_names(ops)
     defaults = GrammarSettings()
     try:
         settings = GrammarSettings(
@@ -58,14 +74,37 @@ def programs(
         )
     except InvalidSettings as error:
         raise InvalidArgument(str(error)) from None
-    categories = tuple(categories) if categories else (category,) if category else CATEGORY_NAMES
+    every = ALL_CATEGORY_NAMES if ops else CATEGORY_NAMES
+    categories = tuple(categories) if categories else (category,) if category else every
+    wanted = frozenset(ops or ())
 
     @st.composite
     def _programs(draw) -> Program:
         chooser = HypothesisChooser(draw)
-        return build_program(chooser, chooser.choice(categories), settings)
+        if not wanted:
+            return build_program(chooser, chooser.choice(categories), settings)
+        chooser = FocusedChooser(chooser, wanted)
+        for _ in range(FOCUS_ATTEMPTS):
+            program = build_program(chooser, chooser.choice(categories), settings)
+            if program.ops & wanted:
+                return program
+        reject()
 
     return _programs()
 
 
-__all__ = ["programs"]
+def check_op_names(ops) -> tuple[str, ...]:
+    """``ops`` as a tuple, or InvalidArgument naming the first name that is not an op (with the
+    closest ones): for ``programs(ops=...)`` and ``fuzz --ops``."""
+    if not isinstance(ops, (tuple, list)) or not ops or not all(isinstance(name, str) for name in ops):
+        raise InvalidArgument(f"ops={ops!r} must be a non-empty tuple of op names")
+    for name in ops:
+        if name not in OPS:
+            close = difflib.get_close_matches(name, [op.name for op in OPS], n=3)
+            hint = (f"did you mean {', '.join(close)}?" if close else
+                    "list them with: python -c 'import fuzzgen.grammar as g; print(*sorted({o.name for o in g.OPS}))'")
+            raise InvalidArgument(f"no op named {name!r} in the grammar; {hint}")
+    return tuple(ops)
+
+
+__all__ = ["check_op_names", "programs"]

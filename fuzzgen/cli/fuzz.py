@@ -1,6 +1,7 @@
 """`fuzzgen fuzz`: hunt JAX/XLA bugs with the oracles as Hypothesis properties; shrink what fails."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -39,6 +40,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=None, metavar="LIST",
                    help="aim the run at these program categories, comma-separated, drawn equally often "
                         f"(default: the ten of the default mix; also: {', '.join(EXTRA_CATEGORY_NAMES)})")
+    p.add_argument("--ops", type=op_names, default=None, metavar="NAMES",
+                   help="aim the run at these ops (op record names, comma-separated; plugins' too): every program "
+                        "calls at least one of them, and they are picked 32 times as often wherever the grammar "
+                        "chooses an op. Drawn from every category, the opt-in ones too, unless --categories narrows "
+                        "it (default: no aim)")
     p.add_argument("--seed", type=bounded_int("--seed", 0, 2**63 - 1), default=0, metavar="S",
                    help="the run's seed: program i is drawn from (seed, i), so the same seed, versions and plugins judge "
                         "the same programs and shrink them the same way (default: 0)")
@@ -64,10 +70,13 @@ def run(args) -> int:
     if args.corpus.exists() and not args.corpus.is_dir():
         raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
     load_plugins_or_fail(args.plugin)
+    options = {"categories": args.categories} if args.categories else {}
+    if args.ops:
+        options["ops"] = check_op_names(args.ops)
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,
                         plugins=tuple(args.plugin), timeout=args.timeout, shrink_seconds=args.shrink_seconds,
                         reduce=args.reduce, workers=args.workers, time_budget=args.time_budget,
-                        strategy_options={"categories": args.categories} if args.categories else {})
+                        strategy_options=options)
     bar = None
     if not args.quiet and sys.stderr.isatty():  # a bar on a terminal; plain lines every 10 s otherwise
         from tqdm import tqdm
@@ -96,6 +105,31 @@ def run(args) -> int:
     return EXIT_FOUND if report.found else EXIT_OK
 
 
+def op_names(text: str) -> tuple[str, ...]:
+    """``--ops``' syntax; the names are checked by `check_op_names` once plugins are loaded."""
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty name; give op names separated by commas")
+    return names
+
+
+def check_op_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    from hypothesis.errors import InvalidArgument
+
+    from ..strategies import check_op_names as check
+
+    try:
+        return check(names)
+    except InvalidArgument as error:
+        raise UsageError(f"--ops: {error}") from None
+
+
+def _share_of_programs(report, op: str) -> str:
+    drawn = report.op_draws.get(op, 0)
+    share = 100.0 * drawn / report.examples if report.examples else 0.0
+    return f"op {op} in {drawn} of {report.examples} programs ({share:.1f}%)"
+
+
 def print_report(report, config, interrupted: bool = False) -> None:
     shrinking = f", {report.shrink_examples} more while shrinking" if report.shrink_examples else ""
     stopped = " before it was interrupted" if interrupted else ""
@@ -111,9 +145,9 @@ def print_report(report, config, interrupted: bool = False) -> None:
         from ..grammar.plugins import load_plugin
 
         for op in load_plugin(plugin):
-            drawn = report.plugin_draws.get(op, 0)
-            share = 100.0 * drawn / report.examples if report.examples else 0.0
-            print(f"  plugin {plugin}: op {op} in {drawn} of {report.examples} programs ({share:.1f}%)")
+            print(f"  plugin {plugin}: {_share_of_programs(report, op)}")
+    for op in config.strategy_options.get("ops", ()):
+        print(f"  --ops: {_share_of_programs(report, op)}")
     if not report.found:
         print("no failures found")
         return

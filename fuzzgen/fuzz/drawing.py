@@ -19,10 +19,21 @@ from typing import Iterator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ..errors import FuzzgenError
+
 INPUT_SEEDS = 2**16  # inputs are drawn from a seed the choices pick, and shrink towards 0
 # Bytes interpreted per program: the largest programs (a nested branch of compound stages in a
-# vmap) read about 3 KB; a program that runs out is invalid and its index is skipped.
-BUFFER_BYTES = 16384
+# vmap) read about 3 KB, and a run aimed at ops (``programs(ops=...)``) may build dozens before
+# one calls them; a program that runs out is invalid and its index is skipped. The bytes are a
+# prefix of any longer buffer's, so the size does not change which program an index is.
+BUFFER_BYTES = 1 << 17
+# Indices in a row that make no program before a run gives up: by default about one in a
+# thousand indices makes none; aimed at a rare op (``ops=``), one in twenty makes one.
+MAX_SKIPPED_IN_A_ROW = 300
+
+
+class NothingDrawn(FuzzgenError):
+    """The strategy's options admit (almost) no program: a run would draw for ever."""
 
 
 def example_arguments(strategy) -> dict:
@@ -73,10 +84,17 @@ class ProgramDrawer:
     def programs(self, count: int) -> Iterator[Drawn]:
         """Programs 0, 1, ... of the run, lazily, until ``count`` are drawn: an index whose bytes
         make no program is skipped, the same one for every reader of the run."""
-        index = drawn_so_far = 0
+        index = drawn_so_far = skipped = 0
         while drawn_so_far < count:
             drawn = self.draw(index)
             index += 1
-            if drawn is not None:
-                drawn_so_far += 1
-                yield drawn
+            if drawn is None:
+                skipped += 1
+                if skipped == MAX_SKIPPED_IN_A_ROW:
+                    raise NothingDrawn(f"programs {index - skipped} to {index - 1} of the run all failed to draw: no "
+                                       f"program of the chosen categories calls the --ops named; drop --categories "
+                                       f"or name other ops")
+                continue
+            skipped = 0
+            drawn_so_far += 1
+            yield drawn

@@ -30,7 +30,7 @@ from hypothesis.internal.conjecture import engine as hypothesis_engine
 
 from ..extras import EXPORT_SERIALIZATION, require
 from ..records.atomic import write_atomically
-from ..grammar.plugins import load_plugins, plugin_ops
+from ..grammar.plugins import load_plugins
 from ..oracles import ORACLE_NAMES
 from ..oracles.verdict import Verdict
 from ..strategies import programs
@@ -106,7 +106,7 @@ class FuzzReport:
     findings: list[Finding] = field(default_factory=list)
     families: list[Family] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)  # (oracle, status) -> count
-    plugin_draws: Counter = field(default_factory=Counter)  # plugin op -> programs judged that call it
+    op_draws: Counter = field(default_factory=Counter)  # op name -> drawn programs judged that call it
     oracle_seconds: Counter = field(default_factory=Counter)  # oracle -> seconds its workers spent on it
 
     @property
@@ -160,6 +160,8 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None, ba
         f"{config.workers} worker{'s' if config.workers > 1 else ''}; starting the oracle workers (each imports JAX)")
     try:
         with pool, shrink_time_limit(config.shrink_seconds):
+            if config.strategy_options.get("ops"):  # can they be drawn? Say so before the workers start
+                next(ProgramDrawer(strategy, report.seed).programs(1))
             pool.start()
             to_shrink = _judge_drawn(config, report, triage, pool, strategy, began, log, bar)
             if bar is not None:
@@ -198,6 +200,7 @@ def _judge_drawn(config: FuzzConfig, report: FuzzReport, triage: Triage, pool: J
     keep_going = (lambda: True) if deadline is None else (lambda: time.monotonic() < deadline)
     for drawn, result in pool.judged(cases, on_tick=tick, keep_going=keep_going):
         report.examples += 1
+        report.op_draws.update(drawn.program.ops)
         _count(report, drawn.program, result)
         for verdict in result.failures:
             triage.add(verdict, result.primitives, drawn.program.id, drawn.program.source)
@@ -215,7 +218,6 @@ def _judge_drawn(config: FuzzConfig, report: FuzzReport, triage: Triage, pool: J
 
 
 def _count(report: FuzzReport, program, result: CheckResult) -> None:
-    report.plugin_draws.update(program.ops & plugin_ops())
     for verdict in result.verdicts:
         report.statuses[verdict.oracle, verdict.status] += 1
     for oracle, seconds in result.oracle_seconds:

@@ -49,3 +49,29 @@ class HypothesisChooser:
     def chance(self, probability: float) -> bool:
         # Shrinks towards 0, i.e. towards False: the simpler program.
         return self._draw(st.integers(0, 999)) >= 1000 - round(probability * 1000)
+
+
+# How many times as often `FocusedChooser` picks an option that names a wanted op.
+FOCUS_BOOST = 32
+
+
+class FocusedChooser:
+    """Another chooser, except that wherever the grammar picks among options of which some are
+    wanted op names (``fuzz --ops``), each of those is picked ``FOCUS_BOOST`` times as often. The
+    grammar names ops as strings wherever it chooses one (by tag or spelled out), so this reaches
+    every such choice; ops drawn only inside an idiom are reached by drawing again
+    (`fuzzgen.strategies.programs`)."""
+
+    def __init__(self, inner, wanted: frozenset[str]):
+        self._inner, self._wanted = inner, wanted
+
+    def integer(self, low: int, high: int) -> int:
+        return self._inner.integer(low, high)
+
+    def chance(self, probability: float) -> bool:
+        return self._inner.chance(probability)
+
+    def choice(self, options: Sequence[T]) -> T:
+        options = tuple(options)
+        wanted = tuple(o for o in options if isinstance(o, str) and o in self._wanted)
+        return self._inner.choice(options + wanted * (FOCUS_BOOST - 1) if wanted else options)

@@ -15,6 +15,8 @@ from helpers import run_cli
     (["--plugin", "no_such_plugin_module"], "no module named 'no_such_plugin_module'"),
     (["--plugin", "os"], "registered no ops"),
     (["--plugin", "not a name"], "is not a module name"),
+    (["--ops", "cumsumm"], "--ops: no op named 'cumsumm' in the grammar; did you mean cumsum"),
+    (["--ops", "sin,,cos"], "has an empty name"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
     try:
@@ -55,3 +57,12 @@ def test_categories_aim_the_run_and_a_bad_one_is_a_usage_error(tmp_path):
     assert report.examples == 4 and not report.found
     bad = run_cli("fuzz", "--categories", "matmul,nope", "--max-examples", 1)
     assert bad.returncode == 2 and "--categories" in bad.stderr and "nope" in bad.stderr, bad.stderr
+
+
+def test_ops_aim_the_run_and_the_summary_says_how_often_each_was_called(tmp_path):
+    result = run_cli("fuzz", "--max-examples", 4, "--ops", "cumsum,sort", "--oracles", "crash", "--workers", 1,
+                     "--corpus", tmp_path / "corpus", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    shares = {line.split()[2]: int(line.split()[4]) for line in result.stdout.splitlines()
+              if line.strip().startswith("--ops: op ")}
+    assert set(shares) == {"cumsum", "sort"} and all(n <= 4 for n in shares.values()) and sum(shares.values()) >= 4

@@ -15,7 +15,7 @@ from fuzzgen.fuzz.pool import JudgePool
 from fuzzgen.oracles.verdict import Verdict
 from fuzzgen.strategies import programs
 from helpers import group_is_gone, run_cli, start, wait_for
-from test_fuzz_shrinking import ARITHMETIC, JIT_DIFFERS_FROM_EAGER, plant  # noqa: F401 - plant is a fixture
+from test_fuzz_shrinking import JIT_DIFFERS_FROM_EAGER, plant  # noqa: F401 - plant is a fixture
 
 
 def test_program_i_depends_on_the_seed_and_i_alone():
@@ -89,23 +89,23 @@ def test_judging_stops_drawing_once_told_to_and_finishes_what_is_in_flight():
 
 @pytest.mark.slow
 def test_one_and_two_workers_find_the_same_failures(plant):
-    """The planted jit-only error, on a run that judges every program (report_multiple_bugs):
-    the same families with the same counts, and the same program handed to Hypothesis, for K = 1
-    and K = 2. Shrinking is sequential whatever K is (and covered by test_fuzz_shrinking), so it
-    stops at once here: what is compared is what the K judges found."""
+    """The planted jit-only error, on a run aimed at the planted op that judges every program
+    (report_multiple_bugs): the same families with the same counts, and the same program handed
+    to Hypothesis, for K = 1 and K = 2. Shrinking is sequential whatever K is (and covered by
+    test_fuzz_shrinking), so it stops at once here: what is compared is what the K judges found."""
     plant("planted_jit", JIT_DIFFERS_FROM_EAGER)
     runs = {}
     for workers in (1, 2):
-        config = FuzzConfig(max_examples=40, oracles=("eager_vs_jit",), seed=3, corpus=None,
+        config = FuzzConfig(max_examples=16, oracles=("eager_vs_jit",), seed=3, corpus=None,
                             plugins=("planted_jit",), workers=workers, reduce=False, shrink_seconds=1e-9,
-                            strategy_options={"categories": ARITHMETIC})
+                            strategy_options={"ops": ("planted_add",)})
         report = run_fuzz(config)
         runs[workers] = ([(f.signature.key, f.count) for f in report.families],
                          [(f.signature.key, f.program.source) for f in report.findings],
                          report.examples, dict(report.statuses))
     assert runs[1] == runs[2]
     families, findings, examples, _ = runs[1]
-    assert examples == 40 and families and findings
+    assert examples == 16 and families and findings
     assert any("ext.planted_add(" in source for _, source in findings)
 
 
