@@ -1,4 +1,5 @@
 import os
+import textwrap
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -70,3 +71,19 @@ def thousand_file(tmp_path_factory, worker_id):
             staged.chmod(0o444)
             staged.rename(out)  # whole or absent: a worker that died half way leaves no torn file
     return out
+
+
+@pytest.fixture
+def plant(tmp_path, monkeypatch):
+    """Write ``source`` as plugin module ``name`` and load it, for this test only (planted bugs)."""
+    from fuzzgen.grammar import plugins
+
+    monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
+    (tmp_path / "plugins").mkdir()
+
+    def write_and_load(name, source, load=True):
+        (tmp_path / "plugins" / f"{name}.py").write_text(textwrap.dedent(source))
+        return plugins.load_plugin(name) if load else None
+
+    with plugins.scoped_registrations():
+        yield write_and_load

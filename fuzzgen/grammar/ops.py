@@ -343,6 +343,9 @@ class Op:
     # into a positive or nonzero domain, so the walk writes `lax.rsqrt(var + 1e-5)` as real code does.
     nonnegative: bool = False
     keeps_sign: bool = False  # a mean, sum or max of nonnegative values is nonnegative
+    # False where JAX mishandles a Python int operand (the JVPs of jax.scipy.special.xlogy and
+    # xlog1py call log(y) on it and raise): an ``x.shape[k]`` operand is then written as a float.
+    int_operands: bool = True
 
     def __post_init__(self):
         gather = isinstance(self.render, Subscript) and self.render.gather

@@ -35,6 +35,7 @@ EXTENSION_PREFIX = "ext."
 EXTENSIONS = SimpleNamespace()
 
 _registered_by: dict[str, list[str]] = {}  # module name -> op names it registered
+PLUGIN_REFERENCES: dict[str, Callable] = {}  # op name -> its NumPy reference, where the plugin gave one
 _loaded: dict[str, tuple[str, ...]] = {}  # plugin module name -> op names, once loaded
 
 
@@ -43,14 +44,18 @@ class PluginError(FuzzgenError, ValueError):
 
 
 def register(op: Op, *, implementation: Callable | None = None, replace: bool = False,
-             weight: int | None = None) -> Op:
+             weight: int | None = None, reference: Callable | None = None) -> Op:
     """Add ``op`` to the grammar; an ``ext.NAME`` target needs the ``implementation`` it calls.
 
     ``weight`` (default: the op's own, 1) is how often productions pick it relative to the other
     ops of its slot: a plugin's one op among twenty unary ones is drawn in ~5% of unary slots at
-    weight 1, ~50% at weight 20."""
+    weight 1, ~50% at weight 20. ``reference`` is what the op computes, as a NumPy function of
+    float64 arrays with the same signature: with it, the reference oracle judges programs that
+    call the op (`fuzzgen.oracles.references`)."""
     if not isinstance(op, Op):
         raise TypeError(f"register() takes an Op record, got {type(op).__name__}: {op!r:.60}")
+    if reference is not None and not callable(reference):
+        raise TypeError(f"op {op.name!r}: reference= must be a callable, got {type(reference).__name__}")
     if weight is not None:
         op = dataclasses.replace(op, weight=weight)
     target = op.render.target if isinstance(op.render, Call) else None
@@ -66,6 +71,8 @@ def register(op: Op, *, implementation: Callable | None = None, replace: bool = 
         if implementation is not None:
             raise ValueError(f"op {op.name!r}: implementation= is only for ext.<name> targets, not {target!r}")
         OPS.register(op, replace=replace)
+    if reference is not None:
+        PLUGIN_REFERENCES[op.name] = reference
     _registered_by.setdefault(_caller_module(), []).append(op.name)
     return op
 
@@ -124,6 +131,7 @@ def scoped_registrations():
     """
     ops_before = {op.name: op for op in OPS}
     extensions_before = dict(vars(EXTENSIONS))
+    references_before = dict(PLUGIN_REFERENCES)
     registered_before = {k: list(v) for k, v in _registered_by.items()}
     loaded_before = dict(_loaded)
     try:
@@ -136,6 +144,8 @@ def scoped_registrations():
                 OPS.register(op)
         vars(EXTENSIONS).clear()
         vars(EXTENSIONS).update(extensions_before)
+        PLUGIN_REFERENCES.clear()
+        PLUGIN_REFERENCES.update(references_before)
         _registered_by.clear()
         _registered_by.update(registered_before)
         for name in set(_loaded) - set(loaded_before):

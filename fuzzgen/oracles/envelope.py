@@ -143,6 +143,13 @@ def reference_envelope(closed_jaxpr, inputs, seed: int) -> Envelope:
         widened = [_widen(np.asarray(x)) for x in inputs]
         outputs = [run.evaluate(closed_jaxpr.jaxpr, closed_jaxpr.consts, widened) for run in runs]
         near = _near_jump(runs)
+    return spread(outputs, native_out, near)
+
+
+def spread(outputs, native_out, near_jump: str | None) -> Envelope:
+    """The `Envelope` of several runs' outputs (``outputs[run][output]``, float64; the first run
+    exact), each output of native dtype ``native_out[output]``."""
+    near = near_jump
     stacked = [np.stack([np.asarray(o[i], dtype=np.float64) for o in outputs]) for i in range(len(native_out))]
     low, high, seen, overflow = [], [], [], []
     for values, dtype in zip(stacked, native_out):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .consistency import eager_vs_jit, export_round_trip, optimized_vs_not, vmap_vs_loop
 from .crash import crash
 from .gradients import forward_vs_reverse, gradient
+from .reference import reference_oracle
 from .subject import Subject
 from .names import ORACLE_NAMES
 from .verdict import FAILED, MISMATCH, PASSED, SKIPPED, Verdict, raised
@@ -17,6 +18,7 @@ ORACLES = {
     "vmap": vmap_vs_loop,
     "export": export_round_trip,
     "xla_opt": optimized_vs_not,
+    "reference": reference_oracle,
 }
 assert tuple(ORACLES) == ORACLE_NAMES, "fuzzgen.oracles.ORACLE_NAMES must list ORACLES in order"
 

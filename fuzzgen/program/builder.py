@@ -56,6 +56,8 @@ class ProgramBuilder:
 
     def _apply(self, op_name: str, operands, params: dict, draw: bool) -> TypedExpr:
         op = OPS[op_name]
+        if not op.int_operands:
+            operands = [float(int(o)) if isinstance(o, StaticDim) else o for o in operands]
         operands = [self._literal_in_domain(o, op.domain_of(i)) if _is_number(o) else o for i, o in enumerate(operands)]
         typed = [self._as_expr(o, operands) for o in operands]
         functions = {position for position, _ in op.callables}

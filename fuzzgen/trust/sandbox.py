@@ -62,12 +62,19 @@ class _LaxWith:
         return getattr(lax, name)
 
 
-def load_function(source: CheckedSource, *, stop_gradient=None):
+def load_function(source: CheckedSource, *, stop_gradient=None, modules: dict | None = None):
     """Exec checked source in the restricted namespace and return the function it defines; with
-    ``stop_gradient``, the source's ``lax.stop_gradient`` calls call that instead."""
+    ``stop_gradient``, the source's ``lax.stop_gradient`` calls call that instead; with
+    ``modules``, its ``jnp``, ``lax``, ``jax`` and ``ext`` are those (the NumPy reference's)."""
     source = require_checked(source)
     lax_namespace = lax if stop_gradient is None else _LaxWith(stop_gradient=stop_gradient)
-    namespace = {"jnp": jnp, "lax": lax_namespace, "jax": jax_namespace(), "ext": EXTENSIONS, "__builtins__": {}}
+    namespace = {"jnp": jnp, "lax": lax_namespace, "jax": jax_namespace(), "ext": EXTENSIONS}
+    if modules is not None:
+        unknown = set(modules) - set(namespace)
+        if unknown:
+            raise ValueError(f"modules={sorted(unknown)}: only {sorted(namespace)} can be replaced")
+        namespace.update(modules)
+    namespace["__builtins__"] = {}
     exec(compile(source.text, f"<fuzzgen:{source.function_name}>", "exec"), namespace)  # noqa: S102 - checked only
     function = namespace.get(source.function_name)
     if not callable(function):

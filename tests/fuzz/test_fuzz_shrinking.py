@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import math
-import textwrap
 
 import libcst as cst
 import pytest
@@ -65,20 +64,6 @@ def planted_add(x, y):
 
 binary_op("planted_add", planted_add)
 """
-
-
-@pytest.fixture
-def plant(tmp_path, monkeypatch):
-    """Write ``source`` as plugin module ``name`` and load it, for this test only."""
-    monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
-    (tmp_path / "plugins").mkdir()
-
-    def write_and_load(name, source, load=True):
-        (tmp_path / "plugins" / f"{name}.py").write_text(textwrap.dedent(source))
-        return plugins.load_plugin(name) if load else None
-
-    with plugins.scoped_registrations():
-        yield write_and_load
 
 
 def assert_minimal(program, statements=2):

@@ -15,7 +15,7 @@ from fuzzgen.fuzz.pool import JudgePool
 from fuzzgen.oracles.verdict import Verdict
 from fuzzgen.strategies import programs
 from helpers import group_is_gone, run_cli, start, wait_for
-from test_fuzz_shrinking import JIT_DIFFERS_FROM_EAGER, plant  # noqa: F401 - plant is a fixture
+from test_fuzz_shrinking import JIT_DIFFERS_FROM_EAGER
 
 
 def test_program_i_depends_on_the_seed_and_i_alone():

@@ -100,6 +100,16 @@ BREADTH_OPS = (
     Op(name="append", render=Call("jnp.append", keyword=AXIS_PARAMS), arity=2, operand_dtypes=(FLOAT, FLOAT),
        dtype_rule=rules.promoted, shape_rule=rules.appended, tags=frozenset({"join"}),
        draw_params=rules.draw_axis, requires=rules.same_shapes, primitives=("concatenate",)),
+    # Functions whose special cases are defined at edge values (nan, 0, a zero divisor), where
+    # JAX's compositions have gone wrong: the reference oracle's edge inputs reach them.
+    _binary("heaviside", Call("jnp.heaviside"), tags={"arith"}, dtypes=FLOAT,
+            primitives=("gt", "lt", "ne", "select_n")),
+    _binary("xlogy", Call("jax.scipy.special.xlogy"), tags={"arith"}, dtypes=FLOAT, int_operands=False,
+            domains=(Domain.ANY, Domain.POSITIVE), primitives=("log", "mul", "ne", "or", "select_n")),
+    _binary("xlog1py", Call("jax.scipy.special.xlog1py"), tags={"arith"}, dtypes=FLOAT, int_operands=False,
+            domains=(Domain.ANY, Domain.POSITIVE), primitives=("log1p", "mul", "ne", "or", "select_n")),
+    _binary("floor_divide", Call("jnp.floor_divide"), tags={"arith"}, dtypes=FLOAT,
+            primitives=("div", "rem", "sign", "round", "select_n")),
 )
 
 for _op in BREADTH_OPS:

@@ -12,11 +12,12 @@ PREDICATE = frozenset({BOOL})
 ELEMENTWISE = frozenset({"elementwise"})
 
 
-def _binary(name, render, *, tags, dtypes=NUMERIC, dtype_rule=rules.promoted, domains=(), primitives=(), weight=1):
+def _binary(name, render, *, tags, dtypes=NUMERIC, dtype_rule=rules.promoted, domains=(), primitives=(), weight=1,
+            int_operands=True):
     return Op(
         name=name, render=render, arity=2, operand_dtypes=(dtypes, dtypes), dtype_rule=dtype_rule,
         shape_rule=rules.broadcast, tags=frozenset(tags) | ELEMENTWISE, domains=domains, primitives=primitives,
-        weight=weight,
+        weight=weight, int_operands=int_operands,
     )
 
 

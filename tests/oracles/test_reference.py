@@ -1,0 +1,153 @@
+"""The reference oracle: jit on edge inputs against NumPy/SciPy, with each allowance tested.
+
+It finds real JAX bugs that every JAX-vs-JAX oracle misses (they are wrong in eager and jit alike):
+on a JAX that has them, these programs fail; on one that is fixed, they pass. CI runs this file on
+jax 0.4.30 too, where all three are present.
+"""
+import numpy as np
+import pytest
+import jax
+
+from fuzzgen.fuzz.driver import FuzzConfig, run_fuzz
+from fuzzgen.jaxcompat import version_tuple
+from fuzzgen.oracles import Subject, run_oracles
+from fuzzgen.oracles.edges import EDGE_SHARE, edge_inputs, edge_values
+from fuzzgen.oracles.envelope import spread
+from fuzzgen.oracles.reference import reference_oracle, reference_runs
+from fuzzgen.oracles.references import REFERENCES
+from fuzzgen.program.spec import ArgSpec, ProgramSpec
+from fuzzgen.trust import grammar_built
+from fuzzgen.grammar import OPS
+
+
+F32 = (ArgSpec("a", (4, 3), "float32"), ArgSpec("b", (4, 3), "float32"))
+FIXED_IN_0_10_2 = version_tuple(jax.__version__) >= (0, 10, 2)
+
+
+def subject(body: str, args=F32) -> Subject:
+    names = ", ".join(a.name for a in args)
+    return Subject(ProgramSpec(grammar_built(f"def f({names}):\n    return {body}\n", "f"), tuple(args)))
+
+
+# bench/known_bugs: heaviside_nan, xlogy_nan and floor_divide_zero, all fixed in jax 0.10.2.
+KNOWN_BUGS = {
+    "heaviside_nan": "jnp.heaviside(a, b)",
+    "xlogy_nan": "jax.scipy.special.xlogy(a, jnp.abs(b) + 1.0)",
+    "floor_divide_zero": "jnp.floor_divide(a, b)",
+}
+
+
+@pytest.mark.parametrize("bug", sorted(KNOWN_BUGS))
+def test_known_jax_bugs_fail_where_present_and_pass_where_fixed(bug):
+    program = subject(KNOWN_BUGS[bug])
+    verdicts = [reference_oracle(program, seed) for seed in range(6)]
+    if FIXED_IN_0_10_2:
+        assert all(v.status == "passed" for v in verdicts), verdicts
+    else:
+        assert any(v.failed and v.error_type == "Mismatch" and "NumPy/SciPy" in v.details for v in verdicts), verdicts
+
+
+def test_a_known_bug_passes_every_jax_vs_jax_oracle():
+    """Where the reference oracle is the only one that can see the bug: eager and jit agree."""
+    verdicts = {v.oracle: v for v in run_oracles(subject(KNOWN_BUGS["heaviside_nan"]), seed=0)}
+    assert verdicts["eager_vs_jit"].status == "passed" and verdicts["xla_opt"].status == "passed"
+
+
+WRONG_IN_EAGER_AND_JIT = """
+import jax.numpy as jnp
+import numpy as np
+from fuzzgen.grammar import Call, Op, plugins, rules
+from fuzzgen.grammar.catalog import FLOAT
+
+def planted_heaviside(x, h):
+    return jnp.where(x < 0, 0.0, jnp.where(x > 0, 1.0, h))  # wrong for nan: h instead of nan
+
+plugins.register(Op(name="planted_heaviside", render=Call("ext.planted_heaviside"), arity=2,
+                    operand_dtypes=(FLOAT, FLOAT), dtype_rule=rules.promoted, shape_rule=rules.broadcast,
+                    tags=frozenset({"arith", "elementwise"})),
+                 implementation=planted_heaviside, reference=np.heaviside)
+"""
+
+
+@pytest.mark.slow
+def test_a_wrong_op_that_eager_and_jit_share_is_found_by_the_reference_oracle_alone(plant):
+    plant("planted_heaviside", WRONG_IN_EAGER_AND_JIT)
+    config = FuzzConfig(max_examples=12, oracles=("eager_vs_jit", "reference"), seed=1, corpus=None,
+                        plugins=("planted_heaviside",), workers=1, reduce=False, shrink_seconds=1e-9,
+                        strategy_options={"ops": ("planted_heaviside",)})
+    report = run_fuzz(config)
+    assert report.families and {family.oracle for family in report.families} == {"reference"}
+    assert report.statuses["eager_vs_jit", "failed"] == 0
+    assert report.findings and all("NumPy/SciPy nan" in f.verdict.details for f in report.findings), \
+        [f.verdict.details for f in report.findings]
+
+
+def test_every_reference_names_an_op_of_the_grammar():
+    assert set(REFERENCES) <= {op.name for op in OPS}
+
+
+def test_edge_inputs_are_a_pure_function_of_the_seed_and_hold_every_edge_value():
+    args = (ArgSpec("a", (64,), "bfloat16"), ArgSpec("n", (3,), "int32"))
+    first, again = edge_inputs(args, 5), edge_inputs(args, 5)
+    assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(first, again))
+    assert first[0].dtype == np.dtype(args[0].dtype) and first[1].dtype == np.int32
+    edges = edge_values("bfloat16").astype(np.float64)
+    many = np.concatenate([edge_inputs(args, seed)[0].astype(np.float64) for seed in range(40)])
+    share = np.mean([np.any(np.isclose(v, edges, equal_nan=True) | (v == edges)) for v in many])
+    assert 0.4 < share < 0.65, share  # EDGE_SHARE, plus smooth draws that happen to be +-1
+    assert EDGE_SHARE == 0.5 and all(np.any((many == e) | (np.isnan(e) & np.isnan(many))) for e in edges)
+
+
+def _judged(body, inputs, args=F32):
+    """(jit's outputs, the envelope's violations per output) on ``inputs``."""
+    s = subject(body, args)
+    actual = [np.asarray(x) for x in jax.tree_util.tree_leaves(s.compiled("forward")(*inputs))]
+    outputs, jumped = reference_runs(s, inputs, 0)
+    envelope = spread(outputs, [a.dtype for a in actual], None)
+    return actual, [envelope.violations(i, a) for i, a in enumerate(actual)], jumped
+
+
+BIG = np.finfo(np.float32).max
+
+
+@pytest.mark.parametrize("body, a, b, why", [
+    # XLA divides by a broadcast value as a multiplication by its reciprocal: 1 / max is subnormal,
+    # flushed to 0 on CPU, so -max / max is -0.0, not -1.
+    ("a / (jnp.abs(b) + 1.0)", -BIG, BIG, "reciprocal"),
+    # float16's var of [-65504, 1] overflows (its squares do), though the std would fit.
+    ("jnp.std(a.reshape(-1)[:2])", None, None, "float16 squares"),
+    # a sum whose terms overflow may end as inf or nan, whatever its float64 value.
+    ("jnp.sum(a, axis=0) * 0.0", BIG, BIG, "overflowing terms"),
+])
+def test_each_allowance_accepts_what_xla_may_do(body, a, b, why):
+    if why == "float16 squares":
+        args = (ArgSpec("a", (4, 3), "float16"), ArgSpec("b", (4, 3), "float16"))
+        x = np.ones((4, 3), np.float16)
+        x[0, 0], x[0, 1] = -65504, 1
+        inputs = [x, x]
+    else:
+        args = F32
+        inputs = [np.full((4, 3), a, np.float32), np.full((4, 3), b, np.float32)]
+    _, violations, _ = _judged(body, inputs, args)
+    assert not any(v.any() for v in violations), why
+
+
+def test_a_value_outside_every_allowance_is_a_violation():
+    """The allowances are bounded: a wrong constant in the program's result is caught."""
+    inputs = [np.full((4, 3), 0.5, np.float32), np.full((4, 3), 2.0, np.float32)]
+    s = subject("jnp.heaviside(a - 0.5, b)")
+    outputs, jumped = reference_runs(s, inputs, 0)
+    envelope = spread(outputs, [np.dtype(np.float32)], None)
+    assert not jumped and not envelope.violations(0, np.full((4, 3), 2.0, np.float32)).any()
+    assert envelope.violations(0, np.full((4, 3), 2.001, np.float32)).all()
+    assert envelope.violations(0, np.full((4, 3), np.nan, np.float32)).all()
+
+
+@pytest.mark.parametrize("body, args, reason", [
+    ("a.astype(jnp.float16)", F32, "astype"),
+    ("a[b]", (ArgSpec("a", (4,), "float32"), ArgSpec("b", (2,), "int32")), "not floating"),
+    ("lax.dot_general(a, b, (((1,), (1,)), ((), ())))", F32, "'dot_general'"),
+])
+def test_what_has_no_reference_is_skipped_naming_it(body, args, reason):
+    verdict = reference_oracle(subject(body, args), 0)
+    assert verdict.status == "skipped" and reason in verdict.details, verdict
