@@ -48,6 +48,7 @@ _EXACT_UFUNCS = frozenset({"negative", "positive", "absolute", "maximum", "minim
 _JUMP_UFUNCS = frozenset({"greater", "less", "greater_equal", "less_equal", "equal", "not_equal", "floor", "ceil",
                           "rint", "sign", "remainder", "floor_divide", "fmod", "heaviside", "arctan2"})
 _QUOTIENT = frozenset({"remainder", "floor_divide", "fmod"})  # where they jump: where the quotient does
+_SIGNLESS_UFUNCS = frozenset({"maximum", "minimum", "fmax", "fmin", "clip"})  # `references.Reference.zero_sign_free`
 
 
 class NoReference(Exception):
@@ -104,13 +105,16 @@ def _current() -> "_Run":
 class _Run:
     """One float64 execution of the program through the references: exact, rounded, flushed or noisy."""
 
-    def __init__(self, mode: str, working, rng: np.random.Generator, range_dtype=None):
+    def __init__(self, mode: str, working, rng: np.random.Generator, range_dtype=None, sign: float | None = None):
         # ``working`` is the least precise dtype, ``range`` the one of least range: a program
         # mixing float16 and bfloat16 rounds like bfloat16 and overflows like float16.
         self.mode, self.working, self.rng = mode, np.dtype(working), rng
         self.range = np.dtype(range_dtype if range_dtype is not None else working)
         self.compute = self.range if self.range == np.float16 else self.working
         self.sites: list = []  # what decided each discontinuous op's branch, in call order
+        # A noisy run with a sign pushes every result the same way, to the allowance's edge: after
+        # an op that is not monotone (silu flattens negative values), random noise can miss it.
+        self.sign = sign
 
     def hold(self, value):
         """``value`` as the program's precision and range hold it."""
@@ -159,7 +163,17 @@ class _Run:
             with np.errstate(all="ignore"):
                 reciprocal = flush(self.hold(np.divide(1.0, raw[1])), self.range)
                 result = np.multiply(raw[0], reciprocal)
+        if name in _SIGNLESS_UFUNCS or (method == "reduce" and name in ("maximum", "minimum")):
+            return self.free_zero_sign(result)
         return self.finish(result, "exact" if name in _EXACT_UFUNCS else "rounded")
+
+    def free_zero_sign(self, result):
+        """An exact result whose zeros may have either sign: a random one in the noisy runs."""
+        value = np.asarray(result)
+        if self.mode == "noisy" and is_floating(value.dtype):
+            signs = np.copysign(0.0, self.rng.uniform(-1.0, 1.0, np.shape(value)))
+            value = np.where(value == 0, signs, value)
+        return _tracked(value)
 
     def call(self, reference: Reference, args, kwargs):
         raw_args, raw_kwargs = self.literals(_raw(args)), {k: _raw(v) for k, v in kwargs.items()}
@@ -174,6 +188,8 @@ class _Run:
             name = getattr(reference.function, "__name__", "")
             self.sites.append(_site(name, raw_args, result, self))
             return self.finish(result, "rounded" if name in _QUOTIENT | {"arctan2"} else "exact")
+        if reference.zero_sign_free:
+            return self.free_zero_sign(result)
         return self.finish(result, reference.kind, scale, overflow)
 
     def finish(self, result, kind: str, scale=None, overflow=None):
@@ -188,7 +204,8 @@ class _Run:
         with np.errstate(all="ignore"):
             if self.mode == "noisy":
                 amplitude = noise_amplitude(self.working)
-                value = value + amplitude * np.nan_to_num(magnitude) * self.rng.uniform(-1.0, 1.0, np.shape(value))
+                direction = self.rng.uniform(-1.0, 1.0, np.shape(value)) if self.sign is None else self.sign
+                value = value + amplitude * np.nan_to_num(magnitude) * direction
                 if kind == "sum":  # the sign of a zero sum depends on the order of its terms
                     value = np.where(value == 0, np.copysign(0.0, self.rng.uniform(-1.0, 1.0, np.shape(value))), value)
             else:  # rounded or flushed: what the least precise dtype can hold
@@ -287,7 +304,8 @@ def reference_runs(subject: Subject, inputs, seed: int):
     working, least_range = working_dtypes(subject)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x4EF])
     runs = [_Run(mode, working, rng, least_range) for mode in ("exact", "rounded", "flushed")]
-    runs += [_Run("noisy", working, rng, least_range) for _ in range(NOISY_RUNS)]
+    runs += [_Run("noisy", working, rng, least_range, sign) for sign in (1.0, -1.0)]
+    runs += [_Run("noisy", working, rng, least_range) for _ in range(NOISY_RUNS - 2)]
     outputs = []
     for run in runs:
         widened = [_tracked(np.asarray(x, np.float64)) for x in inputs]

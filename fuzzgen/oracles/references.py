@@ -46,6 +46,9 @@ class Reference:
     # The largest magnitude an intermediate may reach in some order (a product's partial products);
     # past the program's largest finite value the result may be inf, -inf or nan.
     overflow: Callable | None = None
+    # max(-0.0, 0.0) may be either zero (IEEE leaves the sign open, and XLA's differs from NumPy's),
+    # which matters after it: arctan2(+-0, -1) is +-pi.
+    zero_sign_free: bool = False
 
     def __post_init__(self):
         if self.kind not in ("exact", "rounded", "jump", "sum"):
@@ -177,8 +180,12 @@ def _prod_scale(x, axis=None, keepdims=False):
 _EXACT, _JUMP = "exact", "jump"
 
 
-def _r(function, kind="rounded", scale=None, in_working_dtype=False, overflow=None) -> Reference:
-    return Reference(function, kind, scale, in_working_dtype, overflow)
+def _r(function, kind="rounded", scale=None, in_working_dtype=False, overflow=None, zero_sign_free=False) -> Reference:
+    return Reference(function, kind, scale, in_working_dtype, overflow, zero_sign_free)
+
+
+def _signless(function) -> Reference:
+    return Reference(function, "exact", zero_sign_free=True)
 
 
 def _partial_products(big, small, has_inf):
@@ -252,11 +259,11 @@ REFERENCES: dict[str, Reference] = {
     "arctan2": _r(np.arctan2, "jump"),  # jumps by 2 pi across y = 0 where x < 0
     # log(exp(x) + exp(y)) = max + log1p(exp(-|x - y|)): near 0 the two terms cancel.
     "logaddexp": _r(np.logaddexp, scale=lambda x, y: 1.0 + np.maximum(np.abs(x), np.abs(y))),
-    "abs": _r(np.abs, _EXACT), "maximum": _r(np.maximum, _EXACT), "minimum": _r(np.minimum, _EXACT),
+    "abs": _r(np.abs, _EXACT), "maximum": _signless(np.maximum), "minimum": _signless(np.minimum),
     "sign": _r(np.sign, _JUMP), "floor": _r(np.floor, _JUMP), "ceil": _r(np.ceil, _JUMP),
     "round": _r(np.round, _JUMP), "remainder": _r(np.remainder, _JUMP), "heaviside": _r(np.heaviside, _JUMP),
     "floor_divide": _r(np.floor_divide, _JUMP),
-    "clip": _r(np.clip, _EXACT), "clamp": _r(lambda low, x, high: np.clip(x, low, high), _EXACT),
+    "clip": _signless(np.clip), "clamp": _signless(lambda low, x, high: np.clip(x, low, high)),
     "lax_square": _r(np.square), "rsqrt": _r(lambda x: 1.0 / np.sqrt(x)), "sigmoid": _r(special.expit),
     "erf": _r(special.erf), "erfc": _r(special.erfc), "erf_inv": _r(special.erfinv),
     # XLA's float32 lgamma and digamma lose relative accuracy near their zeros (1 and 2; 1.46): an
@@ -274,7 +281,7 @@ REFERENCES: dict[str, Reference] = {
     "logical_not": _r(np.logical_not, _EXACT), "equal_call": _r(np.equal, _EXACT),
     "where": _r(np.where, _EXACT), "lax_select": _r(np.where, _EXACT),
     # jax.nn, written as the formulas JAX documents.
-    "relu": _r(lambda x: np.maximum(x, 0.0), _EXACT), "relu6": _r(lambda x: np.clip(x, 0.0, 6.0), _EXACT),
+    "relu": _signless(lambda x: np.maximum(x, 0.0)), "relu6": _signless(lambda x: np.clip(x, 0.0, 6.0)),
     "nn_sigmoid": _r(special.expit), "nn_softplus": _r(lambda x: np.logaddexp(x, 0.0)),
     "log_sigmoid": _r(lambda x: -np.logaddexp(-x, 0.0)),
     "silu": _r(lambda x: x * special.expit(x)), "swish": _r(lambda x: x * special.expit(x)),
@@ -287,7 +294,7 @@ REFERENCES: dict[str, Reference] = {
     "scipy_logsumexp": _r(special.logsumexp, scale=_logsumexp_scale),
     # Reductions and scans.
     "sum": _r(np.sum, "sum", _abs_terms(np.sum)), "mean": _r(np.mean, "sum", _abs_terms(np.mean), overflow=_abs_terms(np.sum)),
-    "max": _r(np.max, _EXACT), "min": _r(np.min, _EXACT), "prod": _r(np.prod, scale=_prod_scale, overflow=_prod_overflow),
+    "max": _signless(np.max), "min": _signless(np.min), "prod": _r(np.prod, scale=_prod_scale, overflow=_prod_overflow),
     # Their squares overflow (float16's var of [-65504, 1] is inf) where the result would not.
     "var": _r(np.var, "sum", _mean_square, in_working_dtype=True),
     "std": _r(np.std, "sum", lambda x, axis=None, keepdims=False: np.sqrt(_mean_square(x, axis, keepdims)),
@@ -295,7 +302,7 @@ REFERENCES: dict[str, Reference] = {
     "norm": _r(_norm, "sum", _norm_scale, in_working_dtype=True),
     "any": _r(np.any, _EXACT), "all": _r(np.all, _EXACT),
     "cumsum": _r(np.cumsum, "sum", _abs_terms(np.cumsum)), "cumprod": _r(np.cumprod, scale=_cumprod_scale, overflow=_cumprod_overflow),
-    "cummax": _r(lambda x, axis=0: np.maximum.accumulate(x, axis=axis), _EXACT),
+    "cummax": _signless(lambda x, axis=0: np.maximum.accumulate(x, axis=axis)),
     "cumlogsumexp": _r(lambda x, axis=0: np.logaddexp.accumulate(x, axis=axis),
                        scale=lambda x, axis=0: 1.0 + np.maximum.accumulate(np.abs(x), axis=axis)),
     "argmax": _r(np.argmax, _JUMP), "argmin": _r(np.argmin, _JUMP), "sort": _r(np.sort, _EXACT),
