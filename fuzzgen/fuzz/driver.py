@@ -161,6 +161,8 @@ def run_fuzz(config: FuzzConfig, *, log: Callable[[str], None] | None = None, ba
     try:
         with pool, shrink_time_limit(config.shrink_seconds):
             if config.strategy_options.get("ops"):  # can they be drawn? Say so before the workers start
+                log(f"drawing a first program that calls {','.join(config.strategy_options['ops'])} "
+                    f"(an op no category reaches takes about 20 s to give up on)")
                 next(ProgramDrawer(strategy, report.seed).programs(1))
             pool.start()
             to_shrink = _judge_drawn(config, report, triage, pool, strategy, began, log, bar)
