@@ -24,6 +24,9 @@ class Domain(enum.Enum):
     BOUNDED = "bounded"  # |x| <= 1: exponents, so that power stays finite
     OPEN_UNIT = "open_unit"  # |x| < 1: arcsin, arccos, arctanh, erf_inv
     AT_LEAST_ONE = "at_least_one"  # x >= 1: arccosh
+    # A divisor that may be 0 (floor division by zero is defined, and where JAX went wrong) but is
+    # no small literal: ``x // 1e-5`` jumps every 1e-5, which no finite difference can step over.
+    COARSE = "coarse"
 
 
 # How each domain is reached: a chain of (op name, literal operand or None) applied in order.
@@ -34,6 +37,7 @@ DOMAIN_GUARDS: dict[Domain, tuple[tuple[str, Any], ...]] = {
     Domain.BOUNDED: (("tanh", None),),
     Domain.OPEN_UNIT: (("tanh", None), ("multiply", 0.9)),
     Domain.AT_LEAST_ONE: (("abs", None), ("add", 1.0)),
+    Domain.COARSE: (),
 }
 
 # A literal operand is moved into its domain when drawn, rather than guarded in the source; one
@@ -47,6 +51,7 @@ LITERAL_GUARDS = {
     Domain.BOUNDED: lambda v: max(-1.0, min(1.0, v)),
     Domain.OPEN_UNIT: lambda v: max(-0.9, min(0.9, v)),
     Domain.AT_LEAST_ONE: lambda v: v if v >= 1.0 else abs(v) + 1.0,
+    Domain.COARSE: lambda v: v if abs(v) >= LITERAL_FLOOR else abs(v) + 1.0,
 }
 
 

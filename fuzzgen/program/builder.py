@@ -117,6 +117,8 @@ class ProgramBuilder:
     @staticmethod
     def _literal_in_domain(value, domain: Domain):
         """A literal moved into ``domain``; ``x.shape[k]`` (>= 1) is already positive and nonzero."""
+        if isinstance(value, StaticDim) and domain is Domain.COARSE:  # x.shape[k] >= 1: coarse already
+            return value
         if isinstance(value, (StaticDim, MachineEpsilon)) and domain in (Domain.ANY, Domain.POSITIVE, Domain.NONZERO):
             return value
         return LITERAL_GUARDS[domain](int(value) if isinstance(value, StaticDim) else float(value)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 DEFAULT_40 = "0a17735a9121d7784eaebb28aabd07c2269f4c14d431db8c7148c2d53fdeb82d"
 EVERYTHING_36 = "e875b59cda942f32e3ecfda076c974d16b68d4083bf495cca7fe705952dba360"
-DEFAULT_1000 = "461e171b37b79177f8f2da37c928827845ec5241d3e73a7c3c8f85899f56f70d"
+DEFAULT_1000 = "ce177b107dfbf0211d565b32576d01d6b931138b95b2e32addb45b94b6c054fb"
 
 
 def sha256(path) -> str:

@@ -109,7 +109,7 @@ BREADTH_OPS = (
     _binary("xlog1py", Call("jax.scipy.special.xlog1py"), tags={"arith"}, dtypes=FLOAT, int_operands=False,
             domains=(Domain.ANY, Domain.POSITIVE), primitives=("log1p", "mul", "ne", "or", "select_n")),
     _binary("floor_divide", Call("jnp.floor_divide"), tags={"arith"}, dtypes=FLOAT,
-            primitives=("div", "rem", "sign", "round", "select_n")),
+            domains=(Domain.ANY, Domain.COARSE), primitives=("div", "rem", "sign", "round", "select_n")),
 )
 
 for _op in BREADTH_OPS:
