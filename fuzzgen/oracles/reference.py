@@ -19,6 +19,7 @@ reference (anything else, a cast or ``.at[]`` say, makes the oracle skip, naming
 """
 from __future__ import annotations
 
+import functools
 import math
 from types import SimpleNamespace
 
@@ -93,7 +94,6 @@ def _tracked(value):
 
 
 _RUNS: list = []
-_WARM: list = []
 
 
 def _current() -> "_Run":
@@ -246,6 +246,7 @@ def flush(value: np.ndarray, working) -> np.ndarray:
     return np.where(np.abs(value) < smallest_normal(working), np.copysign(0.0, value), value)
 
 
+@functools.cache
 def _warm_methods() -> None:
     """NumPy imports a method's implementation the first time it runs, through the calling frame's
     builtins; a checked program has none, so each method it may call runs once here first."""
@@ -297,9 +298,7 @@ def working_dtypes(subject: Subject) -> tuple[np.dtype, np.dtype]:
 
 def reference_runs(subject: Subject, inputs, seed: int):
     """The runs' outputs (exact first) and whether a discontinuous op's result differed between them."""
-    if not _WARM:
-        _warm_methods()
-        _WARM.append(True)
+    _warm_methods()
     function = load_function(subject.spec.source, modules=reference_modules())
     working, least_range = working_dtypes(subject)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x4EF])
