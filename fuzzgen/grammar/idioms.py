@@ -1,6 +1,7 @@
-"""The idioms real JAX code is made of, as steps of a production: embedding lookups, gated
-halves, layer/RMS/L2 normalization, randomness (noise, dropout, shuffles), optimizer-style tree
-updates, transforms in the source, linear algebra and convolution blocks. Each takes a `Walk`
+"""The idioms real JAX code is made of, as steps of a production: embedding lookups, windows at
+run-time starts, gated halves, layer/RMS/L2 normalization, randomness (noise, dropout,
+shuffles), optimizer-style tree updates, transforms in the source, linear algebra and
+convolution blocks. Each takes a `Walk`
 (and the value it extends) and returns the value the step computes; measured against real code
 by bench/realism.py.
 """
@@ -31,6 +32,41 @@ def lookup(w: Walk, value):
     if w.chooser.chance(0.3):
         return w.apply("take", value, rows, axis=0)
     return w.apply("gather_index", value, rows)
+
+
+def traced_window(w: Walk, value):
+    """A window of ``value`` at a start computed at run time, as decoders and sliding-window code
+    take one: ``lax.dynamic_slice_in_dim(x, i, k, axis=a)``, ``lax.dynamic_index_in_dim(x, i,
+    axis=a, keepdims=False)``, a cache write ``lax.dynamic_update_slice_in_dim(x, u, i, axis=a)``,
+    or one window per start, ``jax.vmap(lambda i: lax.dynamic_slice_in_dim(x, i, k, axis=a))(starts)``.
+    The starts are int32 arguments, so they may lie out of bounds: JAX clamps them
+    (`fuzzgen.grammar.catalog.windows`), and every transform must agree."""
+    if value.vtype.rank < 1 or not value.vtype.is_float or not w.settings.allows_int or w.name_of(value) is None:
+        return value
+    shape, dtype = value.vtype.shape, value.vtype.dtype
+    axis = w.chooser.integer(0, len(shape) - 1)
+    size = w.chooser.integer(1, shape[axis])
+    window = {"slice_size": size, "axis": axis if w.chooser.chance(0.6) else axis - len(shape)}
+    form = w.chooser.choice(("slice", "index", "update", "windows", "windows", "rows"))
+    if form == "update":
+        block = ValueType(shape[:axis] + (size,) + shape[axis + 1:], dtype)
+        if arg_fits(w, block.shape):
+            return w.apply("dynamic_update_slice_in_dim", value, w.arg(block), w.arg(ValueType((), "int32")),
+                           axis=window["axis"])
+        form = "slice"
+    if form in ("windows", "rows"):
+        starts = w.arg(ValueType((w.chooser.integer(1, 4),), "int32"))
+        scalar = (("i", ValueType((), "int32")),)
+        if form == "rows":
+            function = w.function(scalar, lambda i: w.apply("dynamic_index_in_dim", value, i, axis=window["axis"],
+                                                            keepdims=False))
+        else:
+            function = w.function(scalar, lambda i: w.apply("dynamic_slice_in_dim", value, i, **window))
+        return w.apply("vmap_call", function, starts)
+    start = w.arg(ValueType((), "int32"))
+    if form == "index":
+        return w.apply("dynamic_index_in_dim", value, start, axis=window["axis"], keepdims=w.chooser.chance(0.3))
+    return w.apply("dynamic_slice_in_dim", value, start, **window)
 
 
 def halves(w: Walk, value):

@@ -308,6 +308,7 @@ TAGS = {
     "tree_map": "jax.tree.map / jax.tree_util.tree_map of an elementwise lambda over tuples of arrays",
     "unary": "a unary float function",
     "window_update": "lax.dynamic_update_slice of a smaller block at static start indices",
+    "window": "lax.dynamic_slice/index/update_slice_in_dim at a start computed at run time (clamped to fit)",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .idioms import (
     convolution_block, cross_product, halves, linear_algebra, lookup, normalized, random_step, segment_aggregate,
-    stopped, transformed, tree_update,
+    stopped, traced_window, transformed, tree_update,
 )
 from .pieces import (
     FLOAT_LITERALS, along_axis, applicable, arith, broadcasts, condition, draw_float_dtype, draw_partner_dtype,
@@ -123,7 +123,7 @@ def loop_step(w: Walk, value):
 # multi_statement's kinds of step that take only the walk and the current value.
 VALUE_STEPS = {"scatter": scatter_update, "halves": halves, "lookup": lookup, "loop": loop_step,
                "random": random_step, "tree": tree_update, "transform": transformed, "unary": unary,
-               "layout": reshaping, "stop": stopped}
+               "layout": reshaping, "stop": stopped, "window": traced_window}
 
 
 def multi_statement(w: Walk):
@@ -132,7 +132,7 @@ def multi_statement(w: Walk):
     bound = [current]
     for _ in range(count - 1):
         kind = w.chooser.choice(("arith", "unary", "arith", "axis", "layout", "index", "scatter", "halves",
-                                 "lookup", "normalize", "loop", "random", "tree", "transform", "stop"))
+                                 "lookup", "normalize", "loop", "random", "tree", "transform", "stop", "window"))
         if kind in VALUE_STEPS:
             step = VALUE_STEPS[kind](w, current)
         elif kind == "normalize":

@@ -51,6 +51,11 @@ EXACT = frozenset({
 })
 SUMS = frozenset({"reduce_sum", "dot_general", "cumsum", "conv_general_dilated",
                   "psum"})  # psum: over a vmap's named axis, a sum along that (positional) axis  # perturbed relative to the sum of |terms|
+# XLA contracts a product feeding an add into one fused multiply-add, which skips the product's
+# rounding, and may contract one use of a product and not another: after ``p = d * d``,
+# ``p[i] - p`` is then off by an ulp of ``p``, not 0. So an add's or subtract's error is relative to
+# its terms' magnitudes, as a sum's is, wherever they cancel.
+CONTRACTIBLE = frozenset({"add", "sub", "add_any"})
 # Rounded once to the native dtype, perturbed relative to the result (the default for a primitive
 # in no other class). Every primitive an op record emits must be in one class: a test checks it.
 ROUNDED = frozenset({
@@ -238,6 +243,8 @@ class _Run:
         if name in SUMS:
             absolute = np.asarray(eqn.primitive.bind(*[np.abs(v) for v in values], **params))
             scale = absolute * (math.ceil(math.log2(max(2, _terms(eqn, values, out)))) + 1)
+        elif name in CONTRACTIBLE:
+            scale = np.maximum(np.abs(out), np.abs(values[0]) + np.abs(values[1]))
         else:
             scale = np.maximum(np.abs(out), ABSOLUTE_ERROR_SCALE.get(name, 0.0))
         return out + amplitude * scale * self.rng.uniform(-1.0, 1.0, size=out.shape)

@@ -19,7 +19,8 @@ Semantics that differ between NumPy and JAX, and how they are settled here:
 - dtypes: NumPy computes in float64 whatever ``dtype=`` a constructor names; the envelope models
   the program's own precision (`reference`).
 - integers: programs with integer arguments are not judged (int32 wrapping is not modelled).
-- out-of-bound indices (JAX clamps or fills, NumPy raises): gathers have no reference.
+- out-of-bound indices (JAX clamps or fills, NumPy raises): gathers have no reference; the
+  windows at run-time starts (``lax.dynamic_slice_in_dim``) clamp their start as JAX documents.
 - denormals: XLA on CPU treats subnormal inputs as zero (``jnp.log(1e-40)`` is -inf); one run of
   the envelope flushes them (`reference`).
 """
@@ -31,6 +32,8 @@ from typing import Callable
 
 import numpy as np
 import scipy.special as special
+
+from ..grammar.catalog.windows import clamped_start
 
 NATIVE = None  # the rendered syntax on NumPy arrays is the reference
 
@@ -166,6 +169,28 @@ def _norm_scale(x, ord=None, axis=None, keepdims=False):
 
 def _lax_slice(x, start_indices, limit_indices):
     return x[tuple(slice(start, limit) for start, limit in zip(start_indices, limit_indices))]
+
+
+def _window(x, start, size, axis):
+    """The positions ``lax.dynamic_slice_in_dim`` takes: JAX's clamped start, not NumPy's IndexError."""
+    axis %= np.ndim(x)
+    begin = clamped_start(int(np.asarray(start)), size, np.shape(x)[axis])
+    return axis, (slice(None),) * axis + (slice(begin, begin + size),)
+
+
+def _dynamic_slice_in_dim(x, start, slice_size, axis=0):
+    return x[_window(x, start, slice_size, axis)[1]]
+
+
+def _dynamic_index_in_dim(x, index, axis=0, keepdims=True):
+    axis, window = _window(x, index, 1, axis)
+    return x[window] if keepdims else np.squeeze(x[window], axis=axis)
+
+
+def _dynamic_update_slice_in_dim(x, update, start, axis):
+    out = np.array(x, dtype=np.result_type(x, update), copy=True)
+    out[_window(x, start, np.shape(update)[axis % np.ndim(x)], axis)[1]] = update
+    return out
 
 
 def _cumprod_scale(x, axis=None):
@@ -312,6 +337,8 @@ REFERENCES: dict[str, Reference] = {
         "moveaxis", "concatenate", "stack", "hstack", "vstack", "append", "tril", "triu", "diag", "repeat", "pad",
         "zeros_like", "ones_like", "full_like")},
     "slice": _r(_lax_slice, _EXACT),
+    "dynamic_slice_in_dim": _r(_dynamic_slice_in_dim, _EXACT), "dynamic_index_in_dim": _r(_dynamic_index_in_dim, _EXACT),
+    "dynamic_update_slice_in_dim": _r(_dynamic_update_slice_in_dim, _EXACT),
     # Constructors: float64 whatever dtype= says.
     **{name: _r(_constructor(getattr(np, name)), _EXACT) for name in ("zeros", "ones", "full", "eye", "asarray",
                                                                       "array")},

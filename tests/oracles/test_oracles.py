@@ -167,6 +167,25 @@ def test_reference_accepts_fused_and_unfused_rounding_but_not_a_wrong_value():
     assert bad.problem and bad.problem.startswith("forward: jit output 0") and "eager within it" in bad.problem
 
 
+def test_a_product_contracted_into_one_use_and_not_another_may_leave_a_cancellation_nonzero():
+    """``p = jnp.square(a); p[1] - p`` is 0 where the row is itself, unless XLA fuses the subtraction
+    into a multiply-add for one use of ``p`` (fuzz --ops dynamic_index_in_dim found jit off by
+    1.8e-6 there): an ulp of the terms is allowed, a wrong value is not."""
+    args = (ArgSpec("a", (3, 2), "float32"),)
+    source = "def f(a):\n    v0 = jnp.square(a)\n    return v0[1] - v0\n"
+    program = Subject(ProgramSpec(grammar_built(source, "f"), args))
+    a = np.array([[1.1, -2.3], [3.7, 0.9], [-1.3, 2.2]], np.float32)
+    exact = (np.square(a)[1] - np.square(a)).astype(np.float32)
+    p = np.square(a.astype(np.float64))
+    contracted = (p[1].astype(np.float32).astype(np.float64) - p).astype(np.float32)  # one use unrounded
+    assert np.any(contracted[1] != 0)
+    ok = judge({"eager": [exact], "jit": [contracted]}, lambda: program.jaxpr("forward"), [a], 0, "forward")
+    assert ok == Outcome()
+    wrong = exact + np.float32(1e-3)
+    bad = judge({"eager": [exact], "jit": [wrong]}, lambda: program.jaxpr("forward"), [a], 0, "forward")
+    assert bad.problem and bad.problem.startswith("forward: jit output 0")
+
+
 def test_executions_that_agree_with_each_other_are_not_blamed_for_an_inaccurate_primitive():
     """XLA's float32 lgamma is off by more ulps than the reference allows; eager and jit agree."""
     program = subject("jnp.sin(a)", (ArgSpec("a", (2,), "float32"),))

@@ -17,9 +17,9 @@ from fuzzgen.sample import Progress, SampleConfig, run_sample
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "0a17735a9121d7784eaebb28aabd07c2269f4c14d431db8c7148c2d53fdeb82d"
-EVERYTHING_36 = "e875b59cda942f32e3ecfda076c974d16b68d4083bf495cca7fe705952dba360"
-DEFAULT_1000 = "ce177b107dfbf0211d565b32576d01d6b931138b95b2e32addb45b94b6c054fb"
+DEFAULT_40 = "667ecbc1b6209bb98e5316bdc8afdd21f5b9ca02c5ed72360d134cfaff4ee42d"
+EVERYTHING_36 = "921ff5fb5bb341881815efb6112ae627f14114c18509bf0cc638c5655f98b2ff"
+DEFAULT_1000 = "46ce7b7e1f6bd7911ca35c506d33c31011be2fe35356d5f94e72a1f321b522fa"
 
 
 def sha256(path) -> str:
