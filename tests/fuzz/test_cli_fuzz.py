@@ -42,6 +42,7 @@ def test_a_bad_plugin_prints_no_traceback(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_a_run_without_failures_exits_0_and_writes_no_case(tmp_path):
     result = run_cli("fuzz", "--max-examples", 4, "--oracles", "crash,forward_vs_reverse", "--corpus",
                      tmp_path / "corpus", "--quiet")

@@ -109,6 +109,7 @@ def test_one_and_two_workers_find_the_same_failures(plant):
     assert any("ext.planted_add(" in source for _, source in findings)
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_a_time_budget_stops_drawing_and_the_table_says_where_the_time_went(tmp_path):
     result = run_cli("fuzz", "--max-examples", 100000, "--time-budget", "1s", "--workers", 1, "--oracles",
                      "crash,eager_vs_jit", "--corpus", tmp_path / "corpus")

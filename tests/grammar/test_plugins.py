@@ -120,6 +120,7 @@ def _plugin_case(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 @pytest.mark.locked_jax
 def test_replay_loads_plugins_named_with_the_flag_and_names_a_missing_one(scoped):
     from helpers import run_cli

@@ -11,6 +11,7 @@ from fuzzgen.records.atomic import exclusive_run
 from helpers import ROOT, run_cli
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_a_second_run_on_a_held_output_is_refused_with_one_line(tmp_path):
     out = tmp_path / "data.jsonl"
     with exclusive_run(out):

@@ -77,6 +77,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert first.read_bytes() != other.read_bytes()
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_categories_are_balanced_at_ten_thousand():
     config = SampleConfig(seed=0)
     counts = Counter(program_for_index(config, i).category for i in range(10_000))

@@ -24,6 +24,7 @@ def reference(tmp_path_factory):
     return out.read_bytes()
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_worker_counts_give_identical_bytes(tmp_path, reference):
     for workers in (1, 2):
         out = tmp_path / f"w{workers}.jsonl"
