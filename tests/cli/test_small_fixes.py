@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from helpers import ROOT, run_cli
 
 
@@ -29,6 +31,7 @@ def test_make_inputs_takes_a_records_args_as_the_readme_says(small_sample):
     assert [list(a.shape) for a in from_json] == [a["shape"] for a in record["args"]]
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_fuzz_says_what_it_is_doing_before_the_first_program_is_judged(tmp_path):
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     process = subprocess.Popen([sys.executable, "-m", "fuzzgen", "fuzz", "--max-examples", "2", "--oracles", "crash",

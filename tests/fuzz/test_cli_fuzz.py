@@ -60,6 +60,7 @@ def test_categories_aim_the_run_and_a_bad_one_is_a_usage_error(tmp_path):
     assert bad.returncode == 2 and "--categories" in bad.stderr and "nope" in bad.stderr, bad.stderr
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_ops_aim_the_run_and_the_summary_says_how_often_each_was_called(tmp_path):
     result = run_cli("fuzz", "--max-examples", 4, "--ops", "cumsum,sort", "--oracles", "crash", "--workers", 1,
                      "--corpus", tmp_path / "corpus", "--quiet")

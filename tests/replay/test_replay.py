@@ -263,6 +263,7 @@ def test_corpus_readme_documents_every_key():
         assert f"`{key}`" in text or key in text
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 @pytest.mark.locked_jax
 def test_copying_the_corpus_elsewhere_keeps_it_replayable(tmp_path):
     shutil.copy(REGRESSION, tmp_path / "r.jsonl")

@@ -86,6 +86,7 @@ def test_kill_9_at_random_moments_then_resume_gives_the_same_file(tmp_path):
     assert not out.with_name(out.name + ".partial").exists()
 
 
+@pytest.mark.slow  # an end-to-end run (several seconds): the full suite keeps it, the quick loop does not
 def test_resume_drops_a_torn_tail(tmp_path, reference):
     out = tmp_path / "torn.jsonl"
     run_sample(out, 40, CONFIG, workers=0, shard=None)
