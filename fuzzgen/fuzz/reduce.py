@@ -5,7 +5,8 @@ rest of the program is reinterpreted: structural simplifications (drop this ``a 
 ``a``) are out of its reach. This reducer works on the program itself, as C-Reduce and Perses do,
 but never proposes an ill-typed candidate. It repeatedly tries, in this order:
 
-1. deleting an assignment nothing reads, inlining one read once, dropping an unused argument;
+1. deleting an assignment nothing reads, inlining one read once (or an alias ``v0 = a``
+   wherever it is read), dropping an unused argument;
 2. replacing a subexpression by one of its own operands, or by an argument or earlier local, of
    the same type (shape, dtype, weak type);
 3. replacing a subexpression by a fresh argument of its type;
@@ -255,7 +256,10 @@ def _structural(program: Reducible, where: syntax.Layout):
         if not any(where.uses[n] for n in names):
             yield _edited(program, syntax.without_statement(program.function, line))
     for line, names in where.statements:
-        if len(names) == 1 and len(where.uses[names[0]]) == 1:
+        value = line.body[0].value
+        if len(names) == 1 and isinstance(value, cst.Name) and where.uses[names[0]]:  # `v0 = a`
+            yield _edited(program, syntax.unaliased(program.function, line, names[0], value.value))
+        elif len(names) == 1 and len(where.uses[names[0]]) == 1:
             (use,) = where.uses[names[0]]
             if id(use) not in where.in_lambda:
                 yield _edited(program, syntax.inlined(program.function, where, line, use))

@@ -142,8 +142,8 @@ def is_op_value(node: cst.CSTNode, modules: frozenset[str], parent: cst.CSTNode 
     ``x.sum`` of ``x.sum()``, which is the call's function (``parent`` is the node's parent)."""
     if is_type_fact(node) or isinstance(parent, cst.Call) and parent.func is node:
         return False
-    if isinstance(node, cst.Call):
-        return isinstance(node.func, cst.Attribute)
+    if isinstance(node, cst.Call):  # ``jnp.cos(x)``, ``x.sum()``; or a transform applied, ``jax.vmap(f)(x)``
+        return isinstance(node.func, (cst.Attribute, cst.Call))
     if isinstance(node, cst.Attribute):
         return not is_module_path(node, modules)
     if isinstance(node, cst.Subscript):
@@ -176,6 +176,14 @@ def inlined(function: cst.FunctionDef, where: Layout, line: cst.SimpleStatementL
     """The value of the assignment ``line`` written where its one use is, and ``line`` removed."""
     value = line.body[0].value
     edited = function.deep_replace(use, _fitted(value, where.parents[use], use))
+    return without_statement(edited, _same_line(edited, function, line))
+
+
+def unaliased(function: cst.FunctionDef, line: cst.SimpleStatementLine, alias: str, name: str) -> cst.FunctionDef:
+    """``function`` without the alias ``alias = name`` (the statement ``line``), every read of
+    ``alias`` reading ``name``: inside lambdas too, where inlining an expression would change
+    what runs per call, a name stays a name."""
+    edited = renamed(function, {alias: name})
     return without_statement(edited, _same_line(edited, function, line))
 
 

@@ -243,3 +243,18 @@ def test_methods_subscripts_and_type_facts_reduce_like_any_value(planted_op):
     reduction = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start)
     assert reduction.program.source == "def multi_statement_0000(a):\n    return ext.planted(a)\n", \
         reduction.program.source
+
+
+def test_transforms_in_the_source_and_aliases_reduce_like_any_value(planted_op):
+    """A transform applied in the source (``jax.vmap(f)(x)``) is a value the reducer can replace by
+    an operand of its type, and an alias ``v0 = a`` read inside a lambda is renamed away: the
+    windows bug of jax 0.4.30 reduced this way to its one vmap (bench/known_bugs)."""
+    planted_op("jvp")
+    checker = InProcessChecker()
+    source = ("def multi_statement_0000(a, b):\n    v0 = a\n"
+              "    return jax.vmap(lambda r1, s2: r1 * s2, in_axes=(0, None))(jax.vmap(lambda r0: ext.planted(r0))(v0), b)\n")
+    start = reducible(source, (ArgSpec("a", (3, 4), "float32"), ArgSpec("b", (), "float32")))
+    verdict = first_failure(checker, start, "gradient")
+    reduced = Reducer(checker, verdict, 1).reduce(start).program
+    assert reduced.source == "def multi_statement_0000(a):\n    return jax.vmap(lambda r0: ext.planted(r0))(a)\n", \
+        reduced.source
