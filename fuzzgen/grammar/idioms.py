@@ -1,9 +1,8 @@
 """The idioms real JAX code is made of, as steps of a production: embedding lookups, windows at
 run-time starts, gated halves, layer/RMS/L2 normalization, randomness (noise, dropout,
 shuffles), optimizer-style tree updates, transforms in the source, linear algebra and
-convolution blocks. Each takes a `Walk`
-(and the value it extends) and returns the value the step computes; measured against real code
-by bench/realism.py.
+convolution blocks. Each takes a `Walk` (and the value it extends) and returns the value the
+step computes; measured against real code by bench/realism.py.
 """
 from __future__ import annotations
 
