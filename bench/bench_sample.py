@@ -11,6 +11,7 @@ freshly exec'd functions, so no method profits from another's JAX caches.
 (c) seed-style: make_jaxpr(f), jit(f).lower(...), make_jaxpr(grad_f), jit(grad_f).lower(...)
 (d) throughput of the worker pool with 1 and 2 workers
 (e) peak RSS after 2,000 and after --memory samples (in-process, caches cleared periodically)
+(f) records/s of `--mix realistic` against the default mix, per sample, interleaved (--mix-programs)
 """
 from __future__ import annotations
 
@@ -35,8 +36,11 @@ from fuzzgen.lowering.execution import abstract_inputs
 from fuzzgen.trust.sandbox import load_function  # noqa: E402
 from fuzzgen.sample.run import run_sample  # noqa: E402
 from fuzzgen.sample.draw import SampleConfig, make_record, program_for_index  # noqa: E402
+from fuzzgen.grammar import MIXES  # noqa: E402
 
 CONFIG = SampleConfig(seed=0)
+REALISTIC = SampleConfig(seed=0, categories=tuple(n for n, _ in MIXES["realistic"]),
+                         weights=tuple(k for _, k in MIXES["realistic"]))
 
 
 def fuzzgen_way(programs):
@@ -92,6 +96,25 @@ def per_sample_costs(count: int, rounds: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def mix_costs(count: int, rounds: int) -> dict[str, float]:
+    """Seconds per record (build, lower, serialize) of the default mix and of --mix realistic, on
+    the first ``count`` indices of each, interleaved round by round."""
+    configs = {"seed": CONFIG, "realistic": REALISTIC}
+    times = {name: [] for name in configs}
+    for name, config in configs.items():  # warm-up
+        for index in range(20):
+            json.dumps(make_record(config, index, program_for_index(config, index)))
+    for _ in range(rounds):
+        for name, config in configs.items():
+            batch = [(i, program_for_index(config, i)) for i in range(count)]
+            jax.clear_caches()
+            began = time.perf_counter()
+            for index, program in batch:
+                json.dumps(make_record(config, index, program))
+            times[name].append((time.perf_counter() - began) / count)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def throughput(workers: int, n: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -124,6 +147,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--throughput-n", type=int, default=400, help="records per throughput run (default 400)")
     parser.add_argument("--memory", type=int, default=0, help="samples for the RSS check, e.g. 20000 (default: skip)")
+    parser.add_argument("--mix-programs", type=int, default=150,
+                        help="records per mix per round for (f) (default 150; 0 skips it)")
     args = parser.parse_args()
 
     print(f"jax {jax.__version__}, {os.cpu_count()} cores, {args.programs} programs x {args.rounds} rounds")
@@ -137,6 +162,12 @@ def main() -> None:
     two = throughput(2, args.throughput_n)
     print(f"worker pool, {args.throughput_n} records: 1 worker {one:.1f} rec/s, 2 workers {two:.1f} rec/s, "
           f"ratio {two / one:.2f}x  (target >= 1.8x)")
+
+    if args.mix_programs:
+        mixes = mix_costs(args.mix_programs, args.rounds)
+        print(f"  --mix seed {1 / mixes['seed']:.1f} rec/s, --mix realistic {1 / mixes['realistic']:.1f} rec/s "
+              f"(one process)")
+        print(f"realistic / seed records per second:        {mixes['seed'] / mixes['realistic']:.3f}x  (target >= 0.5x)")
 
     if args.memory:
         rows = peak_memory(args.memory)

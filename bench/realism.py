@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from realism_tokens import ARRAY_MATH_PREFIXES, source_functions  # noqa: E402
+
+from fuzzgen.grammar.categories import MODEL_CATEGORY_NAMES  # noqa: E402
 
 CORPUS_PATH = Path(__file__).resolve().parent / "realism_corpus.json"
 DEFAULT_MIRRORS = Path("/work/.mirror")
@@ -143,12 +146,14 @@ def load_corpus(path: Path = CORPUS_PATH) -> dict:
     return json.loads(path.read_text())
 
 
-def sample_records(n: int, workers: int, categories: str | None, directory: Path) -> Path:
+def sample_records(n: int, workers: int, categories: str | None, directory: Path, mix: str | None = None) -> Path:
     out = directory / "s.jsonl"
     command = [sys.executable, "-m", "fuzzgen.cli.main", "sample", "--n", str(n), "--seed", "0",
                "--out", str(out), "--workers", str(workers), "--quiet", "--force", "--ir", "jaxpr"]
     if categories:
         command += ["--categories", categories]
+    if mix:
+        command += ["--mix", mix]
     print("sampling: " + " ".join(command[1:]), flush=True)
     process, started = subprocess.Popen(command), time.monotonic()
     partial = out.with_name(out.name + ".partial")
@@ -248,12 +253,26 @@ def print_report(report: dict) -> None:
               f"{figures['coverage']:6.1%}")
 
 
+def program_shape(records: Path) -> dict:
+    """The median statement count of the records (``meta.n_statements``) and the share of them
+    in a model-code category (the category names the idiom family the program was drawn as)."""
+    statements, model = [], 0
+    with records.open() as lines:
+        for line in lines:
+            record = json.loads(line)
+            statements.append(record["meta"]["n_statements"])
+            model += record["category"] in MODEL_CATEGORY_NAMES
+    return {"median_statements": statistics.median(statements) if statements else None,
+            "model_idiom_share": model / len(statements) if statements else 0.0}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="records to sample (default: 2000)")
     parser.add_argument("--records", type=Path, help="tokenize this JSONL instead of sampling")
     parser.add_argument("--workers", type=int, default=2, help="sample workers (default: 2)")
     parser.add_argument("--categories", help="passed to `fuzzgen sample --categories`")
+    parser.add_argument("--mix", help="passed to `fuzzgen sample --mix` (seed, realistic)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--rebuild", nargs="?", const=DEFAULT_MIRRORS, type=Path, metavar="MIRROR_ROOT",
                         help=f"regenerate {CORPUS_PATH.name} from bare git mirrors (default root: "
@@ -264,10 +283,15 @@ def main(argv=None) -> int:
         return 0
     corpus = load_corpus()
     with tempfile.TemporaryDirectory() as directory:
-        records = args.records or sample_records(args.n, args.workers, args.categories, Path(directory))
+        records = args.records or sample_records(args.n, args.workers, args.categories, Path(directory), args.mix)
         fuzz, record_count = record_tokens(records)
+        shape = program_shape(records)
     report = compute_report(corpus, fuzz, record_count)
+    report.update(shape)
     print_report(report)
+    print(f"fuzzgen's programs: median {shape['median_statements']} statements; "
+          f"{100 * shape['model_idiom_share']:.1f}% of records are of a model-code category "
+          f"({', '.join(MODEL_CATEGORY_NAMES)})")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     return 0

@@ -14,7 +14,7 @@ from hypothesis.errors import InvalidArgument
 
 from .program import HypothesisChooser, Program, build_program
 from .program.drivers import FocusedChooser
-from .grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, DTYPES, OPS, GrammarSettings, InvalidSettings
+from .grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, DTYPES, MIX_NAMES, MIXES, OPS, GrammarSettings, InvalidSettings
 from .grammar.walk import MAX_RANK
 
 # With ``ops=``: programs built per draw until one calls a wanted op (each build reads more of
@@ -31,12 +31,15 @@ def programs(
     max_statements: int | None = None,
     max_dim: int | None = None,
     ops: tuple[str, ...] | None = None,
+    mix: str | None = None,
 ) -> st.SearchStrategy[Program]:
     """Return a strategy for valid JAX programs drawn from the grammar.
 
     category: one of the ten category names, an opt-in one (control_flow, vmap), or None
         (default) for any of the ten.
     categories: several of those, drawn equally often (give ``category`` or ``categories``).
+    mix: a named mix (``fuzzgen.grammar.MIX_NAMES``: "seed", "realistic"), its categories drawn
+        with its shares (instead of ``category``/``categories``).
     dtypes: allowed dtypes, at least one floating (default: float32, float16, bfloat16, int32).
     max_rank: largest array rank, 0-4 (default 4).
     max_statements: most statements in multi-statement programs (default 6).
@@ -58,6 +61,12 @@ def programs(
         bad = [c for c in categories if c not in ALL_CATEGORY_NAMES] if isinstance(categories, (tuple, list)) else None
         if bad is None or bad or not categories:
             raise InvalidArgument(f"categories={categories!r} must be a non-empty tuple of {ALL_CATEGORY_NAMES}")
+    if mix is not None:
+        if category is not None or categories is not None:
+            raise InvalidArgument(f"give mix={mix!r} or category/categories, not both")
+        if mix not in MIX_NAMES:
+            raise InvalidArgument(f"mix={mix!r} is not one of {MIX_NAMES}")
+        categories = tuple(name for name, weight in MIXES[mix] for _ in range(weight))
     if max_rank is not None and not (isinstance(max_rank, int) and 0 <= max_rank <= MAX_RANK):
         raise InvalidArgument(f"max_rank={max_rank!r} must be an int between 0 and {MAX_RANK}")
     if max_statements is not None and not (isinstance(max_statements, int) and max_statements >= 1):

@@ -120,8 +120,28 @@ def fuzz_command() -> str:
     return "    $ fuzzgen " + " ".join(FUZZ_ARGV) + "\n" + "".join(f"    {line}\n" for line in captured.getvalue().splitlines())
 
 
+def model_programs() -> str:
+    """The first program of each model-code category in `fuzzgen sample --mix realistic` (seed 0),
+    with its record index and argument types."""
+    from fuzzgen.grammar import MIXES, MODEL_CATEGORY_NAMES
+    from fuzzgen.sample import SampleConfig, program_for_index
+
+    shares = MIXES["realistic"]
+    config = SampleConfig(categories=tuple(n for n, _ in shares), weights=tuple(k for _, k in shares))
+    out, wanted, index = [], list(MODEL_CATEGORY_NAMES), 0
+    while wanted:
+        program = program_for_index(config, index)
+        if program.category in wanted:
+            wanted.remove(program.category)
+            types = ", ".join(f"{a.name}: {a.dtype}{list(a.shape)}" for a in program.args)
+            out.append((MODEL_CATEGORY_NAMES.index(program.category),
+                        f"# record {index}: {types}\n{program.source}"))
+        index += 1
+    return "```python\n" + "\n".join(text for _, text in sorted(out)) + "```\n"
+
+
 EXAMPLES = {"sample-command": sample_command, "record": record, "stats-command": stats_command,
-            "fuzz-command": fuzz_command}
+            "fuzz-command": fuzz_command, "model-programs": model_programs}
 BLOCK = re.compile(r"(<!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /example -->)", re.S)
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..grammar.categories import ALL_CATEGORY_NAMES, EXTRA_CATEGORY_NAMES
+from ..grammar.categories import ALL_CATEGORY_NAMES, EXTRA_CATEGORY_NAMES, MIX_NAMES
 from ..oracles import ORACLE_NAMES
 from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, duration, load_plugins_or_fail,
                      positive_float)
@@ -37,9 +37,14 @@ def add_parser(subparsers) -> None:
                         f"cores, {os.cpu_count() or 1} here)")
     p.add_argument("--oracles", type=comma_list(ORACLE_NAMES, "--oracles"), default=ORACLE_NAMES, metavar="LIST",
                    help=f"comma-separated oracles to run (default: all: {','.join(ORACLE_NAMES)})")
-    p.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=None, metavar="LIST",
-                   help="aim the run at these program categories, comma-separated, drawn equally often "
-                        f"(default: the ten of the default mix; also: {', '.join(EXTRA_CATEGORY_NAMES)})")
+    drawn = p.add_mutually_exclusive_group()
+    drawn.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=None,
+                       metavar="LIST", help="aim the run at these program categories, comma-separated, drawn "
+                       f"equally often (default: the ten of the default mix; also: {', '.join(EXTRA_CATEGORY_NAMES)})")
+    drawn.add_argument("--mix", choices=MIX_NAMES, default=None,
+                       help="draw from a named mix of categories with its shares, as `fuzzgen sample --mix` "
+                            "does: seed (the default ten) or realistic (model code: layers, norms, attention, "
+                            "losses, optimizer updates, training steps)")
     p.add_argument("--ops", type=op_names, default=None, metavar="NAMES",
                    help="aim the run at these ops (op record names, comma-separated; plugins' too): every program "
                         "calls at least one of them, and they are picked 32 times as often wherever the grammar "
@@ -70,7 +75,7 @@ def run(args) -> int:
     if args.corpus.exists() and not args.corpus.is_dir():
         raise UsageError(f"--corpus {args.corpus} is a file; give a directory")
     load_plugins_or_fail(args.plugin)
-    options = {"categories": args.categories} if args.categories else {}
+    options = {"categories": args.categories} if args.categories else {"mix": args.mix} if args.mix else {}
     if args.ops:
         options["ops"] = check_op_names(args.ops)
     config = FuzzConfig(max_examples=args.max_examples, oracles=args.oracles, seed=args.seed, corpus=args.corpus,

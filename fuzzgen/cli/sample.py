@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES
+from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, MIX_NAMES, MODEL_CATEGORY_NAMES, mix
 from ..ir import ALL_IR_KINDS, IR_KINDS
 from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
                      positive_float)
@@ -61,10 +61,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--io", action="store_true",
                    help="also store execution data: the seed that regenerates the inputs, and the forward outputs "
                         "and gradients (values up to 64 elements, else sha256 and statistics)")
-    p.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=CATEGORY_NAMES,
-                   metavar="LIST", help="program categories, comma-separated, drawn equally often "
-                   f"(default: the ten: {','.join(CATEGORY_NAMES)}; opt-in: control_flow (lax.cond, switch, "
-                   "fori_loop, scan, while_loop) and vmap (programs under jax.vmap))")
+    drawn = p.add_mutually_exclusive_group()
+    drawn.add_argument("--categories", type=comma_list(ALL_CATEGORY_NAMES, "--categories"), default=None,
+                       metavar="LIST", help="program categories, comma-separated, drawn equally often "
+                       f"(default: the ten: {','.join(CATEGORY_NAMES)}; opt-in: control_flow (lax.cond, switch, "
+                       "fori_loop, scan, while_loop), vmap (programs under jax.vmap) and the model-code "
+                       f"categories {','.join(MODEL_CATEGORY_NAMES)})")
+    drawn.add_argument("--mix", choices=MIX_NAMES, default=None,
+                       help="a named mix of categories with shares: seed (the default ten at 10%% each) or "
+                            f"realistic ({describe_mix('realistic')})")
     p.add_argument("--workers", type=bounded_int("--workers", 0, 256), default=os.cpu_count() or 1, metavar="K",
                    help="worker processes (default: the number of cores); 0 runs in this process without "
                         "crash isolation")
@@ -96,13 +101,33 @@ def add_parser(subparsers) -> None:
     p.set_defaults(handler=run, resume_hint=True)
 
 
+def describe_mix(name: str) -> str:
+    """``layer 12.5%, norm 8.3%, ...``: a mix's shares, for --help (argparse needs %% for %)."""
+    shares = mix(name)
+    total = sum(weight for _, weight in shares)
+    return ", ".join(f"{category} {100 * weight / total:.1f}%%" for category, weight in shares)
+
+
+def categories_and_weights(args) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """What ``--categories`` or ``--mix`` asks for: the categories and their weights (none:
+    equal shares). ``--mix seed`` is the default ten, exactly as no flag at all."""
+    if args.categories is not None:
+        return tuple(args.categories), ()
+    if args.mix is None or args.mix == "seed":
+        return CATEGORY_NAMES, ()
+    shares = mix(args.mix)
+    return tuple(name for name, _ in shares), tuple(weight for _, weight in shares)
+
+
 def run(args) -> int:
     from ..sample.progress import Progress
     from ..sample.run import run_sample
     from ..sample.draw import SampleConfig
 
     load_plugins_or_fail(args.plugin)
-    config = SampleConfig(seed=args.seed, ir=args.ir, categories=args.categories, io=args.io,
+    categories, weights = categories_and_weights(args)
+    args.categories = categories
+    config = SampleConfig(seed=args.seed, ir=args.ir, categories=categories, io=args.io, weights=weights,
                           splits=args.split, dedup=args.dedup, plugins=tuple(dict.fromkeys(args.plugin)))
     total = len(args.shard.range(args.n)) if args.shard else args.n
     failures_file = f"{args.out}.failures.jsonl"

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import productions as p
+from .models import attention, layer, norm
 from .structured import control_flow
+from .training import loss, optimizer, train_step
 from .walk import Walk
 
 
@@ -43,11 +45,40 @@ CATEGORY_TABLE = (
     CategoryRow("control_flow", control_flow, False, "lax.cond, switch, fori_loop, scan, while_loop"),
     CategoryRow("vmap", None, False, "a program of a base category under jax.vmap",
                 bodies=("elementwise", "unary", "branch", "reduction", "dot", "matmul", "multi_statement", "compound")),
+    CategoryRow("layer", layer, False, "dense layers and MLPs: x @ w + b, activations, residuals"),
+    CategoryRow("norm", norm, False, "layer, RMS, batch and group norm with scale and shift"),
+    CategoryRow("attention", attention, False, "scaled dot-product attention, masks, heads"),
+    CategoryRow("loss", loss, False, "cross-entropy, MSE, Huber, sigmoid BCE, L2 penalties"),
+    CategoryRow("optimizer", optimizer, False, "SGD, momentum, Adam updates; clipping, warm-up"),
+    CategoryRow("train_step", train_step, False, "jax.value_and_grad of a loss, then an update"),
 )
 CATEGORIES = {row.name: row for row in CATEGORY_TABLE}
 CATEGORY_NAMES = tuple(row.name for row in CATEGORY_TABLE if row.default)  # the default ten
 EXTRA_CATEGORY_NAMES = tuple(row.name for row in CATEGORY_TABLE if not row.default)
 ALL_CATEGORY_NAMES = tuple(CATEGORIES)
+MODEL_CATEGORY_NAMES = ("layer", "norm", "attention", "loss", "optimizer", "train_step")  # model-code idioms
+
+# Named mixes: each category with its share, in parts of the whole. "seed" is the default ten at
+# 10% each. "realistic" is made of what real model code writes as functions: the model-code
+# categories (layers, norms, attention, losses, optimizer updates, training steps: 14 of 21
+# parts), the seed's multi-statement and compound programs, control flow and vmap. The seed's
+# one-op shapes (a binary op, a unary chain, one reduction, one dot) are left out: real functions
+# have a median of 6 statements, and those are one or two.
+MIXES: dict[str, tuple[tuple[str, int], ...]] = {
+    "seed": tuple((name, 1) for name in CATEGORY_NAMES),
+    "realistic": (
+        ("multi_statement", 3), ("compound", 2), ("control_flow", 1), ("vmap", 1),
+        ("layer", 3), ("norm", 2), ("attention", 2), ("loss", 3), ("optimizer", 2), ("train_step", 2),
+    ),
+}
+MIX_NAMES = tuple(MIXES)
+
+
+def mix(name: str) -> tuple[tuple[str, int], ...]:
+    try:
+        return MIXES[str(name)]
+    except KeyError:
+        raise ValueError(f"unknown mix {name!r}; choose from {','.join(MIX_NAMES)}") from None
 
 
 def category(name: str) -> CategoryRow:

@@ -89,8 +89,9 @@ class ProgramBuilder:
             target = cst.AssignTarget(cst.Tuple([cst.Element(cst.Name(n)) for n in names], lpar=[], rpar=[]))
         self._statements.append(cst.SimpleStatementLine([cst.Assign([target], value.node)]))
         self._statement_types.extend(types)
-        bound = tuple(TypedExpr(cst.Name(n), t, ATOM) for n, t in zip(names, types))
-        return bound[0] if len(bound) == 1 else bound
+        if len(names) == 1:  # a name keeps what is known of its value's sign: `v = jnp.var(x)`, then `v + 1e-5`
+            return TypedExpr(cst.Name(names[0]), types[0], ATOM, value.sign)
+        return tuple(TypedExpr(cst.Name(n), t, ATOM) for n, t in zip(names, types))
 
     def function(self, params: tuple[tuple[str, ValueType], ...], body) -> TypedExpr:
         """A lambda for a control-flow op: ``params`` are (name hint, type) pairs; ``body`` gets
@@ -163,18 +164,25 @@ class ProgramBuilder:
 
 
 def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:
-    """What is known of the sign of ``op``'s float result: "nonnegative" for an op declared so;
-    "positive" for a nonnegative value plus a positive literal, one large enough that float16
+    """What is known of the sign of ``op``'s float result: "nonnegative" for an op declared so,
+    and for a sum, product or quotient of nonnegative values and literals; "positive" for the
+    maximum of anything and a positive literal, and for a nonnegative value plus a positive literal, one large enough that float16
     keeps it and a quotient by it stays finite there; else ""."""
     if isinstance(vtype, tuple) or not vtype.is_float:
         return ""
     if op.nonnegative or (op.keeps_sign and typed and typed[0].sign):
         return "nonnegative"
-    if op.name != "add":
-        return ""
     literals = [o for o in operands if _is_number(o)]
     values = [t for o, t in zip(operands, typed) if not _is_number(o)]
+    if op.name in ("add", "multiply", "divide") and values and all(v.sign for v in values) and all(
+            float(v) >= 0 for v in literals):  # Adam's `0.999 * nu + 0.001 * jnp.square(g)`
+        if op.name != "add" or len(values) == 2:
+            return "nonnegative"
     floor = 1e-2 if vtype.dtype == "float16" else 1e-6
+    if op.name == "maximum" and any(float(v) >= floor for v in literals):  # `jnp.maximum(n, 1.0)`
+        return "positive"
+    if op.name != "add":
+        return ""
     # a dtype's own epsilon is positive there and 1/eps is finite in it
     own_epsilon = isinstance(literals[0], MachineEpsilon) and literals[0].dtype == vtype.dtype if literals else False
     if len(literals) == 1 and len(values) == 1 and (float(literals[0]) >= floor or own_epsilon) and values[0].sign:

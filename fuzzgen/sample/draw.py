@@ -30,6 +30,9 @@ class SampleConfig:
     splits: tuple[tuple[str, float], ...] = ()  # e.g. (("train", 0.98), ("valid", 0.01), ("test", 0.01))
     dedup: bool = False
     plugins: tuple[str, ...] = ()  # modules whose ops join the grammar (loaded in every worker)
+    # parts of each block per category, in the order of ``categories`` (a named mix, `--mix`);
+    # () draws each category equally often
+    weights: tuple[int, ...] = ()
 
     def __post_init__(self):
         if not self.ir:
@@ -46,6 +49,10 @@ class SampleConfig:
             raise ValueError(f"categories={','.join(self.categories)} names a category twice")
         if self.splits:
             validate_splits(self.splits)
+        if self.weights and (len(self.weights) != len(self.categories) or not all(
+                isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 100 for k in self.weights)):
+            raise ValueError(f"weights={self.weights!r} must be one int from 1 to 100 per category "
+                             f"({len(self.categories)} categories)")
 
     def identity(self) -> dict:
         """What makes two runs' records the same: compared on resume and merge."""
@@ -60,18 +67,22 @@ class SampleConfig:
             "jax_version": jax.__version__,
             # only when set, so that the identity of every run without plugins stays as it was
             **({"plugins": list(self.plugins)} if self.plugins else {}),
+            **({"weights": list(self.weights)} if self.weights else {}),
         }
 
 
-def category_for_index(seed: int, index: int, categories: tuple[str, ...] = CATEGORY_NAMES) -> str:
-    block, position = divmod(index, len(categories))
-    order = list(categories)
+def category_for_index(seed: int, index: int, categories: tuple[str, ...] = CATEGORY_NAMES,
+                       weights: tuple[int, ...] = ()) -> str:
+    """The category of record ``index``: each block of sum(weights) indices holds every category
+    as many times as its weight (once each without weights), in an order shuffled per block."""
+    order = [name for name, weight in zip(categories, weights or (1,) * len(categories)) for _ in range(weight)]
+    block, position = divmod(index, len(order))
     random.Random(derived_seed(seed, "block", block)).shuffle(order)
     return order[position]
 
 
 def program_for_index(config: SampleConfig, index: int) -> Program:
-    category = category_for_index(config.seed, index, config.categories)
+    category = category_for_index(config.seed, index, config.categories, config.weights)
     chooser = RandomChooser(derived_seed(config.seed, "program", index))
     return build_program(chooser, category, config.settings)
 

@@ -85,11 +85,11 @@ def _predicate(name, target, primitives):
     )
 
 
-def _like(name, target, *, positional=(), draw_params=None, weight=1):
+def _like(name, target, *, positional=(), draw_params=None, weight=1, nonnegative=False):
     return Op(
         name=name, render=Call(target, positional=positional), arity=1, operand_dtypes=(FLOAT,),
         dtype_rule=rules.same_as_first, shape_rule=rules.same_shape, tags=frozenset({"like"}),
-        weight=weight, primitives=("broadcast_in_dim",),
+        weight=weight, primitives=("broadcast_in_dim",), nonnegative=nonnegative,
         **({"draw_params": draw_params} if draw_params else {}),
     )
 
@@ -185,8 +185,8 @@ REAL_JAX_OPS = (
     _predicate("isfinite", "jnp.isfinite", ("is_finite",)),
     _predicate("isnan", "jnp.isnan", ("ne",)),
     # Constants shaped like a value.
-    _like("zeros_like", "jnp.zeros_like", weight=2),
-    _like("ones_like", "jnp.ones_like", weight=2),
+    _like("zeros_like", "jnp.zeros_like", weight=2, nonnegative=True),
+    _like("ones_like", "jnp.ones_like", weight=2, nonnegative=True),
     _like("full_like", "jnp.full_like", positional=("fill_value",),
           draw_params=lambda chooser, operands: {"fill_value": chooser.choice((0.5, 2.0, -1.0, 1e-6))}),
     # Constructors of constants, from static shapes (a production passes the shape it needs).

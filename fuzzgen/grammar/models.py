@@ -1,0 +1,208 @@
+"""Programs shaped like model code (issue 14): dense layers and MLPs, norms with scale and shift,
+attention, losses, optimizer updates and whole training steps, each several statements long and
+drawn with varied sizes, activations, spellings and options.
+
+Each production takes a `Walk` and returns the function's one floating result: a layer's
+activations, a loss, an updated parameter. Arguments are flat arrays (a layer's ``w`` and ``b``
+are two arguments). Sizes keep within the settings: a production that cannot fit (rank or element
+budget too small) falls back to the smaller form that does, never to an invalid program.
+"""
+from __future__ import annotations
+
+import math
+
+from .idioms import normalized
+from .ops import Subscripts
+from .pieces import arg_fits, draw_float_dtype, tag_names
+from .types import ValueType
+from .walk import Walk
+
+
+def _dim(w: Walk, low: int = 1) -> int:
+    return w.chooser.integer(min(low, w.settings.max_dim), w.settings.max_dim)
+
+
+def _fit(w: Walk, shape: list[int]) -> tuple[int, ...]:
+    """``shape`` with its largest dims halved until an argument of it keeps within the budget."""
+    while math.prod(shape) > w.settings.max_arg_elements:
+        shape[shape.index(max(shape))] //= 2
+    return tuple(shape[len(shape) - min(len(shape), w.settings.max_rank):])
+
+
+def _batch_leading(w: Walk, features: int, dtype: str, extra: bool = True):
+    """An input argument shaped as model code's: (batch, features), sometimes (batch, tokens,
+    features), a bare feature vector where the rank allows no more."""
+    rank = min(w.settings.max_rank, 3 if extra and w.chooser.chance(0.3) else 2)
+    leading = [_dim(w) for _ in range(max(0, rank - 1))]
+    return w.arg(ValueType(_fit(w, leading + [features]), dtype))
+
+
+def activation(w: Walk, value):
+    """An activation as layers apply one: ``jax.nn.relu``, ``gelu``, ``silu``, ``tanh``, ..."""
+    names = tag_names("activation", value.vtype.dtype) + ("tanh", "nn_sigmoid")
+    return w.apply(w.chooser.choice(names), value)
+
+
+def dense(w: Walk, x, features: int, bias: bool = True):
+    """``x @ w + b`` (or ``jnp.dot``, ``jnp.einsum('...i,io->...o', ...)``, ``jnp.matmul``) with
+    new weight and bias arguments; ``features`` shrinks where the weight would not fit."""
+    inputs = x.vtype.shape[-1] if x.vtype.rank else 1
+    while features > 1 and not arg_fits(w, (inputs, features)):
+        features //= 2
+    if x.vtype.rank == 0 or not arg_fits(w, (inputs, features)):
+        return w.apply("multiply", x, w.arg(ValueType((), x.vtype.dtype)))  # a scale: no matrix fits
+    weight = w.arg(ValueType((inputs, features), x.vtype.dtype))
+    spellings = ["matmul_operator"] * 4 + ["einsum", "matmul"] + (["dot"] if x.vtype.rank <= 2 else [])
+    spelling = w.chooser.choice(spellings)
+    if spelling == "einsum":
+        h = w.apply("einsum", x, weight, subscripts=Subscripts("...i,io->...o"))
+    else:
+        h = w.apply(spelling, x, weight)
+    if bias:
+        h = w.apply("add", h, w.arg(ValueType((features,), x.vtype.dtype)))
+    return h
+
+
+def layer(w: Walk):
+    """One to three dense layers with activations between them (an MLP), now and then a residual
+    connection where the widths agree and a layer norm on the way."""
+    dtype = draw_float_dtype(w)
+    x = _batch_leading(w, _dim(w, 2), dtype)
+    h = x
+    if h.vtype.rank and w.chooser.chance(0.25):  # inputs normalized first, as a pre-norm block does
+        h = w.let(normalized(w, h, argument=False))
+    depth = w.chooser.choice((1, 2, 2, 3, 3))
+    for position in range(depth):
+        last = position == depth - 1
+        width = h.vtype.shape[-1] if h.vtype.rank and w.chooser.chance(0.4) else _dim(w, 2)
+        pre = dense(w, h, width, bias=w.chooser.chance(0.85))
+        if last and w.chooser.chance(0.5):
+            out = pre  # the output layer: logits, no activation
+        else:
+            out = activation(w, w.let(pre) if w.chooser.chance(0.8) else pre)  # `h = x @ w + b; h = relu(h)`
+        if out.vtype.shape == h.vtype.shape and w.chooser.chance(0.5):
+            out = w.apply("add", h, out)  # residual
+        h = w.let(out)
+        if not last and h.vtype.rank and w.chooser.chance(0.2):
+            h = w.let(normalized(w, h, argument=False))
+    if h.vtype.rank and w.chooser.chance(0.25):  # a classifier head: probabilities over the last axis
+        return softmax(w, h) if w.chooser.chance(0.6) else w.apply("log_softmax", h, axis=-1)
+    return h
+
+
+def norm(w: Walk):
+    """A norm layer with its learned scale and shift: layer norm, RMS norm, batch norm over the
+    batch axis, or group norm (features reshaped into groups and normalized per group)."""
+    dtype = draw_float_dtype(w)
+    x = _batch_leading(w, _dim(w, 2), dtype)
+    if x.vtype.rank < 1:
+        return normalized(w, w.apply("reshape", x, shape=(1,)), argument=False)
+    features = x.vtype.shape[-1]
+    eps = 1e-2 if dtype == "float16" else w.chooser.choice((1e-5, 1e-6))
+    form = w.chooser.choice(("layer", "layer", "rms", "batch", "group"))
+    groups = [g for g in (2, 3, 4) if features % g == 0 and g < features]
+    if form == "group" and not (groups and x.vtype.rank == 2 and w.settings.max_rank >= 3):
+        form = "layer"
+    if form == "batch" and x.vtype.rank < 2:
+        form = "rms"
+    if form == "layer" and w.chooser.chance(0.6):  # written out, statistic by statistic
+        last = {"axis": -1, "keepdims": True}
+        mean = w.let(w.apply(w.chooser.choice(("mean", "mean_method")), x, **last))
+        centered = w.let(w.apply("subtract", x, mean))
+        var = w.let(w.apply("mean", w.apply("square", centered), **last) if w.chooser.chance(0.5)
+                    else w.apply("var", x, **last))
+        y = w.let(w.apply("multiply", centered, w.apply("rsqrt", w.apply("add", var, eps))))
+    elif form in ("layer", "rms"):
+        y = w.let(normalized(w, x, argument=False) if form == "layer" or w.chooser.chance(0.5) else _rms(w, x, eps))
+    elif form == "batch":
+        mean = w.let(w.apply("mean", x, axis=0))
+        var = w.let(w.apply("var", x, axis=0))
+        y = w.let(w.apply("multiply", w.apply("subtract", x, mean), w.apply("rsqrt", w.apply("add", var, eps))))
+    else:
+        g = w.chooser.choice(groups)
+        batch = x.vtype.shape[0]
+        grouped = w.let(w.apply("reshape_method", x, shape=(batch, g, features // g)))
+        mean = w.let(w.apply("mean_method", grouped, axis=-1, keepdims=True))
+        var = w.let(w.apply("var", grouped, axis=-1, keepdims=True))
+        centered = w.apply("subtract", grouped, mean)
+        normed = w.let(w.apply("multiply", centered, w.apply("rsqrt", w.apply("add", var, eps))))
+        y = w.let(w.apply("reshape_method", normed, shape=(batch, features)))
+    scale = w.arg(ValueType((features,), dtype))
+    y = w.apply("multiply", y, scale)
+    if form != "rms" or w.chooser.chance(0.3):
+        y = w.apply("add", y, w.arg(ValueType((features,), dtype)))
+    if w.chooser.chance(0.5):  # a pre-norm residual block: x + mlp(norm(x))
+        h = w.let(activation(w, dense(w, w.let(y), features)))
+        out = dense(w, h, features) if w.chooser.chance(0.5) else h
+        return w.apply("add", x, out) if out.vtype.shape == x.vtype.shape else out  # a weight that fit
+    return y
+
+
+def _rms(w: Walk, x, eps: float):
+    mean_square = w.apply("mean", w.apply("square", x), axis=-1, keepdims=True)
+    return w.apply("multiply", x, w.apply("rsqrt", w.apply("add", mean_square, eps)))
+
+
+def softmax(w: Walk, scores, axis: int = -1):
+    """``jax.nn.softmax(s, axis=-1)``, or written out stably through the log-normalizer:
+    ``jnp.exp(s - jax.nn.logsumexp(s, axis=-1, keepdims=True))``. (Not ``e / e.sum(...)`` of
+    ``e = jnp.exp(s - s.max(...))``: that sum is at least 1, but the walk knows only that it is
+    nonnegative, and would guard the division.)"""
+    if w.chooser.chance(0.5):
+        return w.apply("softmax", scores, axis=axis)
+    normalizer = w.apply(w.chooser.choice(("logsumexp", "scipy_logsumexp")), scores, axis=axis, keepdims=True)
+    return w.apply("exp", w.apply("subtract", scores, w.let(normalizer)))
+
+
+def attention(w: Walk):
+    """Scaled dot-product attention: scores ``q @ k.T / 2.0`` (by the square root of the depth,
+    or times its inverse; or an einsum),
+    an optional causal mask (``jnp.tril``) or padding mask, a softmax over the keys, then the
+    weighted sum of values; queries, keys and values are arguments or projections of one input,
+    and now and then split into heads (reshape and transpose) and merged back."""
+    dtype = draw_float_dtype(w)
+    tokens, depth = _dim(w), _dim(w)
+    heads = w.chooser.choice((2, 2, 3)) if w.settings.max_rank >= 3 and w.chooser.chance(0.35) else 1
+    if heads > 1 and not arg_fits(w, (tokens, heads * depth)):
+        heads = 1
+    if w.settings.max_rank < 2:  # no matrices: one query's weights over the entries of a vector (a gate, for scalars)
+        q, k, v = (w.arg(ValueType(_fit(w, [depth]), dtype)) for _ in range(3))
+        scores = w.apply("multiply", q, k)
+        return w.apply("multiply", softmax(w, scores) if scores.vtype.rank else w.apply("nn_sigmoid", scores), v)
+    width = heads * depth
+    if w.chooser.chance(0.4) and arg_fits(w, (tokens, width)) and arg_fits(w, (width, width)):
+        x = w.arg(ValueType((tokens, width), dtype))
+        q, k, v = (w.let(dense(w, x, width, bias=False)) for _ in range(3))
+    else:
+        q, k, v = (w.arg(ValueType(_fit(w, [tokens, width]), dtype)) for _ in range(3))
+    tokens = q.vtype.shape[0]
+    if heads > 1 and q.vtype.shape[-1] == width:
+        q, k, v = (w.let(w.apply("swapaxes", w.apply("reshape_method", t, shape=(tokens, heads, depth)),
+                                 axis1=0, axis2=1)) for t in (q, k, v))
+    else:
+        heads, depth = 1, q.vtype.shape[-1]
+    if heads > 1:
+        scores = w.apply("einsum", q, k, subscripts=Subscripts("bqd,bkd->bqk"))
+    else:
+        keys = w.apply("T", k) if w.chooser.chance(0.5) else w.apply("swapaxes", k, axis1=1, axis2=0)
+        scores = w.apply("matmul_operator", q, keys) if w.chooser.chance(0.7) else w.apply(
+            "einsum", q, k, subscripts=Subscripts("ij,kj->ik"))
+    if w.chooser.chance(0.5):
+        scores = w.let(w.apply("divide", scores, round(math.sqrt(depth), 6)))
+    else:
+        scores = w.let(w.apply("multiply", scores, round(depth ** -0.5, 6)))
+    mask = w.chooser.choice(("none", "causal", "causal", "padding"))
+    floor = -1e4 if dtype == "float16" else -1e9
+    if mask == "causal":
+        causal = w.let(w.apply("tril", w.apply("ones", shape=(tokens, tokens))))
+        keep = w.apply("greater", causal, 0.0)
+        scores = w.let(w.apply("where", keep, scores, floor))
+    elif mask == "padding":
+        valid = w.apply("greater", w.arg(ValueType((tokens,), dtype)), 0.0)  # which keys are real tokens
+        scores = w.let(w.apply("where", valid, scores, floor))
+    weights = w.let(softmax(w, scores))
+    out = w.apply("matmul_operator", weights, v)
+    if heads > 1:
+        merged = w.let(w.apply("swapaxes", out, axis1=0, axis2=1))
+        out = w.apply("reshape_method", merged, shape=(tokens, heads * depth))
+    return out

@@ -1,0 +1,190 @@
+"""Training code as programs (issue 14): losses, optimizer updates and whole training steps.
+
+``loss`` returns a scalar (cross-entropy with integer or one-hot labels, MSE, Huber, sigmoid
+binary cross-entropy, each sometimes with an L2 penalty); ``optimizer`` returns an updated
+parameter (SGD, momentum, Adam from optax's zero-initialized moments, each sometimes after
+clipping by global norm or with a warm-up learning rate); ``train_step`` returns the parameter
+after one step of ``jax.value_and_grad`` of a loss.
+"""
+from __future__ import annotations
+
+from .models import _batch_leading, _dim, _fit, dense
+from .ops import DTypeName, StaticDim
+from .pieces import arg_fits, draw_float_dtype, draw_shape, unary
+from .types import ValueType
+from .walk import Walk
+
+LOSS_FORMS = ("labels", "labels", "one_hot", "mse", "mse", "huber", "bce")
+
+
+def _mean(w: Walk, value):
+    """``jnp.mean(x)`` or ``x.mean()``: the mean of every element."""
+    return w.apply_plain(w.chooser.choice(("mean", "mean_method")), value) if value.vtype.rank else value
+
+
+def _predictions(w: Walk, dtype: str, features: int):
+    """What a loss compares: a new argument, or the output of a dense layer of one."""
+    if w.chooser.chance(0.7) and w.settings.max_rank >= 2:
+        x = _batch_leading(w, _dim(w, 2), dtype, extra=False)
+        return w.let(dense(w, x, features))
+    return _batch_leading(w, features, dtype, extra=False)
+
+
+def loss_value(w: Walk, predictions, form: str, bind=None):
+    """The scalar loss of ``predictions`` (logits or regression outputs) against new target
+    arguments, in the form ``form`` (one of LOSS_FORMS). ``bind`` binds intermediate values
+    (``w.let``); inside a lambda, where no statement may go, it is the identity."""
+    bind = w.let if bind is None else bind
+    dtype, shape = predictions.vtype.dtype, predictions.vtype.shape
+    if form in ("labels", "one_hot") and (not w.settings.allows_int or not shape or shape[-1] < 2):
+        form = "mse"
+    if form in ("labels", "one_hot"):
+        classes = shape[-1]
+        name = w.name_of(predictions)
+        classes = StaticDim(classes, name, -1) if name is not None else classes
+        log_probs = bind(w.apply("log_softmax", predictions, axis=-1))
+        labels = w.arg(ValueType(shape[:-1], "int32"))
+        if form == "one_hot":
+            count = classes if w.chooser.chance(0.5) else int(classes)
+            targets = bind(w.apply("one_hot", labels, num_classes=count))
+            per_example = w.apply("sum", w.apply("multiply", targets, log_probs), axis=-1)
+        else:  # labels kept in range, as a data pipeline guarantees: out-of-range ones read NaN
+            in_range = w.apply("int_remainder_operator", labels, classes)
+            picked = w.apply("take_along_axis", log_probs,
+                             w.apply("expand_dims", in_range, axis=len(shape) - 1), axis=-1)
+            per_example = bind(picked)
+        return w.apply("negative", _masked_mean(w, per_example, bind))
+    target = w.arg(ValueType(shape, dtype))
+    if form == "bce":
+        if w.chooser.chance(0.5):
+            positive = w.apply("multiply", target, w.apply("log_sigmoid", predictions))
+            negative = w.apply("multiply", w.apply("subtract", 1.0, target),
+                               w.apply("log_sigmoid", w.apply("negative", predictions)))
+            return w.apply("negative", _mean(w, bind(w.apply("add", positive, negative))))
+        margin = w.apply("subtract", w.apply("maximum", predictions, 0.0), w.apply("multiply", predictions, target))
+        soft = w.apply("log1p", w.apply("exp", w.apply("negative", w.apply("abs", predictions))))
+        return _mean(w, bind(w.apply("add", margin, soft)))
+    error = bind(w.apply("subtract", predictions, target))
+    if form == "huber":
+        delta = w.chooser.choice((1.0, 0.5, 2.0))
+        size = bind(w.apply("abs", error))
+        quadratic = w.apply("multiply", 0.5, w.apply("square", error))
+        linear = w.apply("multiply", delta, w.apply("subtract", size, 0.5 * delta))
+        return _mean(w, bind(w.apply("where", w.apply("less_equal", size, delta), quadratic, linear)))
+    return _mean(w, w.apply("square", error))
+
+
+def _masked_mean(w: Walk, per_example, bind):
+    """The mean of ``per_example``, or, now and then, its mean weighted by a mask argument (which
+    keeps real examples and drops padding): ``jnp.sum(l * m) / jnp.maximum(jnp.sum(m), 1.0)``."""
+    if not per_example.vtype.rank or not w.chooser.chance(0.3):
+        return _mean(w, per_example)
+    mask = w.arg(per_example.vtype)  # weights per example (1.0 for a real one, 0.0 for padding)
+    total = w.apply_plain("sum", w.apply("multiply", per_example, mask))
+    return w.apply("divide", total, w.apply("maximum", w.apply_plain("sum", mask), 1.0))
+
+
+def loss(w: Walk):
+    dtype = draw_float_dtype(w)
+    form = w.chooser.choice(LOSS_FORMS)
+    predictions = _predictions(w, dtype, _dim(w, 2))
+    value = w.let(loss_value(w, predictions, form))
+    if w.chooser.chance(0.35):  # weight decay: an L2 penalty on a parameter
+        weight = w.arg(ValueType(draw_shape(w, min_rank=1, max_rank=2), dtype))
+        penalty = w.apply_plain("sum", w.apply("square", weight))
+        value = w.apply("add", value, w.apply("multiply", w.chooser.choice((1e-4, 1e-3, 0.5)), penalty))
+    return value
+
+
+def _learning_rate(w: Walk):
+    """A constant learning rate, or a linear warm-up by an int32 step count argument:
+    ``0.1 * jnp.minimum(1.0, (t + 1) / 100.0)``."""
+    rate = w.chooser.choice((1e-3, 1e-2, 0.1))
+    if not w.settings.allows_int or not w.chooser.chance(0.3):
+        return rate
+    steps = w.apply("astype", w.arg(ValueType((), "int32")), dtype=DTypeName("float32"))
+    warmup = w.apply("minimum", 1.0, w.apply("divide", w.apply("add", steps, 1.0), w.chooser.choice((100.0, 10.0))))
+    return w.let(w.apply("multiply", rate, warmup))
+
+
+def _clipped(w: Walk, grad):
+    """``g * jnp.minimum(1.0, max_norm / (jnp.linalg.norm(g) + 1e-6))``: clipping by global norm."""
+    total = w.let(w.apply_plain("norm", grad))
+    eps = 1e-2 if grad.vtype.dtype == "float16" else 1e-6
+    factor = w.apply("minimum", 1.0, w.apply("divide", w.chooser.choice((1.0, 0.5, 5.0)), w.apply("add", total, eps)))
+    return w.let(w.apply("multiply", grad, factor))
+
+
+def optimizer(w: Walk):
+    """One optimizer update of a parameter ``p`` by its gradient ``g``."""
+    dtype = draw_float_dtype(w)
+    shape = draw_shape(w, min_rank=1)
+    param, grad = w.arg(ValueType(shape, dtype)), w.arg(ValueType(shape, dtype))
+    return update(w, param, grad)
+
+
+def update(w: Walk, param, grad):
+    """``param`` after one optimizer step along ``grad``: clipped now and then, with weight decay
+    now and then, by SGD, momentum (a velocity argument; Nesterov sometimes) or Adam."""
+    shape, dtype = param.vtype.shape, param.vtype.dtype
+    if shape and w.chooser.chance(0.3):
+        grad = _clipped(w, grad)
+    if w.chooser.chance(0.25):  # weight decay added to the gradient
+        grad = w.let(w.apply("add", grad, w.apply("multiply", w.chooser.choice((1e-4, 1e-2)), param)))
+    rate = _learning_rate(w)
+    form = w.chooser.choice(("sgd", "momentum", "momentum", "adam", "adam"))
+    if form == "momentum":
+        beta = w.chooser.choice((0.9, 0.99))
+        velocity = w.let(w.apply("add", w.apply("multiply", beta, w.arg(ValueType(shape, dtype))), grad))
+        step = velocity if w.chooser.chance(0.6) else w.apply("add", grad, w.apply("multiply", beta, velocity))  # Nesterov
+    elif form == "adam":
+        step = _adam_direction(w, param, grad)
+    else:
+        step = grad
+    if step is not grad and w.chooser.chance(0.6):
+        step = w.let(step)  # the update direction, named as optax's `updates`
+    return w.apply("subtract", param, w.apply("multiply", rate, step))
+
+
+def _adam_direction(w: Walk, param, grad):
+    """Adam's first step from optax's zero-initialized moments: ``mu = 0.9 * jnp.zeros_like(p)
+    + 0.1 * g``, ``nu`` likewise of ``g ** 2``, bias-corrected or not, then ``mu_hat / (jnp.sqrt(nu_hat
+    + eps_root) + eps)``."""
+    mu = w.let(w.apply("zeros_like", param))
+    nu = w.let(w.apply("zeros_like", param))
+    mu = w.let(w.apply("add", w.apply("multiply", 0.9, mu), w.apply("multiply", 0.1, grad)))
+    nu = w.let(w.apply("add", w.apply("multiply", 0.999, nu), w.apply("multiply", 0.001, w.apply("square", grad))))
+    if w.chooser.chance(0.6):  # bias-corrected at step one: / (1 - 0.9) and * 1 / (1 - 0.999)
+        mu_hat, nu_hat = w.apply("divide", mu, 0.1), w.let(w.apply("multiply", nu, 1000.0))
+    else:
+        mu_hat, nu_hat = mu, nu
+    floor = 1e-2 if grad.vtype.dtype == "float16" else 1e-6
+    return w.apply("divide", mu_hat, w.apply("add", w.apply("sqrt", w.apply("add", nu_hat, floor)), floor))
+
+
+def train_step(w: Walk):
+    """``loss, g = jax.value_and_grad(lambda p: loss(p, x, y))(w)`` then ``w - lr * g``: a
+    training step of a linear model (or one layer) as one function."""
+    dtype = draw_float_dtype(w)
+    if w.settings.max_rank < 2:
+        weight = w.arg(ValueType(_fit(w, [_dim(w)]), dtype))
+        target = w.arg(ValueType(weight.vtype.shape, dtype))
+        function = w.function((("p", weight.vtype),), lambda p: _mean(w, w.apply("square", w.apply("subtract", p, target))))
+        _, grad = w.let(w.apply("value_and_grad_call", function, weight))
+        return w.apply("subtract", weight, w.apply("multiply", 0.1, grad))
+    inputs, outputs = _dim(w, 2), _dim(w, 1)
+    x = _batch_leading(w, inputs, dtype, extra=False)
+    inputs = x.vtype.shape[-1]
+    while outputs > 1 and not arg_fits(w, (inputs, outputs)):
+        outputs //= 2
+    weight = w.arg(ValueType(_fit(w, [inputs, outputs]), dtype))
+    form = w.chooser.choice(LOSS_FORMS)
+
+    def objective(p):
+        logits = w.apply("matmul_operator", x, p)
+        if w.chooser.chance(0.3):
+            logits = unary(w, logits)
+        return loss_value(w, logits, form, bind=lambda value: value)
+    function = w.function((("p", weight.vtype),), objective)
+    total, grad = w.let(w.apply("value_and_grad_call", function, weight))
+    return update(w, weight, grad)
