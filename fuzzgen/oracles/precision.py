@@ -26,5 +26,11 @@ def largest(dtype) -> float:
     return float(finfo(dtype).max)
 
 
+def overflow_threshold(dtype) -> float:
+    """The smallest magnitude that rounds to inf in ``dtype`` (the largest finite value plus half
+    its ulp), from just below: ``largest * (1 + eps / 4)``, which is never above it."""
+    return largest(dtype) * (1 + float(finfo(dtype).eps) / 4)
+
+
 def smallest_normal(dtype) -> float:
     return float(finfo(dtype).smallest_normal)

@@ -10,7 +10,9 @@ What a correct float32 (or bfloat16) execution may return is the `envelope.Envel
 such runs, each of which models rounding at every op (the arrays of a run are `_Tracked`: every
 operator, method and reference call goes through the run): one exact; one rounding each result to
 the program's least precise dtype (which also overflows where that dtype does, intermediate terms
-of sums included); one that also treats subnormals as zero, as XLA on CPU does; and
+of sums included: a sum whose terms overflow may end as inf, -inf or nan, so it is marked nan,
+and the class of any non-finite output after it is not judged); one that also treats
+subnormals as zero, as XLA on CPU does; and
 `NOISY_RUNS` perturbing each result by a few ulps of its scale. Discontinuous ops whose result
 differs between runs mean the inputs lie within rounding of a jump: other inputs are drawn.
 
@@ -19,6 +21,7 @@ reference (anything else, a cast or ``.at[]`` say, makes the oracle skip, naming
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from types import SimpleNamespace
@@ -33,7 +36,7 @@ from ..trust.sandbox import load_function
 from .arbitration import Outcome
 from .edges import edge_inputs
 from .envelope import noise_amplitude, spread
-from .precision import is_floating, largest, smallest_normal
+from .precision import is_floating, largest, overflow_threshold, smallest_normal
 from .references import REFERENCES, Reference, ieee_matmul
 from .subject import Subject, flat_outputs
 
@@ -115,6 +118,9 @@ class _Run:
         # A noisy run with a sign pushes every result the same way, to the allowance's edge: after
         # an op that is not monotone (silu flattens negative values), random noise can miss it.
         self.sign = sign
+        # Whether a sum overflowed on the way (its inf, -inf or nan marked nan): after that, a
+        # non-finite output's class is no longer known, even where every run agrees on it.
+        self.ambiguous = False
 
     def hold(self, value):
         """``value`` as the program's precision and range hold it."""
@@ -212,10 +218,11 @@ class _Run:
                 # A result past the largest finite value overflows; a sum whose terms do may end
                 # as inf, -inf or (inf - inf) nan, whatever its float64 value: nan marks it volatile.
                 reached = magnitude if overflow is None else np.asarray(overflow, np.float64)
-                overflows = np.nan_to_num(reached, posinf=np.inf) > largest(self.range)
+                overflows = np.nan_to_num(reached, posinf=np.inf) >= overflow_threshold(self.range)
                 volatile = kind == "sum" or overflow is not None
                 overflowed = np.nan if volatile else np.copysign(np.inf, value)
                 value = np.where(overflows & (np.isfinite(value) | volatile), overflowed, value)
+                self.ambiguous |= bool(volatile and np.any(overflows))
                 value = self.hold(value)
                 if self.mode == "flushed":
                     value = flush(value, self.range)
@@ -324,7 +331,17 @@ def reference_runs(subject: Subject, inputs, seed: int):
             _RUNS.pop()
         outputs.append([np.asarray(_raw(leaf), np.float64) for leaf in _leaves(result)])
     jumped = any(not all(_same(run.sites[i], runs[0].sites[i]) for run in runs[1:]) for i in range(len(runs[0].sites)))
-    return outputs, jumped
+    return outputs, jumped, any(run.ambiguous for run in runs)
+
+
+def judging_envelope(outputs, dtypes, ambiguous: bool):
+    """The runs' `spread`; after an overflowed sum (``ambiguous``), the elements every run left
+    non-finite are volatile: which of inf, -inf and nan comes out is not judged."""
+    envelope = spread(outputs, dtypes, None)
+    if not ambiguous:
+        return envelope
+    return dataclasses.replace(envelope, near_overflow=[
+        near | ~np.isfinite(exact) for near, exact in zip(envelope.near_overflow, envelope.exact)])
 
 
 def _leaves(result) -> list:
@@ -375,7 +392,7 @@ def _judge_draw(subject: Subject, inputs, input_seed: int) -> Outcome:
     """One input draw: jit's outputs against the envelope of the NumPy runs."""
     actual = flat_outputs(subject.compiled("forward")(*inputs))
     try:
-        outputs, jumped = reference_runs(subject, inputs, input_seed)
+        outputs, jumped, ambiguous = reference_runs(subject, inputs, input_seed)
     except NoReference as error:
         return Outcome(unsupported=f"no NumPy reference for {error}")
     if jumped:
@@ -383,7 +400,7 @@ def _judge_draw(subject: Subject, inputs, input_seed: int) -> Outcome:
     if len(outputs[0]) != len(actual) or any(np.shape(r) != np.shape(a) for r, a in zip(outputs[0], actual)):
         return Outcome(problem=f"jit returned shapes {[np.shape(a) for a in actual]}, the NumPy reference "
                                f"{[np.shape(r) for r in outputs[0]]}")
-    envelope = spread(outputs, [a.dtype for a in actual], None)
+    envelope = judging_envelope(outputs, [a.dtype for a in actual], ambiguous)
     for index, value in enumerate(actual):
         wrong = envelope.violations(index, value)
         if np.any(wrong):

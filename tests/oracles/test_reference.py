@@ -13,7 +13,7 @@ from fuzzgen.jaxcompat import version_tuple
 from fuzzgen.oracles import Subject, run_oracles
 from fuzzgen.oracles.edges import EDGE_SHARE, edge_inputs, edge_values
 from fuzzgen.oracles.envelope import spread
-from fuzzgen.oracles.reference import reference_oracle, reference_runs
+from fuzzgen.oracles.reference import judging_envelope, reference_oracle, reference_runs
 from fuzzgen.oracles.references import REFERENCES
 from fuzzgen.program.spec import ArgSpec, ProgramSpec
 from fuzzgen.trust import grammar_built
@@ -102,7 +102,7 @@ def _judged(body, inputs, args=F32):
     """(jit's outputs, the envelope's violations per output) on ``inputs``."""
     s = subject(body, args)
     actual = [np.asarray(x) for x in jax.tree_util.tree_leaves(s.compiled("forward")(*inputs))]
-    outputs, jumped = reference_runs(s, inputs, 0)
+    outputs, jumped, _ = reference_runs(s, inputs, 0)
     envelope = spread(outputs, [a.dtype for a in actual], None)
     return actual, [envelope.violations(i, a) for i, a in enumerate(actual)], jumped
 
@@ -132,11 +132,33 @@ def test_each_allowance_accepts_what_xla_may_do(body, a, b, why):
     assert not any(v.any() for v in violations), why
 
 
+def test_after_an_overflowed_sum_a_non_finite_outputs_class_is_not_judged():
+    """A layer norm of a row [-max, -0, 0.0157] then a dense layer: the variance overflows in
+    float32 (inf; rsqrt makes it 0, the row becomes the bias) and not in float64, so with inf
+    weights every run says -inf + inf = nan where jit says inf. After an overflowed sum the class
+    of a non-finite output is not judged; the draw's finite outputs still are."""
+    args = (ArgSpec("a", (2, 3), "float32"), ArgSpec("d", (3, 2), "float32"))
+    body = "((a - a.mean(axis=-1, keepdims=True)) * lax.rsqrt(jnp.var(a, axis=-1, keepdims=True) + 1e-05) + 1.0) @ d"
+    inputs = [np.array([[-BIG, -0.0, 0.0157], [1.0, 2.0, 3.0]], np.float32),
+              np.array([[np.inf, 1.0], [np.inf, 1.0], [0.0, 1.0]], np.float32)]
+    s = subject(body, args)
+    actual = np.asarray(s.compiled("forward")(*inputs))
+    assert actual[0, 0] == np.inf and np.all(actual[:, 1] == 3.0)
+    outputs, jumped, ambiguous = reference_runs(s, inputs, 0)
+    assert ambiguous and not jumped and np.isnan(outputs[0][0][0, 0])
+    assert spread(outputs, [actual.dtype], None).violations(0, actual)[0, 0]  # without the allowance
+    envelope = judging_envelope(outputs, [actual.dtype], ambiguous)
+    assert not envelope.violations(0, actual).any()
+    wrong = actual.copy()
+    wrong[1, 1] = 3.5
+    assert envelope.violations(0, wrong)[1, 1]
+
+
 def test_a_value_outside_every_allowance_is_a_violation():
     """The allowances are bounded: a wrong constant in the program's result is caught."""
     inputs = [np.full((4, 3), 0.5, np.float32), np.full((4, 3), 2.0, np.float32)]
     s = subject("jnp.heaviside(a - 0.5, b)")
-    outputs, jumped = reference_runs(s, inputs, 0)
+    outputs, jumped, _ = reference_runs(s, inputs, 0)
     envelope = spread(outputs, [np.dtype(np.float32)], None)
     assert not jumped and not envelope.violations(0, np.full((4, 3), 2.0, np.float32)).any()
     assert envelope.violations(0, np.full((4, 3), 2.001, np.float32)).all()
