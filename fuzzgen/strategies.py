@@ -35,7 +35,8 @@ def programs(
 ) -> st.SearchStrategy[Program]:
     """Return a strategy for valid JAX programs drawn from the grammar.
 
-    category: one of the ten category names, an opt-in one (control_flow, vmap), or None
+    category: one of the ten category names, an opt-in one (control_flow, vmap, layer, norm,
+        attention, loss, optimizer, train_step), or None
         (default) for any of the ten.
     categories: several of those, drawn equally often (give ``category`` or ``categories``).
     mix: a named mix (``fuzzgen.grammar.MIX_NAMES``: "seed", "realistic"), its categories drawn

@@ -71,7 +71,7 @@ def loss_value(w: Walk, predictions, form: str, bind=None):
         quadratic = w.apply("multiply", 0.5, w.apply("square", error))
         linear = w.apply("multiply", delta, w.apply("subtract", size, 0.5 * delta))
         return _mean(w, bind(w.apply("where", w.apply("less_equal", size, delta), quadratic, linear)))
-    return _mean(w, w.apply("square", error))
+    return _mean(w, bind(w.apply("square", error)))  # per-element losses, then their mean
 
 
 def _masked_mean(w: Walk, per_example, bind):

@@ -42,6 +42,7 @@ def draws(category, count, grammar=None, start=0):
     return [build_program(RandomChooser(seed), category, grammar) for seed in range(start, start + count)]
 
 
+@pytest.mark.slow  # 30 cases, about 20 s; the quick loop keeps the idiom and semantic checks below
 @pytest.mark.parametrize("category", MODEL_CATEGORY_NAMES)
 @pytest.mark.parametrize("grammar", NARROW_SETTINGS, ids=lambda s: f"rank{s.max_rank}-dim{s.max_dim}-{'-'.join(s.dtypes)}")
 def test_model_programs_lower_both_directions_under_any_settings(category, grammar):
