@@ -61,7 +61,9 @@ def test_the_committed_corpus_replays_same():
 def test_the_command_replays_the_corpus_in_a_fresh_process():
     result = run_cli("replay", "corpus")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
-    assert "80 same, 0 changed, 0 rejected, 0 error" in result.stdout
+    cases = len(records(REGRESSION)) + len(records(CORPUS / "opt_in.jsonl"))
+    assert f"replayed {cases} cases from 2 file(s)" in result.stdout
+    assert f"{cases} same, 0 changed, 0 rejected, 0 error" in result.stdout
     assert result.stderr == ""
 
 
