@@ -36,11 +36,10 @@ from fuzzgen.lowering.execution import abstract_inputs
 from fuzzgen.trust.sandbox import load_function  # noqa: E402
 from fuzzgen.sample.run import run_sample  # noqa: E402
 from fuzzgen.sample.draw import SampleConfig, make_record, program_for_index  # noqa: E402
-from fuzzgen.grammar import MIXES  # noqa: E402
+from fuzzgen.grammar import mix_categories_and_weights  # noqa: E402
 
 CONFIG = SampleConfig(seed=0)
-REALISTIC = SampleConfig(seed=0, categories=tuple(n for n, _ in MIXES["realistic"]),
-                         weights=tuple(k for _, k in MIXES["realistic"]))
+REALISTIC = SampleConfig(seed=0, **dict(zip(("categories", "weights"), mix_categories_and_weights("realistic"))))
 
 
 def fuzzgen_way(programs):

@@ -125,11 +125,11 @@ def fuzz_command() -> str:
 def model_programs() -> str:
     """The first program of each model-code category in `fuzzgen sample --mix realistic` (seed 0),
     with its record index and argument types."""
-    from fuzzgen.grammar import MIXES, MODEL_CATEGORY_NAMES
+    from fuzzgen.grammar import MODEL_CATEGORY_NAMES, mix_categories_and_weights
     from fuzzgen.sample import SampleConfig, program_for_index
 
-    shares = MIXES["realistic"]
-    config = SampleConfig(categories=tuple(n for n, _ in shares), weights=tuple(k for _, k in shares))
+    names, weights = mix_categories_and_weights("realistic")
+    config = SampleConfig(categories=names, weights=weights)
     out, wanted, index = [], list(MODEL_CATEGORY_NAMES), 0
     while wanted:
         program = program_for_index(config, index)

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, MIX_NAMES, MODEL_CATEGORY_NAMES, mix
+from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, MIX_NAMES, MODEL_CATEGORY_NAMES, mix, mix_categories_and_weights
 from ..ir import ALL_IR_KINDS, IR_KINDS
 from .common import (EXIT_FOUND, EXIT_OK, UsageError, bounded_int, comma_list, load_plugins_or_fail,
                      positive_float)
@@ -115,8 +115,7 @@ def categories_and_weights(args) -> tuple[tuple[str, ...], tuple[int, ...]]:
         return tuple(args.categories), ()
     if args.mix is None or args.mix == "seed":
         return CATEGORY_NAMES, ()
-    shares = mix(args.mix)
-    return tuple(name for name, _ in shares), tuple(weight for _, weight in shares)
+    return mix_categories_and_weights(args.mix)
 
 
 def run(args) -> int:

@@ -81,6 +81,12 @@ def mix(name: str) -> tuple[tuple[str, int], ...]:
         raise ValueError(f"unknown mix {name!r}; choose from {','.join(MIX_NAMES)}") from None
 
 
+def mix_categories_and_weights(name: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Mix ``name`` as `SampleConfig` takes it: its categories, and their weights in that order."""
+    shares = mix(name)
+    return tuple(category for category, _ in shares), tuple(weight for _, weight in shares)
+
+
 def category(name: str) -> CategoryRow:
     try:
         return CATEGORIES[str(name)]

@@ -13,7 +13,7 @@ import math
 
 from .idioms import normalized
 from .ops import Subscripts
-from .pieces import arg_fits, draw_float_dtype, tag_names
+from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
 from .types import ValueType
 from .walk import Walk
 
@@ -22,19 +22,12 @@ def _dim(w: Walk, low: int = 1) -> int:
     return w.chooser.integer(min(low, w.settings.max_dim), w.settings.max_dim)
 
 
-def _fit(w: Walk, shape: list[int]) -> tuple[int, ...]:
-    """``shape`` with its largest dims halved until an argument of it keeps within the budget."""
-    while math.prod(shape) > w.settings.max_arg_elements:
-        shape[shape.index(max(shape))] //= 2
-    return tuple(shape[len(shape) - min(len(shape), w.settings.max_rank):])
-
-
 def _batch_leading(w: Walk, features: int, dtype: str, extra: bool = True):
     """An input argument shaped as model code's: (batch, features), sometimes (batch, tokens,
     features), a bare feature vector where the rank allows no more."""
     rank = min(w.settings.max_rank, 3 if extra and w.chooser.chance(0.3) else 2)
     leading = [_dim(w) for _ in range(max(0, rank - 1))]
-    return w.arg(ValueType(_fit(w, leading + [features]), dtype))
+    return w.arg(ValueType(fitted_shape(w, leading + [features]), dtype))
 
 
 def activation(w: Walk, value):
@@ -166,7 +159,7 @@ def attention(w: Walk):
     if heads > 1 and not arg_fits(w, (tokens, heads * depth)):
         heads = 1
     if w.settings.max_rank < 2:  # no matrices: one query's weights over the entries of a vector (a gate, for scalars)
-        q, k, v = (w.arg(ValueType(_fit(w, [depth]), dtype)) for _ in range(3))
+        q, k, v = (w.arg(ValueType(fitted_shape(w, [depth]), dtype)) for _ in range(3))
         scores = w.apply("multiply", q, k)
         return w.apply("multiply", softmax(w, scores) if scores.vtype.rank else w.apply("nn_sigmoid", scores), v)
     width = heads * depth
@@ -174,7 +167,7 @@ def attention(w: Walk):
         x = w.arg(ValueType((tokens, width), dtype))
         q, k, v = (w.let(dense(w, x, width, bias=False)) for _ in range(3))
     else:
-        q, k, v = (w.arg(ValueType(_fit(w, [tokens, width]), dtype)) for _ in range(3))
+        q, k, v = (w.arg(ValueType(fitted_shape(w, [tokens, width]), dtype)) for _ in range(3))
     tokens = q.vtype.shape[0]
     if heads > 1 and q.vtype.shape[-1] == width:
         q, k, v = (w.let(w.apply("swapaxes", w.apply("reshape_method", t, shape=(tokens, heads, depth)),

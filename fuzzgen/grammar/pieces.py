@@ -28,10 +28,15 @@ def draw_float_dtype(w: Walk) -> str:
 def draw_shape(w: Walk, min_rank: int = 0, max_rank: int | None = None) -> tuple[int, ...]:
     top = w.settings.max_rank if max_rank is None else min(max_rank, w.settings.max_rank)
     rank = w.chooser.integer(min(min_rank, top), top)
-    dims = [w.chooser.integer(1, w.settings.max_dim) for _ in range(rank)]
+    return fitted_shape(w, [w.chooser.integer(1, w.settings.max_dim) for _ in range(rank)])
+
+
+def fitted_shape(w: Walk, dims: list[int]) -> tuple[int, ...]:
+    """``dims`` with the largest halved until an argument of them keeps within the element
+    budget, and its leading dims dropped past the settings' rank."""
     while math.prod(dims) > w.settings.max_arg_elements:
         dims[dims.index(max(dims))] //= 2
-    return tuple(dims)
+    return tuple(dims[len(dims) - min(len(dims), w.settings.max_rank):])
 
 
 def draw_partner_shape(w: Walk, shape: tuple[int, ...]) -> tuple[int, ...]:

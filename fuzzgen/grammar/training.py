@@ -8,9 +8,9 @@ after one step of ``jax.value_and_grad`` of a loss.
 """
 from __future__ import annotations
 
-from .models import _batch_leading, _dim, _fit, dense
+from .models import _batch_leading, _dim, dense
 from .ops import DTypeName, StaticDim
-from .pieces import arg_fits, draw_float_dtype, draw_shape, unary
+from .pieces import arg_fits, draw_float_dtype, draw_shape, fitted_shape, unary
 from .types import ValueType
 from .walk import Walk
 
@@ -167,7 +167,7 @@ def train_step(w: Walk):
     training step of a linear model (or one layer) as one function."""
     dtype = draw_float_dtype(w)
     if w.settings.max_rank < 2:
-        weight = w.arg(ValueType(_fit(w, [_dim(w)]), dtype))
+        weight = w.arg(ValueType(fitted_shape(w, [_dim(w)]), dtype))
         target = w.arg(ValueType(weight.vtype.shape, dtype))
         function = w.function((("p", weight.vtype),), lambda p: _mean(w, w.apply("square", w.apply("subtract", p, target))))
         _, grad = w.let(w.apply("value_and_grad_call", function, weight))
@@ -177,7 +177,7 @@ def train_step(w: Walk):
     inputs = x.vtype.shape[-1]
     while outputs > 1 and not arg_fits(w, (inputs, outputs)):
         outputs //= 2
-    weight = w.arg(ValueType(_fit(w, [inputs, outputs]), dtype))
+    weight = w.arg(ValueType(fitted_shape(w, [inputs, outputs]), dtype))
     form = w.chooser.choice(LOSS_FORMS)
 
     def objective(p):

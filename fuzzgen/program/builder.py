@@ -166,8 +166,9 @@ class ProgramBuilder:
 def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:
     """What is known of the sign of ``op``'s float result: "nonnegative" for an op declared so,
     and for a sum, product or quotient of nonnegative values and literals; "positive" for the
-    maximum of anything and a positive literal, and for a nonnegative value plus a positive literal, one large enough that float16
-    keeps it and a quotient by it stays finite there; else ""."""
+    maximum of anything and a positive literal, and for a nonnegative value plus a positive
+    literal, one large enough that float16 keeps it and a quotient by it stays finite there;
+    else ""."""
     if isinstance(vtype, tuple) or not vtype.is_float:
         return ""
     if op.nonnegative or (op.keeps_sign and typed and typed[0].sign):
