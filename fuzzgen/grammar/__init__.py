@@ -9,8 +9,13 @@ from .categories import (
 from .types import DTYPES, FLOAT_DTYPES, INT_DTYPES, ShapeError, ValueType
 from .walk import GrammarSettings, InvalidSettings, Walk
 
+# Which programs a seed draws. Bump it whenever the same seed and settings draw different programs
+# (an op, a production or the builder changed; the golden hashes move with it): it is part of a
+# sample run's identity, so a run is never resumed or merged across it. 2: intermediates named.
+GRAMMAR_VERSION = 2
+
 __all__ = [
-    "ALL_CATEGORY_NAMES", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",
+    "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",
     "INT_DTYPES", "InvalidSettings", "OPS", "Op", "Operator", "Registry", "ShapeError",
     "ValueType", "Walk",
 ]

@@ -10,7 +10,7 @@ import string
 
 import libcst as cst
 
-from ..grammar import OPS, Chooser, GrammarSettings, ValueType, category
+from ..grammar import OPS, Chooser, GrammarSettings, Operator, ValueType, category
 from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon, Op, StaticDim
 from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
@@ -18,6 +18,10 @@ from .spec import ArgSpec, Program
 
 ARG_NAMES = tuple(string.ascii_lowercase[:12])
 MAX_ARGS = len(ARG_NAMES)
+# How often an op's computed operand is first bound to a name (`h = jnp.dot(x, w)`, then
+# `jax.nn.relu(h + b)`) rather than written inline: real functions name their intermediates (their
+# median is 6 statements), and the IR is the same either way.
+NAMING_CHANCE = 0.75
 
 
 def _is_number(value) -> bool:
@@ -38,6 +42,11 @@ class ProgramBuilder:
         self._ops: set[str] = set()
         self._locals = 0
         self._lambda_params = 0
+        # Inside a lambda's body nothing is named (its statement would sit outside it), nor inside a
+        # domain guard (`jnp.abs(x) + 1.0` stays one expression).
+        self._inline_depth = 0
+        # id(expression) -> (it, what it is written as: itself or the name bound to it), decided once
+        self._named: dict[int, tuple[TypedExpr, TypedExpr]] = {}
 
     # --- the Walk interface ---------------------------------------------------------------
 
@@ -59,8 +68,10 @@ class ProgramBuilder:
         if not op.int_operands:
             operands = [float(int(o)) if isinstance(o, StaticDim) else o for o in operands]
         operands = [self._literal_in_domain(o, op.domain_of(i)) if _is_number(o) else o for i, o in enumerate(operands)]
-        typed = [self._as_expr(o, operands) for o in operands]
         functions = {position for position, _ in op.callables}
+        into_operator = isinstance(op.render, Operator)
+        operands = [o if i in functions else self._maybe_named(o, into_operator) for i, o in enumerate(operands)]
+        typed = [self._as_expr(o, operands) for o in operands]
         typed = [t if i in functions or _is_number(operands[i]) else self._guard(t, op.domain_of(i))
                  for i, t in enumerate(typed)]
         types = tuple(t.vtype for t in typed)
@@ -80,6 +91,10 @@ class ProgramBuilder:
     def let(self, value: TypedExpr):
         """Bind ``value`` to a new name; a value with several results (``lax.scan``) binds one name
         per result, in a tuple assignment, and a tuple of names comes back."""
+        if id(value) in self._named:
+            value = self._named[id(value)][1]  # bound already where it fed an op
+        if isinstance(value.node, cst.Name) and not isinstance(value.vtype, tuple):
+            return value  # a name already: no `v9 = v8`
         types = value.vtype if isinstance(value.vtype, tuple) else (value.vtype,)
         names = [f"v{self._locals + k}" for k in range(len(types))]
         self._locals += len(types)
@@ -99,7 +114,11 @@ class ProgramBuilder:
         them, for ``lax.scan``). The lambda's type is the type its body returns."""
         names = [f"{hint}{self._lambda_params + k}" for k, (hint, _) in enumerate(params)]
         self._lambda_params += len(params)
-        result = body(*(TypedExpr(cst.Name(n), t, ATOM) for n, (_, t) in zip(names, params)))
+        self._inline_depth += 1
+        try:
+            result = body(*(TypedExpr(cst.Name(n), t, ATOM) for n, (_, t) in zip(names, params)))
+        finally:
+            self._inline_depth -= 1
         if isinstance(result, tuple):
             first, second = result
             if first.vtype != second.vtype:
@@ -114,6 +133,22 @@ class ProgramBuilder:
         return node.value if isinstance(node, cst.Name) else None
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _maybe_named(self, operand, into_operator: bool):
+        """``operand``, or (by chance) a name bound to it, where it is a computed value outside any
+        lambda or guard; an expression used twice is written the same way each time."""
+        if not isinstance(operand, TypedExpr) or isinstance(operand.vtype, tuple) or self._inline_depth:
+            return operand
+        if id(operand) in self._named:
+            return self._named[id(operand)][1]
+        if not _nameable(operand.node, self._value_names(), into_operator):
+            return operand
+        written = self.let(operand) if self.chooser.chance(NAMING_CHANCE) else operand
+        self._named[id(operand)] = (operand, written)  # the expression is kept so that its id stays its own
+        return written
+
+    def _value_names(self) -> set[str]:
+        return {a.name for a in self._args} | {f"v{k}" for k in range(self._locals)}
 
     @staticmethod
     def _literal_in_domain(value, domain: Domain):
@@ -142,8 +177,12 @@ class ProgramBuilder:
     def _guard(self, expr: TypedExpr, domain: Domain) -> TypedExpr:
         if expr.sign == "positive" and domain in (Domain.POSITIVE, Domain.NONZERO):
             return expr  # `x / (jnp.linalg.norm(x) + 1e-6)`, `lax.rsqrt(var + 1e-5)`: no guard needed
-        for guard_op, guard_literal in DOMAIN_GUARDS[domain]:
-            expr = self.apply(guard_op, expr, *(() if guard_literal is None else (guard_literal,)))
+        self._inline_depth += 1
+        try:
+            for guard_op, guard_literal in DOMAIN_GUARDS[domain]:
+                expr = self.apply(guard_op, expr, *(() if guard_literal is None else (guard_literal,)))
+        finally:
+            self._inline_depth -= 1
         return expr
 
     def finish(self, category: str, result: TypedExpr, function_name: str) -> Program:
@@ -161,6 +200,22 @@ class ProgramBuilder:
             statement_types=tuple(self._statement_types) + (result.vtype,),
             ops=frozenset(self._ops),
         )
+
+
+def _nameable(node: cst.CSTNode, value_names: set[str], into_operator: bool) -> bool:
+    """True for what real code names: a call, method or subscript that computes from a value
+    (`jnp.dot(x, w)`, `x.mean(axis=0)`, `x[:, 0]`), and an operator expression of two values
+    (`x @ w + b`) that feeds a call. Operators with a constant (`var + 1e-5`) and operators
+    feeding operators (`y * scale + shift`) stay inline, as real code writes them, and so do names
+    and constants (`jnp.finfo(jnp.float32).eps`)."""
+    def mentions(part: cst.CSTNode) -> bool:
+        return (isinstance(part, cst.Name) and part.value in value_names) or any(mentions(c) for c in part.children)
+
+    if isinstance(node, (cst.Call, cst.Subscript, cst.Attribute)):
+        return mentions(node)
+    if isinstance(node, cst.BinaryOperation) and not into_operator:
+        return mentions(node.left) and mentions(node.right)
+    return False
 
 
 def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:

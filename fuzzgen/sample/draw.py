@@ -14,7 +14,7 @@ import jax
 
 from ..program import Program, RandomChooser, build_program, derived_seed
 from ..program.canonical import canonical_hash
-from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, GrammarSettings
+from ..grammar import ALL_CATEGORY_NAMES, CATEGORY_NAMES, GRAMMAR_VERSION, GrammarSettings
 from ..lowering.execution import describe_values, make_inputs
 from ..ir import ALL_IR_KINDS, IR_KINDS
 from ..lowering.lower import lower_spec
@@ -65,6 +65,7 @@ class SampleConfig:
             "splits": [list(pair) for pair in self.splits],
             "dedup": self.dedup,
             "jax_version": jax.__version__,
+            "grammar": GRAMMAR_VERSION,
             # only when set, so that the identity of every run without plugins stays as it was
             **({"plugins": list(self.plugins)} if self.plugins else {}),
             **({"weights": list(self.weights)} if self.weights else {}),

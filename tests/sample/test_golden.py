@@ -1,25 +1,34 @@
 """Golden bytes: the records a run writes are a pure function of (arguments, versions).
 
 These hashes must not move by accident: a change to them is a change to every dataset drawn with
-the same seed. They were last recorded when the grammar learned the ops whose special cases
-JAX got wrong (heaviside, xlogy, xlog1py, floor_divide on floats, for the reference oracle); a
-deliberate grammar change that moves them
-records the new hashes and says so in its commit.
+the same seed. They were last recorded for GRAMMAR_VERSION 2, when the builder began naming
+intermediates (`h = jnp.dot(a, b)`, then `jax.nn.relu(h)`). A deliberate grammar change that moves
+them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no run is resumed or merged across the
+change), records the new hashes and says so in its commit.
 """
 import hashlib
 
 import pytest
 
-from fuzzgen.grammar import ALL_CATEGORY_NAMES
+from fuzzgen.grammar import ALL_CATEGORY_NAMES, GRAMMAR_VERSION
 from fuzzgen.ir import ALL_IR_KINDS
 from fuzzgen.sample import Progress, SampleConfig, run_sample
 
 pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
-DEFAULT_40 = "667ecbc1b6209bb98e5316bdc8afdd21f5b9ca02c5ed72360d134cfaff4ee42d"
-EVERYTHING_36 = "15fee8ebd8edbfe53b1ddb96f0236dacfffe3f85d0b02e0a829fda62ea41c274"
-DEFAULT_1000 = "46ce7b7e1f6bd7911ca35c506d33c31011be2fe35356d5f94e72a1f321b522fa"
+DEFAULT_40 = "37d16320e2d19ae4824fb4cbf437049ef60e6ff3f434f44cf159a5555abf3fa2"
+EVERYTHING_36 = "f640481f0267b227ba2d81a1f0f59f1f09d22cb6bc30c5201a811735cd4972ca"
+DEFAULT_1000 = "40ee30377fad5a2195b3a4b6c43eec4bde211265b9d904233c8c3ed20710d34a"
+
+
+RECORDED_FOR_GRAMMAR_VERSION = 2
+
+
+def test_the_hashes_were_recorded_for_this_grammar_version():
+    """Bumping GRAMMAR_VERSION without recording the hashes it draws (or the reverse) fails here."""
+    assert GRAMMAR_VERSION == RECORDED_FOR_GRAMMAR_VERSION, (
+        "GRAMMAR_VERSION moved: record the golden hashes it draws and RECORDED_FOR_GRAMMAR_VERSION")
 
 
 def sha256(path) -> str:

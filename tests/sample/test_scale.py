@@ -108,6 +108,22 @@ def test_resume_on_a_missing_file_starts_the_run(tmp_path, reference):
     assert out.read_bytes() == reference
 
 
+def test_a_run_from_another_grammar_version_is_not_resumed(tmp_path, monkeypatch):
+    """A run started by a fuzzgen whose grammar drew other programs (an older release; before
+    GRAMMAR_VERSION, no "grammar" at all) must not be continued with this grammar's programs."""
+    import fuzzgen.sample.draw as draw
+    from fuzzgen.records.atomic import OutputError
+
+    out = tmp_path / "data.jsonl"
+    monkeypatch.setattr(draw, "GRAMMAR_VERSION", draw.GRAMMAR_VERSION - 1)
+    run_sample(out, 6, CONFIG, workers=0)
+    monkeypatch.undo()
+    before = snapshot(tmp_path)
+    with pytest.raises(OutputError, match=r"different arguments \(grammar=1 there vs 2 now\)"):
+        run_sample(out, 6, CONFIG, workers=0, resume=True)
+    assert snapshot(tmp_path) == before
+
+
 @pytest.mark.slow
 def test_resume_with_other_arguments_is_refused_and_leaves_files_alone(tmp_path):
     out = tmp_path / "data.jsonl"
