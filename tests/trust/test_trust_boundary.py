@@ -1,4 +1,5 @@
-"""Every path from file text to libcst's native parser or to exec goes through a CheckedSource."""
+"""Every path from file text to a parser (libcst's native one, or CPython's) or to exec goes
+through a CheckedSource, or is the bounded parse that the check begins with."""
 import ast
 import json
 
@@ -7,9 +8,11 @@ import pytest
 from helpers import ROOT, run_cli
 
 PACKAGE = ROOT / "fuzzgen"
-# The only places that exec text or hand it to libcst's native parser, and why each is safe.
+# The only places that exec text or hand it to a parser, and why each is safe.
 ALLOWED = {
     ("trust/checker.py", "check_source"): "the check itself: parse_bounded (CPython, bounded) runs first",
+    ("trust/limits.py", "parse_bounded"): "the bound itself: size is checked first, and CPython's parser "
+                                          "fails cleanly on deep nesting",
     ("trust/sandbox.py", "load_function"): "require_checked on its argument",
     ("program/canonical.py", "canonical_source"): "require_checked on its argument",
 }
@@ -30,6 +33,9 @@ def _dangerous_calls():
                     yield str(path.relative_to(PACKAGE)), function.name, node.func.id
                 elif isinstance(node.func, ast.Attribute) and node.func.attr in LIBCST_PARSERS:
                     yield str(path.relative_to(PACKAGE)), function.name, node.func.attr
+                elif (isinstance(node.func, ast.Attribute) and node.func.attr == "parse"
+                      and isinstance(node.func.value, ast.Name) and node.func.value.id == "ast"):
+                    yield str(path.relative_to(PACKAGE)), function.name, "ast.parse"
 
 
 def test_only_the_trust_layer_execs_or_parses_text():
