@@ -7,6 +7,7 @@ from fuzzgen.records.atomic import read_meta
 from fuzzgen.sample.ray.manifest import new_manifest, plan_shards, write_manifest, write_shard
 
 from helpers import run_cli
+from inprocess import run_main
 
 
 @pytest.fixture()
@@ -25,16 +26,21 @@ def run_directory(tmp_path, small_sample):
 
 
 @pytest.mark.slow
-def test_stats_validate_replay_and_export_read_it_as_the_merged_file(tmp_path, small_sample, run_directory):
-    from_file = json.loads(run_cli("stats", small_sample, "--json").stdout)
-    from_dir = json.loads(run_cli("stats", run_directory, "--json").stdout)
+def test_stats_validate_replay_and_export_read_it_as_the_merged_file(tmp_path, small_sample, run_directory, capsys):
+    def fuzzgen(*argv):  # in this process: six commands, without a JAX import each
+        status, out, err = run_main(capsys, *argv)
+        assert status == 0, out + err
+        return out
+
+    from_file = json.loads(fuzzgen("stats", small_sample, "--json"))
+    from_dir = json.loads(fuzzgen("stats", run_directory, "--json"))
     assert {k: v for k, v in from_dir.items() if k != "file"} == {k: v for k, v in from_file.items() if k != "file"}
-    assert run_cli("validate", run_directory, "--workers", 1, "--roundtrip-every", 0, "--quiet").returncode == 0
-    replayed = run_cli("replay", run_directory)
-    assert replayed.returncode == 0 and "30 same" in replayed.stdout, replayed.stdout
-    assert "shard-00001.jsonl" in replayed.stdout  # cases are named by their shard file
+    fuzzgen("validate", run_directory, "--workers", 1, "--roundtrip-every", 0, "--quiet")
+    replayed = fuzzgen("replay", run_directory)
+    assert "30 same" in replayed, replayed
+    assert "shard-00001.jsonl" in replayed  # cases are named by their shard file
     for source, out in ((small_sample, tmp_path / "a.jsonl"), (run_directory, tmp_path / "b.jsonl")):
-        assert run_cli("export", source, out, "--format", "seed").returncode == 0
+        fuzzgen("export", source, out, "--format", "seed")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
 
 
