@@ -43,8 +43,9 @@ CATEGORY_TABLE = (
     CategoryRow("nested_branch", p.nested_branch, True, "where inside where"),
     CategoryRow("compound", p.compound, True, "a reduction, reshaping and branches together"),
     CategoryRow("control_flow", control_flow, False, "lax.cond, switch, fori_loop, scan, while_loop"),
-    CategoryRow("vmap", None, False, "a program of a base category under jax.vmap",
-                bodies=("elementwise", "unary", "branch", "reduction", "dot", "matmul", "multi_statement", "compound")),
+    CategoryRow("vmap", None, False, "a program of a base or model category under jax.vmap",
+                bodies=("elementwise", "unary", "branch", "reduction", "dot", "matmul", "multi_statement", "compound",
+                        "layer", "norm", "attention", "loss")),  # per-example model code, as real code vmaps it
     CategoryRow("layer", layer, False, "dense layers and MLPs: x @ w + b, activations, residuals"),
     CategoryRow("norm", norm, False, "layer, RMS, batch and group norm with scale and shift"),
     CategoryRow("attention", attention, False, "scaled dot-product attention, masks, heads"),
