@@ -11,7 +11,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 
 # Which programs a seed draws. Bump it whenever the same seed and settings draw different programs
 # (an op, a production or the builder changed; the golden hashes move with it): it is part of a
-# sample run's identity, so a run is never resumed or merged across it. 2: intermediates named.
+# sample run's identity, so a run is never resumed or merged across it. 2: intermediates named, and
+# vmap draws per-example model code.
 GRAMMAR_VERSION = 2
 
 __all__ = [

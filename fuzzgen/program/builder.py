@@ -105,7 +105,9 @@ class ProgramBuilder:
         self._statements.append(cst.SimpleStatementLine([cst.Assign([target], value.node)]))
         self._statement_types.extend(types)
         if len(names) == 1:  # a name keeps what is known of its value's sign: `v = jnp.var(x)`, then `v + 1e-5`
-            return TypedExpr(cst.Name(names[0]), types[0], ATOM, value.sign)
+            name = TypedExpr(cst.Name(names[0]), types[0], ATOM, value.sign)
+            self._named[id(value)] = (value, name)  # the expression, used again, is this name
+            return name
         return tuple(TypedExpr(cst.Name(n), t, ATOM) for n, t in zip(names, types))
 
     def function(self, params: tuple[tuple[str, ValueType], ...], body) -> TypedExpr:
