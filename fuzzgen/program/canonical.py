@@ -20,8 +20,10 @@ class _Canonicalizer:
     """Renames in one walk in source order: a name is bound (the function and its parameters,
     each assignment's targets before its value, a lambda's parameters) when its binder is
     reached, and every name, parameter and keyword whose spelling is bound at that point is
-    renamed; attribute names (`jnp.sin`) are never variables. The walk is on Python's own AST,
-    a tenth of the time libcst takes (canonical_hash runs once per record)."""
+    renamed; attribute names (`jnp.sin`) are never variables. Keywords are renamed too because the
+    libcst walk this replaces did so, and the hashes stored in records must stay what they were.
+    The walk is on Python's own AST, a tenth of the time libcst takes (canonical_hash runs once
+    per record)."""
 
     def __init__(self):
         self.names: dict[str, str] = {}
