@@ -15,10 +15,14 @@ import threading
 
 READY, ERROR = "ready", "error"
 
-if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
-    # Imported while a spawned child unpickles its target (before anything heavy): a worker
-    # started from a thread other than the main one did not inherit SIGINT ignored (see
-    # `interrupts_ignored_by_children`), and this shortens the window where Ctrl-C kills it.
+_UNPICKLING_IN_A_CHILD = getattr(multiprocessing.current_process(), "_inheriting", False)
+if (_UNPICKLING_IN_A_CHILD or multiprocessing.parent_process() is not None) and (
+        threading.current_thread() is threading.main_thread()):
+    # Imported while a spawned child unpickles its target, first (the target is `quiet_worker`)
+    # and before anything heavy: a worker started from a thread other than the main one did not
+    # inherit SIGINT ignored (see `interrupts_ignored_by_children`), and Ctrl-C while it imports
+    # JAX printed a traceback. `parent_process()` is set only after unpickling, so the spawn
+    # module's own flag for "unpickling in a child" (`_inheriting`) is what says so here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
