@@ -29,7 +29,7 @@ COLUMN_MEANINGS = {
     "category": "the grammar production the program was drawn from",
     "function_name": "the name of the function defined in `python`",
     "python": "the function definition; it runs with `jnp`, `lax` and `jax` bound",
-    "args": "argument names, shapes and dtypes, in order",
+    "args": "argument leaves in order: name, shape, dtype; `path` (keys, positions) for a leaf of a tree argument",
     "vmap_in_axes": "for `vmap` programs: the function is `jax.vmap(f, in_axes=vmap_in_axes)`; else null",
     "vmap_axis_size": "for `vmap` programs: the size of the batch axis; else null",
     "forward_only": "why the record has no backward texts (reverse mode does not exist); else null",

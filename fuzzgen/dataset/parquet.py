@@ -12,7 +12,8 @@ record lacks reverse mode), ``io`` (JSON text, only when records carry execution
 ``jax_version, primitives, n_statements, canonical_hash``. Flat string columns rather than ``jaxpr: {forward, backward}`` structs,
 because a training job reads one or two texts: it can select those columns alone (Parquet reads
 only them), and the hub's viewer shows each text in its own column. ``args`` stays a list of
-``{name, shape, dtype}`` structs, as in the JSONL. A ``backward`` without reverse mode is null.
+``{name, shape, dtype}`` structs, as in the JSONL, with ``path`` (a list of strings: dict keys,
+list positions in decimal; null for a plain argument) where the file has tree arguments. A ``backward`` without reverse mode is null.
 Fields outside this schema are not exported; the summary lists them.
 
 The input is read twice (tallies and shard counts first, rows second), so memory holds one row
@@ -137,6 +138,8 @@ class Columns:
     vmap: bool = False  # vmap_in_axes, vmap_axis_size
     forward_only: bool = False
     io: bool = False
+    trees: bool = False  # args[].path
+
 
 
 def arrow_schema(pa, columns: Columns):
@@ -144,7 +147,8 @@ def arrow_schema(pa, columns: Columns):
     fields = [("id", pa.string()), ("seed", pa.int64()), ("index", pa.int64()), ("category", pa.string()),
               ("function_name", pa.string()), ("python", pa.string()),
               ("args", pa.list_(pa.struct([("name", pa.string()), ("shape", pa.list_(pa.int32())),
-                                           ("dtype", pa.string())])))]
+                                           ("dtype", pa.string())]
+                                          + ([("path", pa.list_(pa.string()))] if columns.trees else []))))]
     if columns.vmap:
         fields += [("vmap_in_axes", pa.list_(pa.int32())), ("vmap_axis_size", pa.int32())]
     fields += [(f"{kind}_{direction}", pa.string()) for kind in columns.ir_kinds for direction in DIRECTIONS]
@@ -162,6 +166,9 @@ def record_row(record: dict, canonical: str | None, columns: Columns) -> dict:
     meta = record["meta"]
     row = {key: record[key] for key in ("id", "seed", "index", "category", "function_name", "python")}
     row["args"] = [{"name": a["name"], "shape": a["shape"], "dtype": a["dtype"]} for a in record["args"]]
+    if columns.trees:  # keys as they are, positions in decimal (a key is an identifier, so never "0")
+        for entry, arg in zip(row["args"], record["args"]):
+            entry["path"] = [str(key) for key in arg["path"]] if "path" in arg else None
     if columns.vmap:
         vmap = record.get("vmap") or {}
         row.update(vmap_in_axes=vmap.get("in_axes"), vmap_axis_size=vmap.get("axis_size"))
@@ -189,6 +196,7 @@ class _Scan:
 def _scan(in_path: Path, strict: bool) -> _Scan:
     read, stats = ReadStats(), DatasetStats(path=str(in_path))
     split_counts, hashes, kinds, fields, meta_fields = Counter(), {}, set(), set(), set()
+    trees = False
     for line, record in iter_dataset_records(in_path, strict=strict, stats=read):
         hashes[line] = program_hash(record)
         stats.add(record, hashes[line])
@@ -196,10 +204,11 @@ def _scan(in_path: Path, strict: bool) -> _Scan:
         kinds.update(ir_kinds_in(record))
         fields.update(record)
         meta_fields.update(record["meta"])
+        trees = trees or any("path" in arg for arg in record["args"])
     stats.skipped_lines = read.skipped
     dropped = fields - KNOWN_FIELDS | {f"meta.{k}" for k in meta_fields - KNOWN_META}
     columns = Columns(tuple(k for k in ALL_IR_KINDS if k in kinds), vmap="vmap" in fields,
-                      forward_only="forward_only" in meta_fields, io="io" in fields)
+                      forward_only="forward_only" in meta_fields, io="io" in fields, trees=trees)
     return _Scan(stats, split_counts, hashes, columns, dropped)
 
 

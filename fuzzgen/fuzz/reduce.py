@@ -34,6 +34,7 @@ from ..grammar import OPS
 from ..grammar.types import DTYPES, FLOAT_DTYPES
 from ..oracles.verdict import Verdict
 from ..program.builder import ARG_NAMES
+from ..program.trees import parameter_names, with_leaves
 from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id
 from ..trust import UntrustedSourceError, check_program, check_source
 from . import syntax
@@ -127,7 +128,7 @@ def abstract_types(source, args) -> tuple | str:
     from ..trust.sandbox import load_function
 
     try:
-        value = jax.eval_shape(load_function(source), *abstract_inputs(args))
+        value = jax.eval_shape(with_leaves(load_function(source), args), *abstract_inputs(args))
     except Exception as error:  # noqa: BLE001 - an ill-typed candidate: the reducer skips it
         return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
     return _triples(value)
@@ -191,7 +192,7 @@ class Reducer:
         """Arguments renamed a, b, c, ... in order, where that still fails the same way: the
         inputs are drawn by position, so only the names change."""
         program = reduction.program
-        names = {a.name: new for a, new in zip(program.source_args, ARG_NAMES)}
+        names = dict(zip(parameter_names(program.source_args), ARG_NAMES))
         if all(old == new for old, new in names.items()):
             return reduction
         candidate = dataclasses.replace(program, function=syntax.renamed(program.function, names),
@@ -265,18 +266,24 @@ def _structural(program: Reducible, where: syntax.Layout):
                 yield _edited(program, syntax.inlined(program.function, where, line, use))
     for position, arg in enumerate(program.source_args):
         if not where.uses[arg.name]:
-            yield _without_argument(program, position)
+            if position == 0 or program.source_args[position - 1].name != arg.name:
+                yield _without_argument(program, position)
+        elif arg.path and arg.label not in program.source:  # a tree's leaf that nothing reads any more
+            yield _without_argument(program, position, leaf_only=True)
 
 
-def _without_argument(program: Reducible, position: int) -> Reducible:
+def _without_argument(program: Reducible, position: int, leaf_only: bool = False) -> Reducible:
+    """Without the argument at ``position`` (every leaf of it, for a tree), or only that leaf."""
     name = program.source_args[position].name
-    args = program.source_args[:position] + program.source_args[position + 1:]
+    keep = [k != position if leaf_only else a.name != name for k, a in enumerate(program.source_args)]
+    args = tuple(a for a, kept in zip(program.source_args, keep) if kept)
     axes = None
     if program.vmap_axes is not None:
-        axes = program.vmap_axes[:position] + program.vmap_axes[position + 1:]
+        axes = tuple(axis for axis, kept in zip(program.vmap_axes, keep) if kept)
         if all(axis is None for axis in axes):
             axes = None
-    return _edited(program, syntax.without_parameter(program.function, name), source_args=args, vmap_axes=axes,
+    function = program.function if leaf_only else syntax.without_parameter(program.function, name)
+    return _edited(program, function, source_args=args, vmap_axes=axes,
                    axis_size=program.axis_size if axes is not None else None)
 
 
@@ -318,7 +325,7 @@ def _fresh_argument(program: Reducible, vtype) -> ArgSpec | None:
         return None
     shape, dtype, weak = vtype
     taken = {a.name for a in program.source_args}
-    free = [n for n in ARG_NAMES if n not in taken]
+    free = [n for n in ARG_NAMES if n not in taken]  # a plain argument: it goes last, after any tree
     if weak or dtype not in DTYPES or not free:
         return None
     return ArgSpec(free[0], tuple(shape), dtype)

@@ -20,6 +20,7 @@ import numpy as np
 from ..jaxcompat import REDUCED_OPTIMIZATIONS
 from ..oracles.inputs import draw_inputs
 from ..program.spec import ProgramSpec
+from ..program.trees import has_trees, rebuild
 
 SUPPORTED = ("crash", "eager_vs_jit", "xla_opt", "export", "gradient", "forward_vs_reverse")
 RUN_TIMEOUT = 300.0
@@ -167,6 +168,12 @@ def reproducer(spec: ProgramSpec, oracle: str, error: str, input_seed: int, vers
 
     inputs = draw_inputs(spec.args, input_seed)
     function = spec.function_name
+    source = spec.text.rstrip() + "\n"
+    if has_trees(spec.args):  # xs are leaves, as the oracle fed them; the program takes its trees whole
+        function = "on_leaves"
+        source += (f"\n\ndef on_leaves(*leaves):\n    \"\"\"{spec.function_name} with its tree arguments built from "
+                   f"their leaves (xs, in jax.tree_util.tree_leaves order).\"\"\"\n"
+                   f"    return {spec.function_name}({_rebuilt(spec.args)})\n")
     if spec.vmap_axes is not None:
         function = f"jax.vmap({function}, in_axes={tuple(spec.vmap_axes)!r})"
     if spec.forward_only and oracle not in ("crash", "eager_vs_jit", "xla_opt"):
@@ -180,10 +187,23 @@ def reproducer(spec: ProgramSpec, oracle: str, error: str, input_seed: int, vers
         jaxlib=versions.get("jaxlib_version", "?"), platform=platform,
         x64='jax.config.update("jax_enable_x64", True)  # the float64 reference; xs keep their own dtypes'
         if oracle == "gradient" else "",
-        source=spec.text.rstrip() + "\n", function=function,
+        source=source, function=function,
         inputs="\n".join(f"    {_literal(value)}," for value in inputs),
         float_argnums=tuple(spec.float_argnums), tolerance=max(16 * lowest, 1e-5))
     return text + check.replace("__OPTIONS__", repr(REDUCED_OPTIMIZATIONS))
+
+
+class _Leaf:
+    def __init__(self, position: int):
+        self.position = position
+
+    def __repr__(self) -> str:
+        return f"leaves[{self.position}]"
+
+
+def _rebuilt(args) -> str:
+    """The program's arguments as Python text over ``leaves``: ``leaves[0], {'b': leaves[1], ...}``."""
+    return ", ".join(map(repr, rebuild(args, [_Leaf(k) for k in range(len(args))])))
 
 
 def _literal(value: np.ndarray) -> str:

@@ -3,8 +3,9 @@ attention, losses, optimizer updates and whole training steps, each several stat
 drawn with varied sizes, activations, spellings and options.
 
 Each production takes a `Walk` and returns the function's one floating result: a layer's
-activations, a loss, an updated parameter. Arguments are flat arrays (a layer's ``w`` and ``b``
-are two arguments). Sizes keep within the settings: a production that cannot fit (rank or element
+activations, a loss, an updated parameter. A layer's learned arrays are flat arguments (``w`` and
+``b``) or leaves of a ``params`` tree (`params.Params`: ``params['w1']``, ``params[0]['w']``,
+``params['Dense_0']['kernel']``). Sizes keep within the settings: a production that cannot fit (rank or element
 budget too small) falls back to the smaller form that does, never to an invalid program.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .idioms import normalized
 from .ops import Subscripts
 from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
 from .types import ValueType
+from .params import PROJECTIONS, Params
 from .walk import Walk
 
 
@@ -36,15 +38,17 @@ def activation(w: Walk, value):
     return w.apply(w.chooser.choice(names), value)
 
 
-def dense(w: Walk, x, features: int, bias: bool = True):
+def dense(w: Walk, x, features: int, bias: bool = True, params: Params | None = None, kind: str = "dense"):
     """``x @ w + b`` (or ``jnp.dot``, ``jnp.einsum('...i,io->...o', ...)``, ``jnp.matmul``) with
-    new weight and bias arguments; ``features`` shrinks where the weight would not fit."""
+    new weight and bias arguments, or leaves of ``params`` (``params['Dense_0']['kernel']``);
+    ``features`` shrinks where the weight would not fit."""
+    module = (params or Params(w, "flat")).module(kind)
     inputs = x.vtype.shape[-1] if x.vtype.rank else 1
     while features > 1 and not arg_fits(w, (inputs, features)):
         features //= 2
     if x.vtype.rank == 0 or not arg_fits(w, (inputs, features)):
-        return w.apply("multiply", x, w.arg(ValueType((), x.vtype.dtype)))  # a scale: no matrix fits
-    weight = w.arg(ValueType((inputs, features), x.vtype.dtype))
+        return w.apply("multiply", x, module.get("weight", ValueType((), x.vtype.dtype)))  # no matrix fits
+    weight = module.get("weight", ValueType((inputs, features), x.vtype.dtype))
     spellings = ["matmul_operator"] * 4 + ["einsum", "matmul"] + (["dot"] if x.vtype.rank <= 2 else [])
     spelling = w.chooser.choice(spellings)
     if spelling == "einsum":
@@ -52,7 +56,7 @@ def dense(w: Walk, x, features: int, bias: bool = True):
     else:
         h = w.apply(spelling, x, weight)
     if bias:
-        h = w.apply("add", h, w.arg(ValueType((features,), x.vtype.dtype)))
+        h = w.apply("add", h, module.get("bias", ValueType((features,), x.vtype.dtype)))
     return h
 
 
@@ -61,6 +65,7 @@ def layer(w: Walk):
     connection where the widths agree and a layer norm on the way."""
     dtype = draw_float_dtype(w)
     x = _batch_leading(w, _dim(w, 2), dtype)
+    params = Params(w)
     h = x
     if h.vtype.rank and w.chooser.chance(0.25):  # inputs normalized first, as a pre-norm block does
         h = w.let(normalized(w, h, argument=False))
@@ -68,7 +73,7 @@ def layer(w: Walk):
     for position in range(depth):
         last = position == depth - 1
         width = h.vtype.shape[-1] if h.vtype.rank and w.chooser.chance(0.4) else _dim(w, 2)
-        pre = dense(w, h, width, bias=w.chooser.chance(0.85))
+        pre = dense(w, h, width, bias=w.chooser.chance(0.85), params=params)
         if last and w.chooser.chance(0.5):
             out = pre  # the output layer: logits, no activation
         else:
@@ -120,13 +125,14 @@ def norm(w: Walk):
         centered = w.apply("subtract", grouped, mean)
         normed = w.let(w.apply("multiply", centered, w.apply("rsqrt", w.apply("add", var, eps))))
         y = w.let(w.apply("reshape_method", normed, shape=(batch, features)))
-    scale = w.arg(ValueType((features,), dtype))
-    y = w.apply("multiply", y, scale)
+    params = Params(w)
+    learned = params.module("norm")
+    y = w.apply("multiply", y, learned.get("scale", ValueType((features,), dtype)))
     if form != "rms" or w.chooser.chance(0.3):
-        y = w.apply("add", y, w.arg(ValueType((features,), dtype)))
+        y = w.apply("add", y, learned.get("shift", ValueType((features,), dtype)))
     if w.chooser.chance(0.5):  # a pre-norm residual block: x + mlp(norm(x))
-        h = w.let(activation(w, dense(w, w.let(y), features)))
-        out = dense(w, h, features) if w.chooser.chance(0.5) else h
+        h = w.let(activation(w, dense(w, w.let(y), features, params=params)))
+        out = dense(w, h, features, params=params) if w.chooser.chance(0.5) else h
         return w.apply("add", x, out) if out.vtype.shape == x.vtype.shape else out  # a weight that fit
     return y
 
@@ -165,7 +171,8 @@ def attention(w: Walk):
     width = heads * depth
     if w.chooser.chance(0.4) and arg_fits(w, (tokens, width)) and arg_fits(w, (width, width)):
         x = w.arg(ValueType((tokens, width), dtype))
-        q, k, v = (w.let(dense(w, x, width, bias=False)) for _ in range(3))
+        params = Params(w)
+        q, k, v = (w.let(dense(w, x, width, bias=False, params=params, kind=kind)) for kind in PROJECTIONS)
     else:
         q, k, v = (w.arg(ValueType(fitted_shape(w, [tokens, width]), dtype)) for _ in range(3))
     tokens = q.vtype.shape[0]

@@ -61,6 +61,10 @@ class Walk(Protocol):
     def arg(self, vtype: ValueType) -> Value:
         """A new function argument of this type."""
 
+    def leaf(self, tree: str, path: tuple, vtype: ValueType) -> Value:
+        """A new leaf of the tree argument ``tree`` (``params``) at ``path`` (dict keys and list
+        positions), read as ``params['w']``; the tree argument is created with its first leaf."""
+
     def apply(self, op: str, *operands: Value | float | int, **params: Any) -> Value:
         """An expression applying ``op``; literals become weak-typed constants, operands are guarded
         into the op's domains, and missing static parameters are drawn."""

@@ -31,7 +31,7 @@ class StoredProgram:
 
     def __init__(self, spec: ProgramSpec):
         self.spec = spec
-        function = transformed(load_function(spec.source), spec.vmap_axes)
+        function = transformed(load_function(spec.source), spec.vmap_axes, spec.args)
         self.functions = {"forward": function}
         if not spec.forward_only:
             self.functions["backward"] = gradient_function(function, spec.float_argnums)

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from .. import jaxcompat
 from ..ir import IR_KINDS, in_table_order, ir_kind
 from ..program.spec import ProgramSpec
+from ..program.trees import with_leaves
 from ..trust.sandbox import load_function
 from .execution import abstract_inputs
 from .mlir_context import shared_context
@@ -101,7 +102,7 @@ def lower_spec(spec: ProgramSpec, ir_kinds=IR_KINDS, concrete_inputs=None) -> Lo
         ir_kind(kind)  # unknown kinds fail before any tracing
     if "jax.random." in spec.source.text:
         settle_random_lowerings()
-    function = transformed(load_function(spec.source), spec.vmap_axes)
+    function = transformed(load_function(spec.source), spec.vmap_axes, spec.args)
     inputs = abstract_inputs(spec.args)
     forward, primitives, forward_value = lower_direction(function, inputs, ir_kinds, concrete_inputs)
     backward, backward_value = {}, None
@@ -126,8 +127,10 @@ def settle_random_lowerings() -> None:
     jaxcompat.clear_trace_caches()
 
 
-def transformed(function, vmap_axes=None):
-    """The function that is lowered: ``function`` itself, or ``jax.vmap`` of it."""
+def transformed(function, vmap_axes=None, args=()):
+    """The function that is lowered: ``function`` itself, or ``jax.vmap`` of it, taking the
+    leaves of its tree arguments (``args``) one by one (`trees.with_leaves`)."""
+    function = with_leaves(function, args)
     if vmap_axes is None:
         return function
     batched = jax.vmap(function, in_axes=tuple(vmap_axes))

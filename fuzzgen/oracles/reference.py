@@ -32,6 +32,7 @@ import numpy as np
 from ..grammar import OPS
 from ..grammar.ops import Call
 from ..grammar.plugins import PLUGIN_REFERENCES
+from ..program.trees import with_leaves
 from ..trust.sandbox import load_function
 from .arbitration import Outcome
 from .edges import edge_inputs
@@ -306,7 +307,7 @@ def working_dtypes(subject: Subject) -> tuple[np.dtype, np.dtype]:
 def reference_runs(subject: Subject, inputs, seed: int):
     """The runs' outputs (exact first) and whether a discontinuous op's result differed between them."""
     _warm_methods()
-    function = load_function(subject.spec.source, modules=reference_modules())
+    function = with_leaves(load_function(subject.spec.source, modules=reference_modules()), subject.args)
     working, least_range = working_dtypes(subject)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x4EF])
     runs = [_Run(mode, working, rng, least_range) for mode in ("exact", "rounded", "flushed")]

@@ -39,7 +39,7 @@ class Subject:
 
     @cached_property
     def function(self):
-        return transformed(load_function(self.spec.source), self.spec.vmap_axes)
+        return transformed(load_function(self.spec.source), self.spec.vmap_axes, self.spec.args)
 
     @cached_property
     def marked_function(self):
@@ -47,7 +47,8 @@ class Subject:
         (`frozen.marked_stop_gradient`): the same computation, for the gradient oracle to hold."""
         from .frozen import marked_stop_gradient
 
-        return transformed(load_function(self.spec.source, stop_gradient=marked_stop_gradient), self.spec.vmap_axes)
+        return transformed(load_function(self.spec.source, stop_gradient=marked_stop_gradient), self.spec.vmap_axes,
+                           self.spec.args)
 
     @cached_property
     def gradient(self):

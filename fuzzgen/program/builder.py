@@ -15,6 +15,7 @@ from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon,
 from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .spec import ArgSpec, Program
+from .trees import in_leaf_order, parameter_names
 
 ARG_NAMES = tuple(string.ascii_lowercase[:12])
 MAX_ARGS = len(ARG_NAMES)
@@ -47,15 +48,31 @@ class ProgramBuilder:
         self._inline_depth = 0
         # id(expression) -> (it, what it is written as: itself or the name bound to it), decided once
         self._named: dict[int, tuple[TypedExpr, TypedExpr]] = {}
+        self._leaves: set[int] = set()  # ids of `params['w']` reads: written as they are, as names are
 
     # --- the Walk interface ---------------------------------------------------------------
 
     def arg(self, vtype: ValueType) -> TypedExpr:
         if len(self._args) >= MAX_ARGS:
             raise GrammarBug(f"a production asked for more than {MAX_ARGS} arguments")
-        spec = ArgSpec(ARG_NAMES[len(self._args)], tuple(vtype.shape), vtype.dtype)
+        spec = ArgSpec(ARG_NAMES[len({a.name for a in self._args if not a.path})], tuple(vtype.shape), vtype.dtype)
         self._args.append(spec)
         return TypedExpr(cst.Name(spec.name), spec.vtype)
+
+    def leaf(self, tree: str, path: tuple, vtype: ValueType) -> TypedExpr:
+        if len(self._args) >= MAX_ARGS:
+            raise GrammarBug(f"a production asked for more than {MAX_ARGS} arguments")
+        if tree in ARG_NAMES or any(a.name == tree and (not a.path or a.path == tuple(path)) for a in self._args):
+            raise GrammarBug(f"{tree}{list(path)} is already an argument")
+        spec = ArgSpec(tree, tuple(vtype.shape), vtype.dtype, tuple(path))
+        self._args.append(spec)
+        node = cst.Name(tree)
+        for key in path:
+            index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
+            node = cst.Subscript(node, [cst.SubscriptElement(cst.Index(index))])
+        expr = TypedExpr(node, spec.vtype)
+        self._leaves.add(id(expr))
+        return expr
 
     def apply(self, op_name: str, *operands, **params) -> TypedExpr:
         return self._apply(op_name, operands, params, draw=not params)
@@ -143,6 +160,8 @@ class ProgramBuilder:
             return operand
         if id(operand) in self._named:
             return self._named[id(operand)][1]
+        if id(operand) in self._leaves:
+            return operand
         if not _nameable(operand.node, self._value_names(), into_operator):
             return operand
         written = self.let(operand) if self.chooser.chance(NAMING_CHANCE) else operand
@@ -193,12 +212,13 @@ class ProgramBuilder:
         if not any(a.is_float for a in self._args):
             raise GrammarBug(f"category {category} drew no floating argument, so no gradient exists")
         body = self._statements + [cst.SimpleStatementLine([cst.Return(result.node)])]
-        params = cst.Parameters([cst.Param(cst.Name(a.name)) for a in self._args])
+        args = in_leaf_order(self._args)
+        params = cst.Parameters([cst.Param(cst.Name(name)) for name in parameter_names(args)])
         function = cst.FunctionDef(name=cst.Name(function_name), params=params, body=cst.IndentedBlock(body))
         return Program(
             category=category,
             function=function,
-            args=tuple(self._args),
+            args=args,
             statement_types=tuple(self._statement_types) + (result.vtype,),
             ops=frozenset(self._ops),
         )

@@ -72,9 +72,13 @@ def canonical_source(source: CheckedSource) -> str:
 
 
 def canonical_hash(source: CheckedSource, args, vmap_axes=None) -> str:
-    """16 hex chars of sha256 over the canonical source, the argument shapes and dtypes, and the
-    vmap in_axes of a vmapped program."""
-    specs = [[list(a["shape"]), a["dtype"]] if isinstance(a, dict) else [list(a.shape), a.dtype] for a in args]
+    """16 hex chars of sha256 over the canonical source, the argument shapes and dtypes (and a
+    tree leaf's path), and the vmap in_axes of a vmapped program."""
+    specs = []
+    for arg in args:
+        shape, dtype, path = ((arg["shape"], arg["dtype"], arg.get("path", ())) if isinstance(arg, dict)
+                              else (arg.shape, arg.dtype, arg.path))
+        specs.append([list(shape), dtype] + ([list(path)] if path else []))  # a plain argument hashes as before
     if vmap_axes is not None:
         specs.append(["vmap", list(vmap_axes)])
     payload = canonical_source(source) + "\n" + json.dumps(specs, separators=(",", ":"))

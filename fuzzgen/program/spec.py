@@ -23,9 +23,20 @@ if TYPE_CHECKING:  # imported where used: reading records needs ArgSpec, not lib
 
 @dataclass(frozen=True)
 class ArgSpec:
+    """One leaf: a plain argument (``path`` empty), or a leaf of the tree argument ``name`` at
+    ``path`` (dict keys and list positions, `fuzzgen.program.trees`)."""
+
     name: str
     shape: tuple[int, ...]
     dtype: str
+    path: tuple = ()
+
+    @property
+    def label(self) -> str:
+        """How the source reads it: ``x``, ``params['w']``."""
+        from .trees import label
+
+        return label(self.name, self.path)
 
     @property
     def vtype(self) -> ValueType:
@@ -36,7 +47,10 @@ class ArgSpec:
         return self.vtype.is_float
 
     def to_json(self) -> dict:
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        entry = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        if self.path:  # absent for a plain argument: records without trees read as they always did
+            entry["path"] = list(self.path)
+        return entry
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,11 @@ class ProgramSpec:
             object.__setattr__(self, "vmap_axes", tuple(self.vmap_axes))
             if len(self.vmap_axes) != len(self.args):
                 raise ValueError(f"vmap_axes {list(self.vmap_axes)} needs one entry per argument ({len(self.args)})")
+        from .trees import tree_problem
+
+        problem = tree_problem(self.args)
+        if problem:
+            raise ValueError(problem)
 
     @property
     def function_name(self) -> str:
@@ -158,7 +177,8 @@ def batched_args(args, vmap_axes, axis_size) -> tuple[ArgSpec, ...]:
         return tuple(args)
     from ..grammar.structured import batched_shape
 
-    return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, axis_size), a.dtype) for a, axis in zip(args, vmap_axes))
+    return tuple(ArgSpec(a.name, batched_shape(a.shape, axis, axis_size), a.dtype, a.path)
+                 for a, axis in zip(args, vmap_axes))
 
 
 def program_id(source: str, args_json: list[dict]) -> str:

@@ -11,7 +11,11 @@ Field rules that are easy to get wrong, decided once:
   files from older versions, absent) where the program has no reverse mode (lax.while_loop);
 - ``vmap`` is ``{"in_axes": [axis or null per argument], "axis_size": n}``, checked against the
   (batched) argument shapes;
-- ``meta.forward_only`` is the text saying why there is no backward.
+- ``meta.forward_only`` is the text saying why there is no backward;
+- ``args`` lists leaves: ``{name, shape, dtype}`` for a plain argument, plus ``path`` (dict keys
+  and list positions, a non-empty list) for each leaf of a tree argument, whose leaves share its
+  name and come in ``jax.tree_util.tree_leaves`` order (`fuzzgen.program.trees`). A file written
+  before trees existed has no ``path`` anywhere and reads exactly as it did.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from ..grammar.plugins import is_module_name
 from ..grammar.types import DTYPES
 from ..ir import ALL_IR_KINDS, DIRECTIONS
 from ..program.spec import ArgSpec
+from ..program.trees import is_key, label, tree_problem
 from .jsonl import RecordError
 
 MAX_ELEMENTS_PER_ARG = 1 << 20
@@ -61,7 +66,8 @@ FIELDS = (
     Field("category", str, True, True, "the grammar production the program was drawn from"),
     Field("function_name", str, True, True, "the name of the function python defines"),
     Field("python", str, True, True, "the function definition (text until the grammar check passes it)"),
-    Field("args", list, True, True, "the lowered function's arguments: {name, shape, dtype} each"),
+    Field("args", list, True, True, "the lowered function's argument leaves: {name, shape, dtype} each, and "
+          "{path} for a leaf of a tree argument"),
     Field("vmap", dict, False, False, "vmap programs: {in_axes, axis_size} of the jax.vmap wrapper"),
     *(Field(kind, dict, False, False, f"{kind} texts: {{forward, backward}}", IR_PAIR) for kind in ALL_IR_KINDS),
     Field("io", dict, False, False, "execution data: {input_seed, outputs, gradients}", "an object"),
@@ -143,12 +149,18 @@ def parse_args(value) -> tuple[ArgSpec, ...]:
         where = f"args[{position}]"
         if not isinstance(item, dict):
             raise SchemaError(f"{where} must be an object with name, shape, dtype")
-        name, shape, dtype = item.get("name"), item.get("shape"), item.get("dtype")
+        name, shape, dtype, path = item.get("name"), item.get("shape"), item.get("dtype"), item.get("path", [])
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             raise SchemaError(f"{where}.name {name!r} is not a plain identifier")
-        if name in seen or name in ("jnp", "lax"):
-            raise SchemaError(f"{where}.name {name!r} is repeated or reserved")
-        seen.add(name)
+        if not isinstance(path, list) or ("path" in item and not path) or not all(is_key(k) for k in path):
+            raise SchemaError(f"{where}.path {_short_list(path) if isinstance(path, list) else path!r} must be a "
+                              f"non-empty list of identifier keys and list positions (ints from 0 to 1023), or "
+                              f"absent for a plain argument")
+        leaf = (name, tuple(path))
+        if leaf in seen or name in ("jnp", "lax"):
+            shown = repr(name) if not path else f"{label(name, path)!r} (a tree leaf)"
+            raise SchemaError(f"{where}.name {shown} is repeated or reserved")
+        seen.add(leaf)
         if dtype not in DTYPES:
             raise SchemaError(f"{where}.dtype {dtype!r} is unknown; use one of {', '.join(DTYPES)}")
         if not isinstance(shape, list) or len(shape) > MAX_RANK or not all(
@@ -160,7 +172,10 @@ def parse_args(value) -> tuple[ArgSpec, ...]:
         if math.prod(shape) > MAX_ELEMENTS_PER_ARG or any(d > MAX_ELEMENTS_PER_ARG for d in shape):
             raise SchemaError(f"{where}.shape {_short_list(shape)} is too large; the cap is "
                               f"{MAX_ELEMENTS_PER_ARG} elements")
-        specs.append(ArgSpec(name, tuple(shape), dtype))
+        specs.append(ArgSpec(name, tuple(shape), dtype, tuple(path)))
+    problem = tree_problem(specs)
+    if problem:
+        raise SchemaError(f"'args': {problem}")
     return tuple(specs)
 
 

@@ -30,6 +30,7 @@ from .values import (
     snippet,
 )
 from ..program.spec import ArgSpec, ProgramSpec
+from ..program.trees import label, parameter_names, tree_leaves
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
 __all__ = ["UntrustedSourceError", "check_program", "check_source"]
@@ -85,18 +86,21 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     except (RecursionError, MemoryError, Exception) as error:  # libcst's own bugs on odd input
         raise UntrustedSourceError(f"libcst cannot parse it ({type(error).__name__})") from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return)
-    name = checker.module(module, [a.name for a in args], function_name)
+    trees = tree_leaves(args)
+    checker = _Checker(surface, wrapper.resolve(PositionProvider), tuple_return, trees)
+    name = checker.module(module, parameter_names(args), function_name)
     static_calls = {MACHINE_EPSILON_CALL, SHAPE_CALL}  # `jnp.finfo(x.dtype).eps`, `jnp.shape(x)`: static values
     cross_check(tree, targets | static_calls, surface.value_attributes | frozenset(TYPE_FACTS) | {"eps"},
-                subscripts=True,
+                subscripts=True, tree_parameters=frozenset(trees),
                 axis_name_calls=surface.axis_name_calls, axis_name_transforms=surface.axis_name_transforms)
     return issue(source, name)
 
 
 class _Checker(ValueForms):
-    def __init__(self, surface: GrammarSurface, positions, tuple_return: bool = False):
+    def __init__(self, surface: GrammarSurface, positions, tuple_return: bool = False,
+                 trees: dict[str, set[tuple]] | None = None):
         self.surface = surface
+        self.trees = trees or {}  # tree parameter -> its leaves' paths: read only as whole paths
         self.positions = positions
         self.tuple_return = tuple_return
         self.bound: set[str] = set()
@@ -256,6 +260,8 @@ class _Checker(ValueForms):
             pass  # `jnp.finfo(x.dtype).eps`: a static float, as a number literal is
         elif isinstance(node, cst.Attribute):
             self.value_attribute(node)
+        elif isinstance(node, cst.Subscript) and self.is_tree_leaf(node):
+            pass  # `params['w']`: a leaf of a tree argument, as a plain argument's name is
         elif isinstance(node, cst.Subscript) and self.is_static_dim(node):
             pass  # `x.shape[-1]`: a static int, as a number literal is
         elif isinstance(node, cst.Subscript):
@@ -275,6 +281,9 @@ class _Checker(ValueForms):
             raise self.refuse(node, f"module {node.value!r} may only be used to call a grammar op")
         if node.value not in self.bound:
             raise self.refuse(node, f"name {node.value!r} is not bound before use")
+        if node.value in self.trees:
+            raise self.refuse(node, f"tree argument {node.value!r} may only be read leaf by leaf, as "
+                                    f"{label(node.value, sorted(self.trees[node.value])[0])}")
 
     def number(self, node: cst.Integer | cst.Float) -> None:
         if len(node.value) > MAX_NUMBER_CHARS:

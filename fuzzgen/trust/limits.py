@@ -11,6 +11,7 @@ import ast
 
 from ..errors import FuzzgenError
 from ..grammar.ops import is_axis_name, is_einsum_text
+from ..program.trees import is_key
 
 MAX_SOURCE_CHARS = 100_000
 MAX_DEPTH = 64  # grammar programs nest about 15 deep; libcst parses far deeper safely
@@ -85,7 +86,8 @@ def prescreen(tree: ast.Module) -> None:
 
 def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: frozenset[str] = frozenset(),
                 *, subscripts: bool = False, axis_name_calls: dict[str, int] | None = None,
-                axis_name_transforms: frozenset[str] = frozenset()) -> None:
+                axis_name_transforms: frozenset[str] = frozenset(),
+                tree_parameters: frozenset[str] = frozenset()) -> None:
     """Refuse any node a grammar program cannot contain, in the tree CPython itself built;
     ``targets`` are the registry's call targets (``jnp.sin``, ``jax.nn.relu``, ``ext.f``) and
     ``value_attributes`` the method and attribute names its ops render on values (``sum``,
@@ -98,6 +100,7 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
     modules = frozenset(target.partition(".")[0] for target in chains)
     inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
     specifications = _admitted_strings(tree, axis_name_calls or {}, axis_name_transforms)
+    specifications |= _tree_keys(tree, tree_parameters) if subscripts else set()
     for node in ast.walk(tree):  # parents before children
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Attribute) and id(node) not in inside_chain:
@@ -129,6 +132,23 @@ def _admitted_strings(tree: ast.Module, axis_name_calls: dict[str, int], axis_na
         if chain in axis_name_transforms:
             slots.extend((keyword.value, is_axis_name) for keyword in node.keywords if keyword.arg == "axis_name")
         admitted.update(id(value) for value, admits in slots if isinstance(value, ast.Constant) and admits(value.value))
+    return admitted
+
+
+def _tree_keys(tree: ast.Module, tree_parameters: frozenset[str]) -> set[int]:
+    """The dict keys of ``params['w']``-style reads, by node id: an identifier string indexing a
+    chain of subscripts that starts at a tree parameter's name (the libcst pass has checked
+    that the whole path is a declared leaf)."""
+    admitted = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Subscript):
+            continue
+        root = node.value
+        while isinstance(root, ast.Subscript):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in tree_parameters and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str) and is_key(node.slice.value):
+            admitted.add(id(node.slice))
     return admitted
 
 

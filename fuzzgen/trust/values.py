@@ -54,6 +54,25 @@ class ValueForms:
                     or (isinstance(part.value, cst.Name) and part.value.value == "None"))):
                 raise self.refuse(node, f"index {snippet(node)!r} must be integers, slices of integers, None or ...")
 
+    def is_tree_leaf(self, node: cst.Subscript) -> bool:
+        """``params['w']``, ``layers[0]['b']``: a whole path, from a tree argument to one of the
+        leaves its arg specs declare (keys are plain string literals, positions int literals)."""
+        path = []
+        while isinstance(node, cst.Subscript):
+            if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index) or node.slice[0].slice.star:
+                return False
+            key = node.slice[0].slice.value
+            if isinstance(key, cst.SimpleString) and key.prefix == "" and key.quote in ("'", '"'):
+                path.append(key.evaluated_value)
+            elif isinstance(key, cst.Integer) and key.value.isdigit():
+                path.append(int(key.value))
+            else:
+                return False
+            node = node.value
+        # not a whole path (`params[0]`, `params['w'][0]`): the parts are checked as any subscript,
+        # and the bare tree name is refused there
+        return isinstance(node, cst.Name) and tuple(reversed(path)) in self.trees.get(node.value, ())
+
     def type_fact_of(self, node: cst.BaseExpression) -> str | None:
         """``"shape"`` for ``x.shape``, ``"dtype"`` for ``x.dtype``, where ``x`` is a bound name."""
         if (isinstance(node, cst.Attribute) and node.attr.value in TYPE_FACTS and isinstance(node.value, cst.Name)
