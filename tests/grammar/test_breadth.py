@@ -8,6 +8,7 @@ import libcst as cst
 import pytest
 from hypothesis import given, settings
 
+from fuzzgen.program.trees import with_leaves
 from fuzzgen.program.canonical import canonical_hash, canonical_source
 from fuzzgen.trust import grammar_built
 from fuzzgen.lowering.lower import lower_program
@@ -49,7 +50,7 @@ def test_control_flow_and_vmap_lower_with_gradients_where_reverse_mode_exists(ex
 @settings(max_examples=30)
 @given(programs(category="control_flow"))
 def test_control_flow_types_match_eval_shape(program):
-    probe = load_function(program.probe)
+    probe = with_leaves(load_function(program.probe), program.args)
     shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
     assert [(tuple(s.shape), str(s.dtype)) for s in shapes] == [(t.shape, t.dtype) for t in program.statement_types]
     lower_program(program, ("jaxpr",))

@@ -4,6 +4,7 @@ table's type rules are what JAX computes)."""
 import jax
 import pytest
 
+from fuzzgen.program.trees import with_leaves
 from fuzzgen.grammar import ALL_CATEGORY_NAMES, OPS
 from fuzzgen.jaxcompat import version_tuple
 from fuzzgen.lowering.execution import abstract_inputs
@@ -49,7 +50,7 @@ def test_a_program_with_the_op_checks_lowers_and_has_the_types_jax_computes(op, 
     program = first_program_with.get(op) or _aimed_at(op)
     assert op in program.ops
     check_source(program.source, program.args, program.function_name)
-    probe = load_function(program.probe)
+    probe = with_leaves(load_function(program.probe), program.args)
     shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
     assert [(tuple(s.shape), str(s.dtype)) for s in shapes] == [(t.shape, t.dtype) for t in program.statement_types], \
         program.source

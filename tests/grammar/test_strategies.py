@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 
+from fuzzgen.program.trees import with_leaves
 from fuzzgen.grammar import CATEGORY_NAMES
 from fuzzgen.lowering.lower import lower_program
 from fuzzgen.lowering.execution import abstract_inputs
@@ -16,7 +17,7 @@ from fuzzgen.program.drivers import FocusedChooser, RandomChooser
 
 
 def _jax_types(program):
-    probe = load_function(program.probe)
+    probe = with_leaves(load_function(program.probe), program.args)
     shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
     return [(tuple(s.shape), str(s.dtype)) for s in shapes]
 
