@@ -13,7 +13,8 @@ record lacks reverse mode), ``io`` (JSON text, only when records carry execution
 because a training job reads one or two texts: it can select those columns alone (Parquet reads
 only them), and the hub's viewer shows each text in its own column. ``args`` stays a list of
 ``{name, shape, dtype}`` structs, as in the JSONL, with ``path`` (a list of strings: dict keys,
-list positions in decimal; null for a plain argument) where the file has tree arguments. A ``backward`` without reverse mode is null.
+list positions in decimal; null for a plain argument) where the file has tree arguments. A
+``backward`` without reverse mode is null.
 Fields outside this schema are not exported; the summary lists them.
 
 The input is read twice (tallies and shard counts first, rows second), so memory holds one row

@@ -5,8 +5,8 @@ drawn with varied sizes, activations, spellings and options.
 Each production takes a `Walk` and returns the function's one floating result: a layer's
 activations, a loss, an updated parameter. A layer's learned arrays are flat arguments (``w`` and
 ``b``) or leaves of a ``params`` tree (`params.Params`: ``params['w1']``, ``params[0]['w']``,
-``params['Dense_0']['kernel']``). Sizes keep within the settings: a production that cannot fit (rank or element
-budget too small) falls back to the smaller form that does, never to an invalid program.
+``params['Dense_0']['kernel']``). Sizes keep within the settings: a production that cannot fit
+(rank or element budget too small) falls back to the smaller form that does, never to an invalid program.
 """
 from __future__ import annotations
 
