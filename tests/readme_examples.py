@@ -126,6 +126,7 @@ def model_programs() -> str:
     """The first program of each model-code category in `fuzzgen sample --mix realistic` (seed 0),
     with its record index and argument types."""
     from fuzzgen.grammar import MODEL_CATEGORY_NAMES, mix_categories_and_weights
+    from fuzzgen.program.trees import label
     from fuzzgen.sample import SampleConfig, program_for_index
 
     names, weights = mix_categories_and_weights("realistic")
@@ -135,7 +136,7 @@ def model_programs() -> str:
         program = program_for_index(config, index)
         if program.category in wanted:
             wanted.remove(program.category)
-            types = ", ".join(f"{a.name}: {a.dtype}{list(a.shape)}" for a in program.args)
+            types = ", ".join(f"{label(a.name, a.path)}: {a.dtype}{list(a.shape)}" for a in program.args)
             out.append((MODEL_CATEGORY_NAMES.index(program.category),
                         f"# record {index}: {types}\n{program.source}"))
         index += 1
