@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from .blocks import conv_block, embedded
 from .idioms import normalized
 from .ops import Subscripts
 from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
@@ -60,13 +61,25 @@ def dense(w: Walk, x, features: int, bias: bool = True, params: Params | None = 
     return h
 
 
+LAYER_INPUTS = ("argument",) * 6 + ("embedding", "embedding", "conv", "conv")
+
+
 def layer(w: Walk):
     """One to three dense layers with activations between them (an MLP), now and then a residual
-    connection where the widths agree and a layer norm on the way."""
+    connection where the widths agree and a layer norm on the way; their input is an argument,
+    an embedding lookup of token ids, or, instead of the dense layers, a convolution block."""
     dtype = draw_float_dtype(w)
-    x = _batch_leading(w, _dim(w, 2), dtype)
     params = Params(w)
-    h = x
+    start = w.chooser.choice(LAYER_INPUTS)
+    if start == "conv":
+        image = conv_block(w, dtype, params, activation)
+        if image is not None:
+            if image.vtype.rank == 2 and w.chooser.chance(0.5):  # pooled features into a classifier head
+                return dense(w, image, _dim(w, 2), params=params)
+            return image
+    h = embedded(w, _dim(w, 2), dtype, params) if start == "embedding" else None
+    if h is None:
+        h = _batch_leading(w, _dim(w, 2), dtype)
     if h.vtype.rank and w.chooser.chance(0.25):  # inputs normalized first, as a pre-norm block does
         h = w.let(normalized(w, h, argument=False))
     depth = w.chooser.choice((1, 2, 2, 3, 3))

@@ -21,11 +21,14 @@ TREE_NAME = "params"
 STYLES = ("flat", "flat", "dict", "layers", "modules")  # half the programs keep flat arguments
 # generic role -> its key in each style's layers
 ROLE_KEYS = {
-    "dict": {"weight": "w", "bias": "b", "scale": "gamma", "shift": "beta"},
-    "layers": {"weight": "w", "bias": "b", "scale": "scale", "shift": "bias"},
-    "modules": {"weight": "kernel", "bias": "bias", "scale": "scale", "shift": "bias"},
+    "dict": {"weight": "w", "bias": "b", "scale": "gamma", "shift": "beta", "embedding": "embedding",
+             "position": "pos"},
+    "layers": {"weight": "w", "bias": "b", "scale": "scale", "shift": "bias", "embedding": "embedding",
+               "position": "position"},
+    "modules": {"weight": "kernel", "bias": "bias", "scale": "scale", "shift": "bias", "embedding": "embedding",
+                "position": "pos_embedding"},
 }
-MODULE_NAMES = {"dense": "Dense", "norm": "LayerNorm"}
+MODULE_NAMES = {"dense": "Dense", "norm": "LayerNorm", "embed": "Embed", "conv": "Conv"}
 PROJECTIONS = ("query", "key", "value")  # attention's projections: named, not numbered, in every style
 
 

@@ -268,6 +268,26 @@ def _ieee_einsum(subscripts, *operands):
     return np.einsum(subscripts, *operands, optimize=False)
 
 
+def _ieee_conv(x, kernel, window_strides, padding, preferred_element_type=None):
+    """``lax.conv_general_dilated`` in JAX's default layout (NCHW images, OIHW kernels): a
+    cross-correlation (the kernel is not flipped) over the zero-padded image, each output a sum
+    of products in einsum's IEEE loops (a padded 0 times an inf kernel entry is nan, as in XLA)."""
+    x = np.pad(x, ((0, 0), (0, 0), *padding))
+    spatial = "hwdxyz"[:x.ndim - 2]
+    sizes = [(x.shape[2 + d] - kernel.shape[2 + d]) // window_strides[d] + 1 for d in range(len(spatial))]
+    out = np.empty((x.shape[0], kernel.shape[0], *sizes), np.result_type(x, kernel))
+    for position in np.ndindex(*sizes):
+        window = tuple(slice(p * s, p * s + k) for p, s, k in zip(position, window_strides, kernel.shape[2:]))
+        out[(slice(None), slice(None), *position)] = np.einsum(
+            f"nc{spatial},oc{spatial}->no", x[(slice(None), slice(None), *window)], kernel, optimize=False)
+    return out
+
+
+def _conv_scale(x, kernel, window_strides, padding, preferred_element_type=None):
+    terms = max(2, np.size(kernel) // max(1, kernel.shape[0]))
+    return _ieee_conv(np.abs(x), np.abs(kernel), window_strides, padding) * (math.ceil(math.log2(terms)) + 1)
+
+
 REFERENCES: dict[str, Reference] = {
     # Operators, methods and subscripts: NumPy's own semantics are JAX's on these.
     **{name: _r(NATIVE) for name in ("add", "subtract", "multiply", "divide", "negative", "power_operator",
@@ -347,4 +367,5 @@ REFERENCES: dict[str, Reference] = {
     **{name: _r(function, "sum", _contraction_scale(function))
        for name, function in (("dot", ieee_dot), ("matmul", ieee_matmul), ("vdot", _ieee_vdot),
                               ("einsum", _ieee_einsum))},
+    "conv": _r(_ieee_conv, "sum", _conv_scale),
 }

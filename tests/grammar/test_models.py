@@ -29,7 +29,7 @@ NARROW_SETTINGS = [
     GrammarSettings(max_rank=0, dtypes=("float32",)),
 ]
 IDIOM = {  # what every program of the category writes, as real code spells it
-    "layer": ("@", "jnp.dot(", "jnp.einsum(", "jnp.matmul(", " * "),
+    "layer": ("@", "jnp.dot(", "jnp.einsum(", "jnp.matmul(", " * ", "lax.conv_general_dilated("),
     "norm": ("lax.rsqrt(",),
     "attention": ("jax.nn.softmax(", "jnp.exp("),
     "loss": ("mean(", "sum("),

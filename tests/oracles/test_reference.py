@@ -173,3 +173,21 @@ def test_a_value_outside_every_allowance_is_a_violation():
 def test_what_has_no_reference_is_skipped_naming_it(body, args, reason):
     verdict = reference_oracle(subject(body, args), 0)
     assert verdict.status == "skipped" and reason in verdict.details, verdict
+
+
+CONV = (ArgSpec("a", (1, 2, 4, 3), "float32"), ArgSpec("b", (3, 2, 2, 2), "float32"))
+CONV_BODY = "lax.conv_general_dilated(a, b, (1, 1), ((0, 1), (0, 1)))"
+
+
+def test_a_conv_passes_against_numpys_cross_correlation_and_a_flipped_kernel_fails(monkeypatch):
+    """lax.conv_general_dilated's reference is a cross-correlation over the zero-padded image: a
+    JAX whose conv flipped the kernel (a true convolution) in eager and jit alike is caught."""
+    assert reference_oracle(subject(CONV_BODY, CONV), 0).status == "passed"
+    original = jax.lax.conv_general_dilated
+
+    def flipped(x, kernel, *args, **kwargs):
+        return original(x, jax.numpy.flip(kernel, axis=(2, 3)), *args, **kwargs)
+
+    monkeypatch.setattr(jax.lax, "conv_general_dilated", flipped)
+    verdict = reference_oracle(subject(CONV_BODY, CONV), 0)
+    assert verdict.failed, verdict.details
