@@ -48,7 +48,9 @@ class ProgramBuilder:
         self._inline_depth = 0
         # id(expression) -> (it, what it is written as: itself or the name bound to it), decided once
         self._named: dict[int, tuple[TypedExpr, TypedExpr]] = {}
-        self._leaves: set[int] = set()  # ids of `params['w']` reads: written as they are, as names are
+        # id -> a `params['w']` read, written as it is (as a name is); the read is kept so that its
+        # id is never reused by a later expression (which would then skip its naming draw)
+        self._leaves: dict[int, TypedExpr] = {}
 
     # --- the Walk interface ---------------------------------------------------------------
 
@@ -71,7 +73,7 @@ class ProgramBuilder:
             index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
             node = cst.Subscript(node, [cst.SubscriptElement(cst.Index(index))])
         expr = TypedExpr(node, spec.vtype)
-        self._leaves.add(id(expr))
+        self._leaves[id(expr)] = expr
         return expr
 
     def apply(self, op_name: str, *operands, **params) -> TypedExpr:
