@@ -4,6 +4,10 @@ blocks, embeddings"): the first layer of a language model and of an image model.
 - `embedded`: token ids (an int32 argument, kept in range by ``ids % vocab`` as a tokenizer
   guarantees) looked up in a learned table, by ``table[ids]``, ``jnp.take(table, ids, axis=0)``
   or ``jax.nn.one_hot(ids, vocab) @ table``, sometimes plus a learned position table.
+- `rotary`: rotary position embeddings of attention's queries and keys, as LLaMA-style code
+  writes them: angles ``positions[:, None] * inv_freq[None, :]`` from ``jnp.arange``, the two
+  halves of the features rotated, ``jnp.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos],
+  axis=-1)``, cast back to the input's dtype.
 - `conv_block`: ``lax.conv_general_dilated`` in JAX's default layout (NCHW images, OIHW kernels)
   with unit strides and explicit SAME or VALID padding, a per-channel bias (``b.reshape((1, -1,
   1, 1))``), an activation, and now and then a global average pool over the spatial axes.
@@ -13,7 +17,9 @@ Both take their learned arrays from a `Params` (flat arguments or a ``params`` t
 """
 from __future__ import annotations
 
-from .ops import DTypeName
+import math
+
+from .ops import DTypeName, Slice
 from .params import Params
 from .pieces import arg_fits
 from .types import ValueType
@@ -50,6 +56,34 @@ def embedded(w: Walk, features: int, dtype: str, params: Params):
         positions = module.get("position", ValueType((tokens, features), dtype))
         h = w.apply("add", w.let(h), positions)
     return w.let(h)
+
+
+def rotary_angles(w: Walk, tokens: int, depth: int):
+    """``(cos, sin)`` of the (tokens, depth // 2) rotation angles: position ``t`` turns feature
+    pair ``i`` by ``t * base ** (-i / half)``."""
+    half = depth // 2
+    float32 = DTypeName("float32")
+    base = w.chooser.choice((10000.0, 10000.0, 500000.0))  # (LLaMA 3 turns slower)
+    # base ** (-i / half) as exp(i * -log(base) / half): an exponent the walk would not know lies in [-1, 0]
+    step = round(-math.log(base) / half, 6)
+    inverse_frequencies = w.let(w.apply("exp", w.apply("multiply", w.apply("arange", stop=half, dtype=float32), step)))
+    positions = w.apply("arange", stop=tokens, dtype=float32)
+    angles = w.let(w.apply("multiply", w.apply("index", positions, index=(Slice(), None)),
+                           w.apply("index", inverse_frequencies, index=(None, Slice()))))
+    return w.let(w.apply("cos", angles)), w.let(w.apply("sin", angles))
+
+
+def rotary(w: Walk, x, cos, sin):
+    """``x`` (tokens, depth) with each feature pair ``(x1[i], x2[i])`` of its two halves rotated
+    by the angles, back in ``x``'s dtype."""
+    half = x.vtype.shape[-1] // 2
+    first = w.let(w.apply("index", x, index=(Ellipsis, Slice(stop=half))))
+    second = w.let(w.apply("index", x, index=(Ellipsis, Slice(start=half))))
+    rotated = w.apply("concatenate", w.apply("subtract", w.apply("multiply", first, cos), w.apply("multiply", second, sin)),
+                      w.apply("add", w.apply("multiply", first, sin), w.apply("multiply", second, cos)), axis=-1)
+    if x.vtype.dtype != "float32":
+        rotated = w.apply("astype", w.let(rotated), dtype=DTypeName(x.vtype.dtype))
+    return w.let(rotated)
 
 
 def conv_block(w: Walk, dtype: str, params: Params, activation):  # activation(w, value), from models

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .blocks import conv_block, embedded
+from .blocks import conv_block, embedded, rotary, rotary_angles
 from .idioms import normalized
 from .ops import Subscripts
 from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
@@ -167,8 +167,9 @@ def softmax(w: Walk, scores, axis: int = -1):
 
 
 def attention(w: Walk):
-    """Scaled dot-product attention: scores ``q @ k.T / 2.0`` (by the square root of the depth,
-    or times its inverse; or an einsum),
+    """Scaled dot-product attention: queries and keys rotated by rotary position embeddings now
+    and then, scores ``q @ k.T / 2.0`` (by the square root of the depth, or times its inverse; or
+    an einsum),
     an optional causal mask (``jnp.tril``) or padding mask, a softmax over the keys, then the
     weighted sum of values; queries, keys and values are arguments or projections of one input,
     and now and then split into heads (reshape and transpose) and merged back."""
@@ -189,6 +190,9 @@ def attention(w: Walk):
     else:
         q, k, v = (w.arg(ValueType(fitted_shape(w, [tokens, width]), dtype)) for _ in range(3))
     tokens = q.vtype.shape[0]
+    if heads == 1 and q.vtype.shape[-1] % 2 == 0 and w.chooser.chance(0.3):  # rotary position embeddings
+        cos, sin = rotary_angles(w, tokens, q.vtype.shape[-1])
+        q, k = rotary(w, q, cos, sin), rotary(w, k, cos, sin)
     if heads > 1 and q.vtype.shape[-1] == width:
         q, k, v = (w.let(w.apply("swapaxes", w.apply("reshape_method", t, shape=(tokens, heads, depth)),
                                  axis1=0, axis2=1)) for t in (q, k, v))

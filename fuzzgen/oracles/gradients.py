@@ -86,6 +86,13 @@ def _compute(subject: Subject, seed: int):
             # inputs' (`preferred_element_type=jnp.float32`): valid at its own dtypes, which the
             # crash and differential oracles judge, but not at float64.
             return f"the program does not trace with float64 inputs ({str(error).splitlines()[0][:120]})"
+        rounded = _rounds_to_low_precision(jax.make_jaxpr(f)(*x))
+        if rounded:
+            # x.astype(jnp.bfloat16) of a traced value: JAX rounds tangents and cotangents at the
+            # cast's dtype, so <u, J v> and <J^T u, v> differ by that rounding, and the function is
+            # a staircase at its steps (as reduce_precision is: `limitations`).
+            return (f"the program rounds a traced value to {rounded} (a cast): its derivatives are exact "
+                    f"only up to {rounded} rounding, which float64 checks cannot allow for")
         # Only a program with a stop_gradient somewhere is loaded marked and traced again.
         differenced = frozen_at(of_floats(subject.marked_function), x) if "stop_gradient" in subject.primitives else f
         us = [np.ones(y_shape.shape) if k == 0 else random_like([np.zeros(y_shape.shape)], seed, 2 * k)[0]
@@ -187,6 +194,27 @@ def gradient(subject: Subject, seed: int):
     if not smooth:
         return skipped("gradient", "every direction crosses a kink or jump, or a derivative is not finite")
     return passed("gradient")
+
+
+LOW_PRECISION = ("float16", "bfloat16")
+
+
+def _rounds_to_low_precision(jaxpr) -> str | None:
+    """The low-precision float dtype a traced float value (not a literal) is converted to
+    somewhere in ``jaxpr`` (nested jaxprs included), or None."""
+    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "convert_element_type" and not hasattr(eqn.invars[0], "val"):
+            new, old = np.dtype(eqn.params["new_dtype"]), np.dtype(eqn.invars[0].aval.dtype)
+            if new.name in LOW_PRECISION and jax.numpy.issubdtype(old, jax.numpy.floating) and old.itemsize > 2:
+                return new.name
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (tuple, list)) else (param,):
+                if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
+                    found = _rounds_to_low_precision(sub)
+                    if found:
+                        return found
+    return None
 
 
 def _numerical(p: Projection):

@@ -104,3 +104,29 @@ def test_narrow_settings_fall_back_to_what_fits(grammar):
         assert all(a.dtype in grammar.dtypes for a in program.args), program.source
         if grammar.max_rank < 4:
             assert "(1, 1), ((" not in program.source, program.source  # no 2-D conv without rank 4
+
+
+def test_rotary_embeddings_turn_each_feature_pair_by_position_times_frequency():
+    """Position t turns the pair (x[t, i], x[t, i + half]) by t * base ** (-i / half): position 0
+    is unchanged, every pair keeps its length, and position 1's first pair turns by 1 radian."""
+    from fuzzgen.grammar import ValueType
+    from fuzzgen.grammar.blocks import rotary, rotary_angles
+    from fuzzgen.program.builder import ProgramBuilder
+
+    w = ProgramBuilder(RandomChooser(0), GrammarSettings())
+    x = w.arg(ValueType((3, 4), "float32"))
+    cos, sin = rotary_angles(w, 3, 4)
+    program = w.finish("attention", rotary(w, x, cos, sin), "rope")
+    inputs = make_inputs(program.lowered_args, 0)
+    got, x = evaluate(program, inputs), np.asarray(inputs[0], np.float64)
+    np.testing.assert_allclose(got[0], x[0], rtol=1e-6)
+    np.testing.assert_allclose(np.hypot(got[:, :2], got[:, 2:]), np.hypot(x[:, :2], x[:, 2:]), rtol=1e-5)
+    np.testing.assert_allclose(got[1, 0], x[1, 0] * np.cos(1.0) - x[1, 2] * np.sin(1.0), rtol=1e-5)
+    assert not np.allclose(got[2], x[2])
+
+
+def test_attention_rotates_queries_and_keys_now_and_then():
+    rotated = [p for p in (build_program(RandomChooser(seed), "attention") for seed in range(120))
+               if "jnp.concatenate(" in p.source]
+    assert 0.05 <= len(rotated) / 120 <= 0.3
+    assert all(p.source.count("jnp.concatenate(") == 2 and "jnp.cos(" in p.source for p in rotated)

@@ -303,3 +303,27 @@ def test_xla_opt_sees_an_executable_that_computes_something_else(monkeypatch):
     monkeypatch.setattr(Subject, "compiled_together", miscompiled)
     (verdict,) = run_oracles(program, ("xla_opt",), seed=0)
     assert verdict.failed and "unoptimized output 0" in verdict.details, verdict
+
+
+@pytest.mark.parametrize("body, rounded", [
+    ("jnp.sin(a * b).astype(jnp.bfloat16) * a", "bfloat16"),
+    ("lax.convert_element_type(jnp.exp(a), jnp.float16) @ b", "float16"),
+    ("jax.vmap(lambda r: r.astype(jnp.bfloat16) * 2.0)(a * b)", "bfloat16"),
+])
+def test_a_cast_of_a_traced_value_to_low_precision_skips_the_float64_derivative_oracles(body, rounded):
+    """Mixed-precision code rounds activations (``h.astype(jnp.bfloat16)``). JAX rounds tangents
+    and cotangents there too, so in float64 <u, J v> and <J^T u, v> differ by that rounding (4% for
+    the first body) and the function is a staircase: both derivative oracles skip, saying why,
+    where they had reported a false mismatch. The differential oracles still judge it."""
+    verdicts = {v.oracle: v for v in run_oracles(subject(body), ORACLE_NAMES, seed=0)}
+    for name in ("gradient", "forward_vs_reverse"):
+        assert verdicts[name].status == "skipped", verdicts[name]
+        assert f"rounds a traced value to {rounded}" in verdicts[name].details
+    assert verdicts["eager_vs_jit"].status == "passed" and verdicts["vmap"].status == "passed", verdicts
+
+
+def test_a_low_precision_constant_keeps_the_derivative_oracles():
+    """``jnp.float16(3.0)`` rounds a literal, which carries no tangent: still judged."""
+    verdicts = {v.oracle: v for v in run_oracles(subject("a * jnp.float16(3.0) + b"), ("gradient",
+                                                                                       "forward_vs_reverse"), seed=0)}
+    assert {name: v.status for name, v in verdicts.items()} == {"gradient": "passed", "forward_vs_reverse": "passed"}

@@ -2,10 +2,10 @@
 
 These hashes must not move by accident: a change to them is a change to every dataset drawn with
 the same seed. They were last recorded for GRAMMAR_VERSION 4, when a layer's input became an
-embedding lookup now and then, or the layer a convolution block (only EVERYTHING_36 moved: the
-default mix draws no model code). A deliberate grammar change that moves them bumps
-`fuzzgen.grammar.GRAMMAR_VERSION` (so that no run is resumed or merged across the change), records
-the new hashes and says so in its commit.
+embedding lookup now and then, or the layer a convolution block, and attention took rotary
+position embeddings (only EVERYTHING_36 moved: the default mix draws no model code). A
+deliberate grammar change that moves them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no
+run is resumed or merged across the change), records the new hashes and says so in its commit.
 """
 import hashlib
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
 DEFAULT_40 = "37d16320e2d19ae4824fb4cbf437049ef60e6ff3f434f44cf159a5555abf3fa2"
-EVERYTHING_36 = "bd81092dc6b345c255cea5f502ad7b7afb6c3b120d19dbfc46d85adc3115abe1"
+EVERYTHING_36 = "5e1fe50110fdc0da672ae354e7e04b4331f38683fc0516dfd770622f1d0dd005"
 DEFAULT_1000 = "89e4730994554f7e460956f56fd5355dae42a25c1a86495ae797a4a52f52732e"
 
 
