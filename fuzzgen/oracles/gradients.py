@@ -199,12 +199,17 @@ def gradient(subject: Subject, seed: int):
 LOW_PRECISION = ("float16", "bfloat16")
 
 
-def _rounds_to_low_precision(jaxpr) -> str | None:
-    """The low-precision float dtype a traced float value (not a literal) is converted to
-    somewhere in ``jaxpr`` (nested jaxprs included), or None."""
+def _rounds_to_low_precision(jaxpr, tainted=None) -> str | None:
+    """The low-precision float dtype to which ``jaxpr`` converts a float value computed from its
+    inputs (the floating arguments), or None: a cast of a constant (``jnp.float16(3.0)``, a one-hot
+    code of int labels) carries no tangent. Nested jaxprs reached by such a value are searched
+    with every input counted."""
     jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+    tainted = set(jaxpr.invars) if tainted is None else tainted
     for eqn in jaxpr.eqns:
-        if eqn.primitive.name == "convert_element_type" and not hasattr(eqn.invars[0], "val"):
+        if not any(not hasattr(v, "val") and v in tainted for v in eqn.invars):
+            continue
+        if eqn.primitive.name == "convert_element_type":
             new, old = np.dtype(eqn.params["new_dtype"]), np.dtype(eqn.invars[0].aval.dtype)
             if new.name in LOW_PRECISION and jax.numpy.issubdtype(old, jax.numpy.floating) and old.itemsize > 2:
                 return new.name
@@ -214,6 +219,7 @@ def _rounds_to_low_precision(jaxpr) -> str | None:
                     found = _rounds_to_low_precision(sub)
                     if found:
                         return found
+        tainted.update(eqn.outvars)
     return None
 
 

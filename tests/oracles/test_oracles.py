@@ -327,3 +327,11 @@ def test_a_low_precision_constant_keeps_the_derivative_oracles():
     verdicts = {v.oracle: v for v in run_oracles(subject("a * jnp.float16(3.0) + b"), ("gradient",
                                                                                        "forward_vs_reverse"), seed=0)}
     assert {name: v.status for name, v in verdicts.items()} == {"gradient": "passed", "forward_vs_reverse": "passed"}
+
+
+def test_a_cast_of_a_value_that_no_floating_argument_reaches_keeps_them():
+    """An embedding's one-hot codes of int labels, cast to bfloat16, carry no tangent either."""
+    args = (ArgSpec("a", (3,), "int32"), ArgSpec("b", (4, 2), "float32"))
+    verdicts = run_oracles(subject("jax.nn.one_hot(a % 4, 4).astype(jnp.bfloat16) @ b", args),
+                           ("gradient", "forward_vs_reverse"), seed=0)
+    assert statuses(verdicts) == {"gradient": "passed", "forward_vs_reverse": "passed"}, verdicts
