@@ -14,7 +14,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # sample run's identity, so a run is never resumed or merged across it. 2: intermediates named, and
 # vmap draws per-example model code. 3: model code takes its learned arrays as a params tree (half the time).
 # 4: a layer's input may be an embedding lookup of token ids, or the layer a convolution block;
-# attention may rotate queries and keys (rotary position embeddings).
+# attention may rotate queries and keys (rotary position embeddings); model code names its
+# arguments by role (x, w, b, labels, ...).
 GRAMMAR_VERSION = 4
 
 __all__ = [

@@ -41,7 +41,7 @@ def embedded(w: Walk, features: int, dtype: str, params: Params):
     tokens = w.chooser.integer(1, w.settings.max_dim)
     batched = w.settings.max_rank >= 3 and w.chooser.chance(0.4) and arg_fits(w, (2, tokens, features))
     id_shape = (w.chooser.integer(1, 2), tokens) if batched else (tokens,)
-    ids = w.apply("int_remainder_operator", w.arg(ValueType(id_shape, "int32")), vocab)
+    ids = w.apply("int_remainder_operator", w.arg(ValueType(id_shape, "int32"), "ids"), vocab)
     lookup = w.chooser.choice(LOOKUPS)
     if lookup == "index":
         h = w.apply("gather_index", table, ids)
@@ -107,7 +107,7 @@ def conv_block(w: Walk, dtype: str, params: Params, activation):  # activation(w
         out_channels -= 1
     if not arg_fits(w, [out_channels, channels] + window):
         return None
-    x = w.arg(ValueType(tuple(image), dtype))
+    x = w.arg(ValueType(tuple(image), dtype), "images")
     module = params.module("conv")
     kernel = module.get("weight", ValueType((out_channels, channels, *window), dtype))
     same = w.chooser.chance(0.6)

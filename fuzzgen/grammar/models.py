@@ -25,12 +25,12 @@ def _dim(w: Walk, low: int = 1) -> int:
     return w.chooser.integer(min(low, w.settings.max_dim), w.settings.max_dim)
 
 
-def _batch_leading(w: Walk, features: int, dtype: str, extra: bool = True):
+def _batch_leading(w: Walk, features: int, dtype: str, extra: bool = True, role: str = "x"):
     """An input argument shaped as model code's: (batch, features), sometimes (batch, tokens,
     features), a bare feature vector where the rank allows no more."""
     rank = min(w.settings.max_rank, 3 if extra and w.chooser.chance(0.3) else 2)
     leading = [_dim(w) for _ in range(max(0, rank - 1))]
-    return w.arg(ValueType(fitted_shape(w, leading + [features]), dtype))
+    return w.arg(ValueType(fitted_shape(w, leading + [features]), dtype), role)
 
 
 def activation(w: Walk, value):
@@ -179,16 +179,16 @@ def attention(w: Walk):
     if heads > 1 and not arg_fits(w, (tokens, heads * depth)):
         heads = 1
     if w.settings.max_rank < 2:  # no matrices: one query's weights over the entries of a vector (a gate, for scalars)
-        q, k, v = (w.arg(ValueType(fitted_shape(w, [depth]), dtype)) for _ in range(3))
+        q, k, v = (w.arg(ValueType(fitted_shape(w, [depth]), dtype), role) for role in "qkv")
         scores = w.apply("multiply", q, k)
         return w.apply("multiply", softmax(w, scores) if scores.vtype.rank else w.apply("nn_sigmoid", scores), v)
     width = heads * depth
     if w.chooser.chance(0.4) and arg_fits(w, (tokens, width)) and arg_fits(w, (width, width)):
-        x = w.arg(ValueType((tokens, width), dtype))
+        x = w.arg(ValueType((tokens, width), dtype), "x")
         params = Params(w)
         q, k, v = (w.let(dense(w, x, width, bias=False, params=params, kind=kind)) for kind in PROJECTIONS)
     else:
-        q, k, v = (w.arg(ValueType(fitted_shape(w, [tokens, width]), dtype)) for _ in range(3))
+        q, k, v = (w.arg(ValueType(fitted_shape(w, [tokens, width]), dtype), role) for role in "qkv")
     tokens = q.vtype.shape[0]
     if heads == 1 and q.vtype.shape[-1] % 2 == 0 and w.chooser.chance(0.3):  # rotary position embeddings
         cos, sin = rotary_angles(w, tokens, q.vtype.shape[-1])
@@ -215,7 +215,7 @@ def attention(w: Walk):
         keep = w.apply("greater", causal, 0.0)
         scores = w.let(w.apply("where", keep, scores, floor))
     elif mask == "padding":
-        valid = w.apply("greater", w.arg(ValueType((tokens,), dtype)), 0.0)  # which keys are real tokens
+        valid = w.apply("greater", w.arg(ValueType((tokens,), dtype), "mask"), 0.0)  # which keys are real tokens
         scores = w.let(w.apply("where", valid, scores, floor))
     weights = w.let(softmax(w, scores))
     out = w.apply("matmul_operator", weights, v)

@@ -28,6 +28,8 @@ ROLE_KEYS = {
     "modules": {"weight": "kernel", "bias": "bias", "scale": "scale", "shift": "bias", "embedding": "embedding",
                 "position": "pos_embedding"},
 }
+FLAT_NAMES = {"weight": "w", "bias": "b", "scale": "gamma", "shift": "beta", "embedding": "table",
+              "position": "pos"}
 MODULE_NAMES = {"dense": "Dense", "norm": "LayerNorm", "embed": "Embed", "conv": "Conv"}
 PROJECTIONS = ("query", "key", "value")  # attention's projections: named, not numbered, in every style
 
@@ -54,8 +56,8 @@ class Module:
     def get(self, role: str, vtype: ValueType):
         """A new argument (``flat``) or leaf for ``role`` (weight, bias, scale, shift)."""
         params, w = self.params, self.params.w
-        if params.style == "flat":
-            return w.arg(vtype)
+        if params.style == "flat":  # named as tutorials name them: w, b, w2, b2, gamma, beta, wq, table
+            return w.arg(vtype, f"w{self.kind[0]}" if self.kind in PROJECTIONS else FLAT_NAMES[role])
         key = ROLE_KEYS[params.style][role]
         if params.style == "dict":
             if self.kind in PROJECTIONS:

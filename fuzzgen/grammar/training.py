@@ -27,7 +27,7 @@ def _predictions(w: Walk, dtype: str, features: int):
     if w.chooser.chance(0.7) and w.settings.max_rank >= 2:
         x = _batch_leading(w, _dim(w, 2), dtype, extra=False)
         return w.let(dense(w, x, features))
-    return _batch_leading(w, features, dtype, extra=False)
+    return _batch_leading(w, features, dtype, extra=False, role="logits")
 
 
 def loss_value(w: Walk, predictions, form: str, bind=None):
@@ -43,7 +43,7 @@ def loss_value(w: Walk, predictions, form: str, bind=None):
         name = w.name_of(predictions)
         classes = StaticDim(classes, name, -1) if name is not None else classes
         log_probs = bind(w.apply("log_softmax", predictions, axis=-1))
-        labels = w.arg(ValueType(shape[:-1], "int32"))
+        labels = w.arg(ValueType(shape[:-1], "int32"), "labels")
         if form == "one_hot":
             count = classes if w.chooser.chance(0.5) else int(classes)
             targets = bind(w.apply("one_hot", labels, num_classes=count))
@@ -54,7 +54,7 @@ def loss_value(w: Walk, predictions, form: str, bind=None):
                              w.apply("expand_dims", in_range, axis=len(shape) - 1), axis=-1)
             per_example = bind(picked)
         return w.apply("negative", _masked_mean(w, per_example, bind))
-    target = w.arg(ValueType(shape, dtype))
+    target = w.arg(ValueType(shape, dtype), "targets")
     if form == "bce":
         if w.chooser.chance(0.5):
             positive = w.apply("multiply", target, w.apply("log_sigmoid", predictions))
@@ -79,7 +79,7 @@ def _masked_mean(w: Walk, per_example, bind):
     keeps real examples and drops padding): ``jnp.sum(l * m) / jnp.maximum(jnp.sum(m), 1.0)``."""
     if not per_example.vtype.rank or not w.chooser.chance(0.3):
         return _mean(w, per_example)
-    mask = w.arg(per_example.vtype)  # weights per example (1.0 for a real one, 0.0 for padding)
+    mask = w.arg(per_example.vtype, "mask")  # weights per example (1.0 for a real one, 0.0 for padding)
     total = w.apply_plain("sum", w.apply("multiply", per_example, mask))
     return w.apply("divide", total, w.apply("maximum", w.apply_plain("sum", mask), 1.0))
 
@@ -90,7 +90,7 @@ def loss(w: Walk):
     predictions = _predictions(w, dtype, _dim(w, 2))
     value = w.let(loss_value(w, predictions, form))
     if w.chooser.chance(0.35):  # weight decay: an L2 penalty on a parameter
-        weight = w.arg(ValueType(draw_shape(w, min_rank=1, max_rank=2), dtype))
+        weight = w.arg(ValueType(draw_shape(w, min_rank=1, max_rank=2), dtype), "w")
         penalty = w.apply_plain("sum", w.apply("square", weight))
         value = w.apply("add", value, w.apply("multiply", w.chooser.choice((1e-4, 1e-3, 0.5)), penalty))
     return value
@@ -102,7 +102,7 @@ def _learning_rate(w: Walk):
     rate = w.chooser.choice((1e-3, 1e-2, 0.1))
     if not w.settings.allows_int or not w.chooser.chance(0.3):
         return rate
-    steps = w.apply("astype", w.arg(ValueType((), "int32")), dtype=DTypeName("float32"))
+    steps = w.apply("astype", w.arg(ValueType((), "int32"), "step"), dtype=DTypeName("float32"))
     warmup = w.apply("minimum", 1.0, w.apply("divide", w.apply("add", steps, 1.0), w.chooser.choice((100.0, 10.0))))
     return w.let(w.apply("multiply", rate, warmup))
 
@@ -119,7 +119,7 @@ def optimizer(w: Walk):
     """One optimizer update of a parameter ``p`` by its gradient ``g``."""
     dtype = draw_float_dtype(w)
     shape = draw_shape(w, min_rank=1)
-    param, grad = w.arg(ValueType(shape, dtype)), w.arg(ValueType(shape, dtype))
+    param, grad = w.arg(ValueType(shape, dtype), "param"), w.arg(ValueType(shape, dtype), "grad")
     return update(w, param, grad)
 
 
@@ -135,7 +135,7 @@ def update(w: Walk, param, grad):
     form = w.chooser.choice(("sgd", "momentum", "momentum", "adam", "adam"))
     if form == "momentum":
         beta = w.chooser.choice((0.9, 0.99))
-        velocity = w.let(w.apply("add", w.apply("multiply", beta, w.arg(ValueType(shape, dtype))), grad))
+        velocity = w.let(w.apply("add", w.apply("multiply", beta, w.arg(ValueType(shape, dtype), "velocity")), grad))
         step = velocity if w.chooser.chance(0.6) else w.apply("add", grad, w.apply("multiply", beta, velocity))  # Nesterov
     elif form == "adam":
         step = _adam_direction(w, param, grad)
@@ -167,8 +167,8 @@ def train_step(w: Walk):
     training step of a linear model (or one layer) as one function."""
     dtype = draw_float_dtype(w)
     if w.settings.max_rank < 2:
-        weight = w.arg(ValueType(fitted_shape(w, [_dim(w)]), dtype))
-        target = w.arg(ValueType(weight.vtype.shape, dtype))
+        weight = w.arg(ValueType(fitted_shape(w, [_dim(w)]), dtype), "w")
+        target = w.arg(ValueType(weight.vtype.shape, dtype), "y")
         function = w.function((("p", weight.vtype),), lambda p: _mean(w, w.apply("square", w.apply("subtract", p, target))))
         _, grad = w.let(w.apply("value_and_grad_call", function, weight))
         return w.apply("subtract", weight, w.apply("multiply", 0.1, grad))
@@ -177,7 +177,7 @@ def train_step(w: Walk):
     inputs = x.vtype.shape[-1]
     while outputs > 1 and not arg_fits(w, (inputs, outputs)):
         outputs //= 2
-    weight = w.arg(ValueType(fitted_shape(w, [inputs, outputs]), dtype))
+    weight = w.arg(ValueType(fitted_shape(w, [inputs, outputs]), dtype), "w")
     form = w.chooser.choice(LOSS_FORMS)
 
     def objective(p):

@@ -58,8 +58,9 @@ class Walk(Protocol):
     chooser: Chooser
     settings: GrammarSettings
 
-    def arg(self, vtype: ValueType) -> Value:
-        """A new function argument of this type."""
+    def arg(self, vtype: ValueType, role: str | None = None) -> Value:
+        """A new function argument of this type, named for its ``role`` as real code names it
+        (``x``, ``w``, ``labels``; ``w2`` for a second one), or by the next free letter."""
 
     def leaf(self, tree: str, path: tuple, vtype: ValueType) -> Value:
         """A new leaf of the tree argument ``tree`` (``params``) at ``path`` (dict keys and list

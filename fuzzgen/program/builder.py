@@ -6,6 +6,8 @@ op's rules before any node is made, so a program that type-checks here is valid 
 from __future__ import annotations
 
 import dataclasses
+import keyword
+import re
 import string
 
 import libcst as cst
@@ -19,6 +21,10 @@ from .trees import in_leaf_order, parameter_names
 
 ARG_NAMES = tuple(string.ascii_lowercase[:12])
 MAX_ARGS = len(ARG_NAMES)
+# A role name (`x`, `w`, `labels`) is taken as it is, then with 2, 3, ... (`w2`), never as a
+# local (`v3`), a module the source reads, or a Python keyword.
+_LOCAL = re.compile(r"v[0-9]+")
+_RESERVED = frozenset({"jnp", "lax", "jax", "ext", "np", "params", *keyword.kwlist})
 # How often an op's computed operand is first bound to a name (`h = jnp.dot(x, w)`, then
 # `jax.nn.relu(h + b)`) rather than written inline: real functions name their intermediates (their
 # median is 6 statements), and the IR is the same either way.
@@ -43,6 +49,7 @@ class ProgramBuilder:
         self._ops: set[str] = set()
         self._locals = 0
         self._lambda_params = 0
+        self._lambda_names: set[str] = set()
         # Inside a lambda's body nothing is named (its statement would sit outside it), nor inside a
         # domain guard (`jnp.abs(x) + 1.0` stays one expression).
         self._inline_depth = 0
@@ -54,12 +61,22 @@ class ProgramBuilder:
 
     # --- the Walk interface ---------------------------------------------------------------
 
-    def arg(self, vtype: ValueType) -> TypedExpr:
+    def arg(self, vtype: ValueType, role: str | None = None) -> TypedExpr:
         if len(self._args) >= MAX_ARGS:
             raise GrammarBug(f"a production asked for more than {MAX_ARGS} arguments")
-        spec = ArgSpec(ARG_NAMES[len({a.name for a in self._args if not a.path})], tuple(vtype.shape), vtype.dtype)
+        spec = ArgSpec(self._free_name(role), tuple(vtype.shape), vtype.dtype)
         self._args.append(spec)
         return TypedExpr(cst.Name(spec.name), spec.vtype)
+
+    def _free_name(self, role: str | None) -> str:
+        """The argument's name: its role (``x``, ``w``, ``labels``), numbered from 2 where taken,
+        or the first free letter where it has none."""
+        taken = {a.name for a in self._args} | self._lambda_names
+        if role is not None:
+            for candidate in (role, *(f"{role}{k}" for k in range(2, MAX_ARGS + 2))):
+                if candidate not in taken and candidate not in _RESERVED and not _LOCAL.fullmatch(candidate):
+                    return candidate
+        return next(name for name in ARG_NAMES if name not in taken)
 
     def leaf(self, tree: str, path: tuple, vtype: ValueType) -> TypedExpr:
         if len(self._args) >= MAX_ARGS:
@@ -133,8 +150,13 @@ class ProgramBuilder:
         """A lambda for a control-flow op: ``params`` are (name hint, type) pairs; ``body`` gets
         the parameters as typed expressions and returns the body's typed expression (or a pair of
         them, for ``lax.scan``). The lambda's type is the type its body returns."""
-        names = [f"{hint}{self._lambda_params + k}" for k, (hint, _) in enumerate(params)]
-        self._lambda_params += len(params)
+        arguments, names = {a.name for a in self._args}, []
+        for hint, _ in params:  # `x0`, `p1`: numbered past any argument of that name (a role's `x2`)
+            while f"{hint}{self._lambda_params}" in arguments:
+                self._lambda_params += 1
+            names.append(f"{hint}{self._lambda_params}")
+            self._lambda_params += 1
+        self._lambda_names.update(names)
         self._inline_depth += 1
         try:
             result = body(*(TypedExpr(cst.Name(n), t, ATOM) for n, (_, t) in zip(names, params)))

@@ -92,3 +92,25 @@ def test_a_freed_leafs_id_never_passes_for_another_expression(monkeypatch):
         for category in ("layer", "norm", "attention"):
             builder.build_program(RandomChooser(seed), category)
     assert not mistaken
+
+
+def test_model_code_names_its_arguments_by_role():
+    """Inputs are ``x``, weights ``w``/``b`` (``w2`` for the second), labels ``labels``, and so
+    on, as tutorials and model code name them; every name is bound once (no argument is a lambda
+    parameter or a local), and the default mix keeps its letters."""
+    from fuzzgen.trust import check_source
+
+    roles = Counter()
+    for seed in range(60):
+        for category in ("layer", "norm", "attention", "loss", "optimizer", "train_step"):
+            program = builder.build_program(RandomChooser(seed), category)
+            names = [a.name for a in program.args if not a.path]
+            assert len(names) == len(set(names)), program.source
+            check_source(program.source, program.lowered_args, program.function_name)  # each name bound once
+            roles.update(names)
+    for role in ("x", "w", "b", "w2", "gamma", "beta", "q", "k", "v", "labels", "targets", "param", "grad",
+                 "velocity", "ids", "table", "images"):
+        assert roles[role], f"no program names an argument {role!r}: {roles}"
+    assert sum(n for name, n in roles.items() if len(name) == 1 and name not in "xwbqkv") < 0.05 * sum(roles.values())
+    seed_mix = [program_for_index(SampleConfig(seed=0), i) for i in range(40)]
+    assert all(len(a.name) == 1 for p in seed_mix for a in p.args), "the default mix's names moved"

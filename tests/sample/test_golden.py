@@ -2,8 +2,9 @@
 
 These hashes must not move by accident: a change to them is a change to every dataset drawn with
 the same seed. They were last recorded for GRAMMAR_VERSION 4, when a layer's input became an
-embedding lookup now and then, or the layer a convolution block, and attention took rotary
-position embeddings (only EVERYTHING_36 moved: the default mix draws no model code). A
+embedding lookup now and then, or the layer a convolution block, attention took rotary position
+embeddings and model code named its arguments by role (only EVERYTHING_36 moved: the default
+mix draws no model code). A
 deliberate grammar change that moves them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no
 run is resumed or merged across the change), records the new hashes and says so in its commit.
 """
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
 DEFAULT_40 = "37d16320e2d19ae4824fb4cbf437049ef60e6ff3f434f44cf159a5555abf3fa2"
-EVERYTHING_36 = "5e1fe50110fdc0da672ae354e7e04b4331f38683fc0516dfd770622f1d0dd005"
+EVERYTHING_36 = "7efd2d1bf0e173ee7fc1ffb81feacbfd2b9fcdb324f8665d9e0791023d4c4226"
 DEFAULT_1000 = "89e4730994554f7e460956f56fd5355dae42a25c1a86495ae797a4a52f52732e"
 
 
