@@ -9,11 +9,12 @@ blocks, embeddings"): the first layer of a language model and of an image model.
   halves of the features rotated, ``jnp.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos],
   axis=-1)``, cast back to the input's dtype.
 - `conv_block`: ``lax.conv_general_dilated`` in JAX's default layout (NCHW images, OIHW kernels)
-  with unit strides and explicit SAME or VALID padding, a per-channel bias (``b.reshape((1, -1,
+  with unit strides and explicit SAME or VALID padding, a per-channel bias (``b.reshape((1, 3,
   1, 1))``), an activation, and now and then a global average pool over the spatial axes.
 
-Both take their learned arrays from a `Params` (flat arguments or a ``params`` tree:
-``params['Embed_0']['embedding']``, ``params['Conv_0']['kernel']``).
+The embedding and the convolution take their learned arrays from a `Params` (flat arguments,
+``table``, ``w``, ``b``, or a ``params`` tree: ``params['Embed_0']['embedding']``,
+``params['Conv_0']['kernel']``).
 """
 from __future__ import annotations
 
@@ -86,9 +87,10 @@ def rotary(w: Walk, x, cos, sin):
     return w.let(rotated)
 
 
-def conv_block(w: Walk, dtype: str, params: Params, activation):  # activation(w, value), from models
+def conv_block(w: Walk, dtype: str, params: Params, activation):
     """``activation(conv(x, k) + b)`` on an NCHW image argument (NCW where the rank stops at 3),
-    then a global average pool now and then; None where no image fits."""
+    then a global average pool now and then; None where no image fits. ``activation(w, value)``
+    is the layers' own (`models.activation`, passed in: models imports this module)."""
     spatial = 2 if w.settings.max_rank >= 4 else 1
     if w.settings.max_rank < 3:
         return None

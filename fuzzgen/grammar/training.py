@@ -116,7 +116,7 @@ def _clipped(w: Walk, grad):
 
 
 def optimizer(w: Walk):
-    """One optimizer update of a parameter ``p`` by its gradient ``g``."""
+    """One optimizer update of a parameter ``param`` by its gradient ``grad``."""
     dtype = draw_float_dtype(w)
     shape = draw_shape(w, min_rank=1)
     param, grad = w.arg(ValueType(shape, dtype), "param"), w.arg(ValueType(shape, dtype), "grad")
