@@ -42,16 +42,23 @@ def gradient_function(function, float_argnums: tuple[int, ...]):
     return gradient
 
 
+def nested_jaxprs(eqn):
+    """The (closed) jaxprs an equation's parameters hold: a cond's branches, a scan's body, a
+    pjit's or custom_jvp's callee."""
+    for param in eqn.params.values():
+        for sub in param if isinstance(param, (tuple, list)) else (param,):
+            if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
+                yield sub
+
+
 def jaxpr_primitives(jaxpr) -> set[str]:
     """Primitive names in a (closed) jaxpr, including those inside nested jaxprs."""
     jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
     names = set()
     for eqn in jaxpr.eqns:
         names.add(eqn.primitive.name)
-        for param in eqn.params.values():
-            for sub in param if isinstance(param, (tuple, list)) else (param,):
-                if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
-                    names |= jaxpr_primitives(sub)
+        for sub in nested_jaxprs(eqn):
+            names |= jaxpr_primitives(sub)
     return names
 
 

@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from ..jaxcompat import enable_x64
+from ..lowering.lower import nested_jaxprs
 from .frozen import frozen_at
 from .inputs import random_like
 from .limitations import limitation_for
@@ -213,12 +214,10 @@ def _rounds_to_low_precision(jaxpr, tainted=None) -> str | None:
             new, old = np.dtype(eqn.params["new_dtype"]), np.dtype(eqn.invars[0].aval.dtype)
             if new.name in LOW_PRECISION and jax.numpy.issubdtype(old, jax.numpy.floating) and old.itemsize > 2:
                 return new.name
-        for param in eqn.params.values():
-            for sub in param if isinstance(param, (tuple, list)) else (param,):
-                if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
-                    found = _rounds_to_low_precision(sub)
-                    if found:
-                        return found
+        for sub in nested_jaxprs(eqn):
+            found = _rounds_to_low_precision(sub)
+            if found:
+                return found
         tainted.update(eqn.outvars)
     return None
 
