@@ -2,9 +2,10 @@
 (or a real JAX bug, to be confirmed by hand and kept in corpus/).
 
 Run:  JAX_PLATFORMS=cpu python bench/oracle_false_positives.py [--programs 5000] [--seed 0] [--workers 2]
+                                                               [--mix realistic]
 
 Programs are the deterministic `fuzzgen sample` programs (index i of --seed), all ten categories
-in equal shares, each judged by every oracle in an isolated worker with input seed i. Prints, per
+in equal shares (or a named mix's, `--mix realistic`), each judged by every oracle in an isolated worker with input seed i. Prints, per
 oracle, passed / failed / skipped counts and the failure rate; failures (with source) go to
 bench/results/oracle_false_positives.jsonl.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+from fuzzgen.grammar import mix_categories_and_weights  # noqa: E402
 from fuzzgen.oracles import ORACLE_NAMES  # noqa: E402
 from fuzzgen.fuzz.isolation import Case, IsolatedChecker  # noqa: E402
 from fuzzgen.sample.draw import SampleConfig, program_for_index  # noqa: E402
@@ -41,13 +43,18 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--oracles", default=",".join(ORACLE_NAMES))
+    parser.add_argument("--mix", default=None, help="a named category mix (as `fuzzgen sample --mix`)")
     parser.add_argument("--out", type=Path, default=RESULTS / "oracle_false_positives.jsonl")
     parser.add_argument("--recheck", type=Path, default=None, metavar="FAILURES_JSONL")
     args = parser.parse_args(argv)
     if args.recheck:
         return recheck(args.recheck)
     oracles = tuple(args.oracles.split(","))
-    config = SampleConfig(seed=args.seed)
+    if args.mix:
+        names, weights = mix_categories_and_weights(args.mix)
+        config = SampleConfig(seed=args.seed, categories=names, weights=weights)
+    else:
+        config = SampleConfig(seed=args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     counts = collections.Counter()
     skip_reasons = collections.Counter()
@@ -74,7 +81,8 @@ def main(argv=None) -> int:
                             if verdict.status == "skipped":
                                 skip_reasons[verdict.oracle, verdict.details[:70]] += 1
                             if verdict.failed:
-                                failures.write(json.dumps({"index": index, "python": program.source,
+                                failures.write(json.dumps({"index": index, "category": program.category,
+                                                           "python": program.source,
                                                            "args": [a.to_json() for a in program.args],
                                                            **verdict.to_json()}) + "\n")
                                 failures.flush()
@@ -94,7 +102,7 @@ def main(argv=None) -> int:
             thread.join()
 
     seconds = time.monotonic() - began
-    print(f"{done[0]} programs (seed {args.seed}, indices {args.start}..{args.start + args.programs - 1}), "
+    print(f"{done[0]} programs (seed {args.seed}, mix {args.mix or 'default'}, indices {args.start}..{args.start + args.programs - 1}), "
           f"{seconds:.0f} s, {args.workers} workers")
     print(f"{'oracle':<20}{'passed':>8}{'failed':>8}{'skipped':>9}  false-positive rate")
     for oracle in oracles:
@@ -122,7 +130,7 @@ def recheck(path: Path) -> int:
     with IsolatedChecker(timeout=300) as checker:
         for line in path.read_text(encoding="utf-8").splitlines():
             logged = json.loads(line)
-            args = tuple(ArgSpec(a["name"], tuple(a["shape"]), a["dtype"]) for a in logged["args"])
+            args = tuple(ArgSpec(a["name"], tuple(a["shape"]), a["dtype"], tuple(a.get("path", ()))) for a in logged["args"])
             name = logged["python"].split("(", 1)[0].removeprefix("def ")
             case = Case(check_program(logged["python"], name, args), (logged["oracle"],), logged["index"])
             (verdict,) = checker.check(case).verdicts
