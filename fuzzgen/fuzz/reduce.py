@@ -58,10 +58,12 @@ class Reducible:
     source_args: tuple[ArgSpec, ...]
     vmap_axes: tuple[int | None, ...] | None = None
     axis_size: int | None = None
+    helpers: tuple = ()  # the helper definitions before it (`Program.helpers`); only those still called are kept
 
     @classmethod
     def of(cls, program) -> Reducible:
-        return cls(program.category, program.function, tuple(program.args), program.vmap_axes, program.axis_size)
+        return cls(program.category, program.function, tuple(program.args), program.vmap_axes, program.axis_size,
+                   tuple(getattr(program, "helpers", ())))
 
     @property
     def function_name(self) -> str:
@@ -69,7 +71,7 @@ class Reducible:
 
     @cached_property
     def source(self) -> str:
-        return syntax.render(self.function)
+        return syntax.render(self.function, self.helpers)
 
     @property
     def args(self) -> tuple[ArgSpec, ...]:
@@ -101,7 +103,9 @@ class Reducible:
 
     @cached_property
     def measure(self) -> tuple:
-        return (syntax.operator_count(self.function), self.n_statements, len(self.source_args),
+        helpers = syntax.called_helpers(self.function, self.helpers)
+        return (syntax.operator_count(self.function) + sum(map(syntax.operator_count, helpers)),
+                self.n_statements + sum(len(h.body.body) for h in helpers), len(self.source_args),
                 self.vmap_axes is not None, sum(math.prod(a.shape) for a in self.lowered_args),
                 sum(a.dtype not in ("float32", "int32") for a in self.source_args), len(self.source))
 
@@ -235,7 +239,7 @@ class Reducer:
     def _types_of(self, program: Reducible, where: syntax.Layout):
         """The type of every array value outside lambdas, and of every argument and local, by id."""
         names = [cst.Name(n) for n in where.uses]
-        text = syntax.render(syntax.probe(program.function, list(where.values) + names))
+        text = syntax.render(syntax.probe(program.function, list(where.values) + names), program.helpers)
         try:
             probe = check_source(text, program.source_args, program.function_name, tuple_return=True)
         except UntrustedSourceError:
@@ -253,6 +257,9 @@ def _edited(program: Reducible, function: cst.FunctionDef, **changes) -> Reducib
 
 
 def _structural(program: Reducible, where: syntax.Layout):
+    unread = syntax.without_unused_keywords(program.function)
+    if unread is not None:
+        yield _edited(program, unread)
     for line, names in reversed(where.statements):
         if not any(where.uses[n] for n in names):
             yield _edited(program, syntax.without_statement(program.function, line))

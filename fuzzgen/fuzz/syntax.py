@@ -142,8 +142,8 @@ def is_op_value(node: cst.CSTNode, modules: frozenset[str], parent: cst.CSTNode 
     ``x.sum`` of ``x.sum()``, which is the call's function (``parent`` is the node's parent)."""
     if is_type_fact(node) or isinstance(parent, cst.Call) and parent.func is node:
         return False
-    if isinstance(node, cst.Call):  # ``jnp.cos(x)``, ``x.sum()``; or a transform applied, ``jax.vmap(f)(x)``
-        return isinstance(node.func, (cst.Attribute, cst.Call))
+    if isinstance(node, cst.Call):  # ``jnp.cos(x)``, ``x.sum()``, ``layer_norm(x, g, b)`` of a helper; or a
+        return isinstance(node.func, (cst.Attribute, cst.Call, cst.Name))  # transform applied, ``jax.vmap(f)(x)``
     if isinstance(node, cst.Attribute):
         return not is_module_path(node, modules)
     if isinstance(node, cst.Subscript):
@@ -258,5 +258,57 @@ def probe(function: cst.FunctionDef, values) -> cst.FunctionDef:
     return function.with_changes(body=function.body.with_changes(body=body[:-1] + [final]))
 
 
-def render(function: cst.FunctionDef) -> str:
-    return cst.Module(body=[function]).code
+def render(function: cst.FunctionDef, helpers: tuple = ()) -> str:
+    """The source: the helpers ``function`` still calls (a reduction may have removed every call
+    of one), then ``function``, two blank lines apart as the builder sets them."""
+    kept = called_helpers(function, helpers)
+    function = function.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()] if kept else [])
+    return cst.Module(body=[*kept, function]).code
+
+
+def without_unused_keywords(function: cst.FunctionDef) -> cst.FunctionDef | None:
+    """``function`` without the keyword-only numbers its body no longer reads (``*, eps=1e-05``),
+    or None where it reads them all."""
+    read = set()
+
+    class _Reads(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            read.add(node.value)
+
+        def visit_Arg(self, node: cst.Arg) -> bool:  # `eps=` of a helper call names no value
+            if node.value is not None:
+                node.value.visit(self)
+            return False
+
+    function.body.visit(_Reads())
+    params = function.params
+    kept = [p for p in params.kwonly_params if p.name.value in read]
+    if len(kept) == len(params.kwonly_params):
+        return None
+    if kept:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return function.with_changes(params=params.with_changes(kwonly_params=kept))
+    plain = list(params.params)
+    if plain:
+        plain[-1] = plain[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return function.with_changes(params=params.with_changes(params=plain, kwonly_params=[],
+                                                            star_arg=cst.MaybeSentinel.DEFAULT))
+
+
+def called_helpers(function: cst.FunctionDef, helpers: tuple) -> list[cst.FunctionDef]:
+    called = {node.func.value for node in _calls(function) if isinstance(node.func, cst.Name)}
+    kept = [h for h in helpers if h.name.value in called]
+    if not kept:
+        return []
+    return [kept[0].with_changes(leading_lines=[])] + kept[1:]
+
+
+def _calls(function: cst.FunctionDef) -> list[cst.Call]:
+    found = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            found.append(node)
+
+    function.body.visit(_Calls())
+    return found

@@ -15,8 +15,9 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # vmap draws per-example model code. 3: model code takes its learned arrays as a params tree (half the time).
 # 4: a layer's input may be an embedding lookup of token ids, or the layer a convolution block;
 # attention may rotate queries and keys (rotary position embeddings); model code names its
-# arguments by role (x, w, b, labels, ...).
-GRAMMAR_VERSION = 4
+# arguments by role (x, w, b, labels, ...). 5: model code defines helpers before its function and
+# calls them (a norm, a residual block per layer) and takes keyword-only numbers (`*, eps=1e-05`).
+GRAMMAR_VERSION = 5
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from .blocks import conv_block, embedded, rotary, rotary_angles
+from .functions import block_helper, norm_helper, other_eps
 from .idioms import normalized
 from .ops import Subscripts
 from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
@@ -82,6 +83,11 @@ def layer(w: Walk):
         h = _batch_leading(w, _dim(w, 2), dtype)
     if h.vtype.rank and w.chooser.chance(0.25):  # inputs normalized first, as a pre-norm block does
         h = w.let(normalized(w, h, argument=False))
+    if h.vtype.rank and w.chooser.chance(0.3) and arg_fits(w, (h.vtype.shape[-1],) * 2) and w.arguments_left() >= 4:
+        h = _stacked_blocks(w, h, params)
+        if w.chooser.chance(0.5):
+            return dense(w, h, _dim(w, 2), params=params)  # the output layer
+        return h
     depth = w.chooser.choice((1, 2, 2, 3, 3))
     for position in range(depth):
         last = position == depth - 1
@@ -101,6 +107,30 @@ def layer(w: Walk):
     return h
 
 
+def _stacked_blocks(w: Walk, h, params: Params):
+    """Two or three layers of one width, each a call of one helper (``h = block(h, params[0]['w'],
+    params[0]['b'])``), now and then each after a norm helper (``h = layer_norm(h, gamma, beta)``)."""
+    features, dtype = h.vtype.shape[-1], h.vtype.dtype
+    bias = w.chooser.chance(0.85)
+    with_norm = w.chooser.chance(0.4) and w.arguments_left() - 2 >= 3 + bias
+    block = block_helper(w, h.vtype, bias=bias)
+    norm_function, eps = norm_helper(w, h.vtype) if with_norm else (None, None)
+    per_layer = len(block.params) - 1 + (len(norm_function.params) - 1 if norm_function is not None else 0)
+    room = (w.arguments_left() - 2) // per_layer  # two left for an output layer
+    for _ in range(max(1, min(room, w.chooser.choice((2, 2, 3))))):
+        if norm_function is not None:
+            learned = params.module("norm")
+            operands = [learned.get(role, ValueType((features,), dtype))
+                        for role in ("scale", "shift")[:len(norm_function.params) - 1]]
+            h = w.let(w.call(norm_function, h, *operands, **other_eps(w, dtype, eps)))
+        module = params.module("dense")
+        operands = [module.get("weight", ValueType((features, features), dtype))]
+        if len(block.params) == 3:
+            operands.append(module.get("bias", ValueType((features,), dtype)))
+        h = w.let(w.call(block, h, *operands))
+    return h
+
+
 def norm(w: Walk):
     """A norm layer with its learned scale and shift: layer norm, RMS norm, batch norm over the
     batch axis, or group norm (features reshaped into groups and normalized per group)."""
@@ -109,14 +139,22 @@ def norm(w: Walk):
     if x.vtype.rank < 1:
         return normalized(w, w.apply("reshape", x, shape=(1,)), argument=False)
     features = x.vtype.shape[-1]
+    if w.chooser.chance(0.3):  # `y = layer_norm(x, gamma, beta)` of a helper defined before
+        helper, eps = norm_helper(w, x.vtype)
+        learned = Params(w).module("norm")
+        operands = [learned.get(role, ValueType((features,), dtype)) for role in ("scale", "shift")[:len(helper.params) - 1]]
+        return w.call(helper, x, *operands, **other_eps(w, dtype, eps))
     eps = 1e-2 if dtype == "float16" else w.chooser.choice((1e-5, 1e-6))
+    if w.chooser.chance(0.3):  # `def norm(x, gamma, beta, *, eps=1e-05)`: the program's own keyword
+        eps = w.keyword("eps", eps, float16=dtype == "float16")
     form = w.chooser.choice(("layer", "layer", "rms", "batch", "group"))
     groups = [g for g in (2, 3, 4) if features % g == 0 and g < features]
     if form == "group" and not (groups and x.vtype.rank == 2 and w.settings.max_rank >= 3):
         form = "layer"
     if form == "batch" and x.vtype.rank < 2:
         form = "rms"
-    if form == "layer" and w.chooser.chance(0.6):  # written out, statistic by statistic
+    keyword = not isinstance(eps, float)  # a keyword-only eps: every form below must read it
+    if form == "layer" and (keyword or w.chooser.chance(0.6)):  # written out, statistic by statistic
         last = {"axis": -1, "keepdims": True}
         mean = w.let(w.apply(w.chooser.choice(("mean", "mean_method")), x, **last))
         centered = w.let(w.apply("subtract", x, mean))
@@ -124,7 +162,8 @@ def norm(w: Walk):
                     else w.apply("var", x, **last))
         y = w.let(w.apply("multiply", centered, w.apply("rsqrt", w.apply("add", var, eps))))
     elif form in ("layer", "rms"):
-        y = w.let(normalized(w, x, argument=False) if form == "layer" or w.chooser.chance(0.5) else _rms(w, x, eps))
+        y = w.let(_rms(w, x, eps) if form == "rms" and (keyword or w.chooser.chance(0.5))
+                  else normalized(w, x, argument=False))
     elif form == "batch":
         mean = w.let(w.apply("mean", x, axis=0))
         var = w.let(w.apply("var", x, axis=0))

@@ -77,8 +77,25 @@ class Walk(Protocol):
         """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
         op with several results)."""
 
+    def arguments_left(self) -> int:
+        """How many more arguments (plain or leaves) the program may take."""
+
     def name_of(self, value: Value) -> str | None:
         """The name ``value`` is bound to, or None for an expression (``x.shape`` needs a name)."""
 
     def function(self, params: tuple[tuple[str, ValueType], ...], body) -> Value:
         """A lambda operand for a control-flow op, typed by what its body returns."""
+
+    def helper(self, role: str, params: tuple[tuple[str, ValueType], ...], body,
+               keywords: tuple[tuple[str, float], ...] = ()) -> Any:
+        """A function defined before the program's own (``def layer_norm(x, scale, shift, *,
+        eps=1e-05)``), typed once for ``params``; ``body`` gets its parameters (values, then
+        keyword-only numbers) and returns its result. Called with `call`."""
+
+    def call(self, helper: Any, *operands: Value, **keywords: float) -> Value:
+        """A call of a helper on values of exactly its parameter types; a keyword is written only
+        where it differs from its default."""
+
+    def keyword(self, name: str, value: float, float16: bool = False) -> Value:
+        """A keyword-only parameter of the program itself with ``value`` as default (``*,
+        eps=1e-05``), used as a static number."""

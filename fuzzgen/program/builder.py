@@ -40,6 +40,25 @@ class GrammarBug(RuntimeError):
     """A production asked for something the grammar's own rules reject."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Helper:
+    """A function defined before the program's own and called from it (``def dense(x, w, b)``):
+    its value parameters' types, its keyword-only static numbers with their defaults, and what it
+    returns (its body was typed once, for these parameter types)."""
+
+    name: str
+    params: tuple[ValueType, ...]
+    keywords: tuple[tuple[str, float], ...]
+    result: ValueType
+    sign: str = ""
+
+
+def _keyword_sign(value: float, float16: bool) -> str:
+    """What a keyword-only number is known to be, as a literal's sign is (`_sign_of`): positive
+    where float16 keeps it (an ``eps`` that ``lax.rsqrt(var + eps)`` needs no guard for)."""
+    return "positive" if value >= (1e-2 if float16 else 1e-6) else ""
+
+
 class ProgramBuilder:
     def __init__(self, chooser: Chooser, settings: GrammarSettings):
         self.chooser = chooser
@@ -59,10 +78,17 @@ class ProgramBuilder:
         # id -> a `params['w']` read, written as it is (as a name is); the read is kept so that its
         # id is never reused by a later expression (which would then skip its naming draw)
         self._leaves: dict[int, TypedExpr] = {}
+        self._helpers: list[cst.FunctionDef] = []
+        self._helper_names: set[str] = set()
+        # the program's own keyword-only static numbers (`*, eps=1e-06`), name -> default
+        self._keywords: dict[str, float] = {}
+        # inside a helper's body: the names its values may mention (its parameters); None outside
+        self._scope_names: set[str] | None = None
 
     # --- the Walk interface ---------------------------------------------------------------
 
     def arg(self, vtype: ValueType, role: str | None = None) -> TypedExpr:
+        self._outside_helper("an argument")
         if len(self._args) >= MAX_ARGS:
             raise GrammarBug(f"a production asked for more than {MAX_ARGS} arguments")
         spec = ArgSpec(self._free_name(role), tuple(vtype.shape), vtype.dtype)
@@ -72,7 +98,7 @@ class ProgramBuilder:
     def _free_name(self, role: str | None) -> str:
         """The argument's name: its role (``x``, ``w``, ``labels``), numbered from 2 where taken,
         or the first free letter where it has none."""
-        taken = {a.name for a in self._args} | self._lambda_names
+        taken = {a.name for a in self._args} | self._lambda_names | self._helper_names | set(self._keywords)
         if role is not None:
             for candidate in (role, *(f"{role}{k}" for k in range(2, MAX_ARGS + 2))):
                 if candidate not in taken and candidate not in _RESERVED and not _LOCAL.fullmatch(candidate):
@@ -80,6 +106,7 @@ class ProgramBuilder:
         return next(name for name in ARG_NAMES if name not in taken)
 
     def leaf(self, tree: str, path: tuple, vtype: ValueType) -> TypedExpr:
+        self._outside_helper("a tree leaf")
         if len(self._args) >= MAX_ARGS:
             raise GrammarBug(f"a production asked for more than {MAX_ARGS} arguments")
         if tree in ARG_NAMES or any(a.name == tree and (not a.path or a.path == tuple(path)) for a in self._args):
@@ -171,6 +198,72 @@ class ProgramBuilder:
             return TypedExpr(node, first.vtype, 0)
         return TypedExpr(lambda_node(names, result.node), result.vtype, 0)
 
+    def keyword(self, name: str, value: float, float16: bool = False) -> TypedExpr:
+        """A keyword-only parameter of the program with a default (``*, eps=1e-06``): a static
+        number, as a literal is, that real code names so that a caller may change it."""
+        self._outside_helper("a keyword-only parameter of the program")
+        if name in self._keywords or not name.isidentifier() or name in _RESERVED or _LOCAL.fullmatch(name) \
+                or name in {a.name for a in self._args} | self._helper_names:
+            raise GrammarBug(f"keyword-only parameter {name!r} is taken or not a name")
+        self._keywords[name] = float(value)
+        return TypedExpr(cst.Name(name), ValueType((), "float32", weak=True), ATOM, _keyword_sign(value, float16))
+
+    def helper(self, role: str, params: tuple[tuple[str, ValueType], ...], body,
+               keywords: tuple[tuple[str, float], ...] = ()) -> Helper:
+        """Define a function before the program's own: ``params`` are (name, type) pairs,
+        ``keywords`` keyword-only numbers with their defaults; ``body`` gets the parameters as
+        typed expressions (values, then keywords) and returns the helper's result. Its statements
+        are its own; it sees nothing but its parameters (and the modules)."""
+        self._outside_helper("a helper")
+        if self._inline_depth:
+            raise GrammarBug("a helper cannot be defined inside a lambda or a guard")
+        name = self._free_name_among(role, {a.name for a in self._args} | self._helper_names | set(self._keywords)
+                                     | self._lambda_names)
+        names = [p for p, _ in params] + [k for k, _ in keywords]
+        if len(set(names)) != len(names) or any(n in _RESERVED or _LOCAL.fullmatch(n) or n == name for n in names):
+            raise GrammarBug(f"helper {name} has repeated or reserved parameter names {names}")
+        float16 = any(t.dtype == "float16" for _, t in params)
+        saved = (self._statements, self._statement_types, self._locals, self._named)
+        self._statements, self._statement_types, self._locals, self._named = [], [], 0, {}
+        self._scope_names = set(names)
+        try:
+            values = [TypedExpr(cst.Name(n), t, ATOM) for n, t in params]
+            statics = [TypedExpr(cst.Name(k), ValueType((), "float32", weak=True), ATOM, _keyword_sign(v, float16))
+                       for k, v in keywords]
+            result = body(*values, *statics)
+            if isinstance(result.vtype, tuple):
+                raise GrammarBug(f"helper {name} returned several results")
+            result = self._named.get(id(result), (None, result))[1]
+            statements = self._statements + [cst.SimpleStatementLine([cst.Return(result.node)])]
+        finally:
+            self._statements, self._statement_types, self._locals, self._named = saved
+            self._scope_names = None
+        self._helpers.append(cst.FunctionDef(name=cst.Name(name), params=_parameters(
+            [p for p, _ in params], keywords), body=cst.IndentedBlock(statements), leading_lines=_apart(self._helpers)))
+        self._helper_names.add(name)
+        return Helper(name, tuple(t for _, t in params), tuple(keywords), result.vtype, result.sign)
+
+    def call(self, helper: Helper, *operands: TypedExpr, **keywords: float) -> TypedExpr:
+        """``helper(operands..., eps=...)``: a keyword passed only where it differs from its default."""
+        if len(operands) != len(helper.params) or any(
+                not isinstance(o, TypedExpr) or (o.vtype.shape, o.vtype.dtype) != (t.shape, t.dtype)
+                for o, t in zip(operands, helper.params)):
+            raise GrammarBug(f"{helper.name} takes {tuple(map(str, helper.params))}, not {operands}")
+        defaults = dict(helper.keywords)
+        float16 = any(t.dtype == "float16" for t in helper.params)
+        for key, value in keywords.items():
+            if key not in defaults or _keyword_sign(value, float16) != _keyword_sign(defaults[key], float16):
+                raise GrammarBug(f"{helper.name} has no keyword {key!r} that {value!r} may take")
+        written = [self._maybe_named(o, into_operator=False) for o in operands]
+        args = [cst.Arg(o.node) for o in written] + [
+            cst.Arg(literal(float(v)), keyword=cst.Name(k), equal=cst.AssignEqual(
+                cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+            for k, v in keywords.items() if float(v) != defaults[k]]
+        return TypedExpr(cst.Call(func=cst.Name(helper.name), args=args), helper.result, ATOM, helper.sign)
+
+    def arguments_left(self) -> int:
+        return MAX_ARGS - len(self._args)
+
     def name_of(self, value) -> str | None:
         """The name ``value`` is bound to (an argument or local), or None for an expression."""
         node = getattr(value, "node", None)
@@ -194,7 +287,18 @@ class ProgramBuilder:
         return written
 
     def _value_names(self) -> set[str]:
-        return {a.name for a in self._args} | {f"v{k}" for k in range(self._locals)}
+        scope = self._scope_names if self._scope_names is not None else {a.name for a in self._args} | set(self._keywords)
+        return scope | {f"v{k}" for k in range(self._locals)}
+
+    def _outside_helper(self, what: str) -> None:
+        if self._scope_names is not None:
+            raise GrammarBug(f"{what} cannot be made inside a helper's body: it sees only its parameters")
+
+    def _free_name_among(self, role: str, taken: set[str]) -> str:
+        for candidate in (role, *(f"{role}{k}" for k in range(2, 100))):
+            if candidate not in taken and candidate not in _RESERVED and not _LOCAL.fullmatch(candidate):
+                return candidate
+        raise GrammarBug(f"no free name for {role!r}")
 
     @staticmethod
     def _literal_in_domain(value, domain: Domain):
@@ -238,15 +342,32 @@ class ProgramBuilder:
             raise GrammarBug(f"category {category} drew no floating argument, so no gradient exists")
         body = self._statements + [cst.SimpleStatementLine([cst.Return(result.node)])]
         args = in_leaf_order(self._args)
-        params = cst.Parameters([cst.Param(cst.Name(name)) for name in parameter_names(args)])
-        function = cst.FunctionDef(name=cst.Name(function_name), params=params, body=cst.IndentedBlock(body))
+        params = _parameters(parameter_names(args), tuple(self._keywords.items()))
+        function = cst.FunctionDef(name=cst.Name(function_name), params=params, body=cst.IndentedBlock(body),
+                                   leading_lines=_apart(self._helpers))
         return Program(
             category=category,
             function=function,
             args=args,
             statement_types=tuple(self._statement_types) + (result.vtype,),
             ops=frozenset(self._ops),
+            helpers=tuple(self._helpers),
         )
+
+
+def _apart(before: list) -> list:
+    """Two blank lines above a definition that follows another, as PEP 8 sets them apart."""
+    return [cst.EmptyLine(), cst.EmptyLine()] if before else []
+
+
+def _parameters(names, keywords) -> cst.Parameters:
+    """``(x, w, b)``, then ``*, eps=1e-06`` where there are keyword-only numbers."""
+    plain = [cst.Param(cst.Name(n)) for n in names]
+    if not keywords:
+        return cst.Parameters(plain)
+    equal = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    return cst.Parameters(plain, star_arg=cst.ParamStar(), kwonly_params=[
+        cst.Param(cst.Name(k), default=literal(float(v)), equal=equal) for k, v in keywords])
 
 
 def _nameable(node: cst.CSTNode, value_names: set[str], into_operator: bool) -> bool:
@@ -277,6 +398,9 @@ def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:
         return "nonnegative"
     literals = [o for o in operands if _is_number(o)]
     values = [t for o, t in zip(operands, typed) if not _is_number(o)]
+    if op.name == "add" and len(values) == 2 and "positive" in (values[0].sign, values[1].sign) and all(
+            v.sign for v in values):
+        return "positive"  # `mean_square + eps` of a keyword-only eps
     if op.name in ("add", "multiply", "divide") and values and all(v.sign for v in values) and all(
             float(v) >= 0 for v in literals):  # Adam's `0.999 * nu + 0.001 * jnp.square(g)`
         if op.name != "add" or len(values) == 2:

@@ -1,6 +1,7 @@
 """A canonical form per program, so that renamed copies of one program hash alike.
 
-Alpha-renaming: the function becomes ``f``, its parameters ``a0, a1, ...``, its locals
+Alpha-renaming: the function becomes ``f`` (helpers defined before it ``h0, h1, ...``, each
+definition renamed in a scope of its own), its parameters ``a0, a1, ...``, its locals
 ``v0, v1, ...`` in order of first binding (each name of a tuple target too) and lambda
 parameters ``p0, p1, ...``. Literals are normalized to one spelling (``1.`` and
 ``1.00`` both become ``1.0``). The argument specs (shapes and dtypes, in order) are part of the
@@ -25,14 +26,16 @@ class _Canonicalizer:
     The walk is on Python's own AST, a tenth of the time libcst takes (canonical_hash runs once
     per record)."""
 
-    def __init__(self):
+    def __init__(self, helpers: dict[str, str] | None = None):
+        self.helpers = helpers or {}
         self.names: dict[str, str] = {}
         self.locals = 0
         self.lambda_params = 0
 
     def walk(self, node: ast.AST) -> None:
-        if isinstance(node, ast.FunctionDef):
-            self.names[node.name] = "f"
+        if isinstance(node, ast.FunctionDef):  # each definition its own scope; helpers are h0, h1, ...
+            self.names, self.locals = dict(self.helpers), 0
+            self.names[node.name] = self.helpers.get(node.name, "f")
             for position, param in enumerate(node.args.args):
                 self.names[param.arg] = f"a{position}"
         elif isinstance(node, ast.Lambda):
@@ -67,7 +70,8 @@ def canonical_source(source: CheckedSource) -> str:
 
     ``source`` must be a `CheckedSource`: the trust check bounds what any parser sees."""
     tree = ast.parse(require_checked(source).text)
-    _Canonicalizer().walk(tree)
+    helpers = {definition.name: f"h{k}" for k, definition in enumerate(tree.body[:-1])}
+    _Canonicalizer(helpers).walk(tree)
     return ast.unparse(tree)
 
 

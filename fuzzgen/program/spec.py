@@ -99,7 +99,9 @@ FORWARD_ONLY_REASON = "reverse-mode differentiation does not exist through lax.w
 @dataclass(frozen=True)
 class Program:
     """A valid-by-construction function. ``statement_types`` holds the inferred type of each
-    assignment in order, then of the returned expression."""
+    assignment in order, then of the returned expression. ``helpers`` are the functions defined
+    before it in the same source and called from it (``def dense(x, w, b): ...``); the source
+    ends with ``function``, the one lowered."""
 
     category: str
     function: cst.FunctionDef
@@ -108,6 +110,7 @@ class Program:
     ops: frozenset[str]
     vmap_axes: tuple[int | None, ...] | None = None  # vmap programs: jax.vmap(f, in_axes=vmap_axes)
     axis_size: int | None = None
+    helpers: tuple = ()  # of cst.FunctionDef
 
     @property
     def lowered_args(self) -> tuple[ArgSpec, ...]:
@@ -129,7 +132,7 @@ class Program:
     def source(self) -> str:
         import libcst as cst  # here, not at the top: reading records needs ArgSpec, not libcst
 
-        return cst.Module(body=[self.function]).code
+        return cst.Module(body=[*self.helpers, self.function]).code
 
     @property
     def float_argnums(self) -> tuple[int, ...]:
@@ -137,7 +140,8 @@ class Program:
 
     @property
     def n_statements(self) -> int:
-        """Statements in the body: the assignments and the return."""
+        """Statements in the body of the lowered function: the assignments and the return (a
+        helper's statements are its own)."""
         return len(self.function.body.body)
 
     @cached_property
@@ -167,7 +171,7 @@ class Program:
         returned = body[-1].body[0].value
         probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
         function = self.function.with_changes(body=self.function.body.with_changes(body=body[:-1] + [probe_return]))
-        return cst.Module(body=[function]).code
+        return cst.Module(body=[*self.helpers, function]).code
 
 
 def batched_args(args, vmap_axes, axis_size) -> tuple[ArgSpec, ...]:

@@ -2,7 +2,8 @@
 
 Records, corpus files and findings are data that anyone can edit, so a program read from a file
 may be exec'd only once this check has shown it is a program the grammar could have drawn: one
-plain ``def`` whose parameters are the arg specs, assignments to fresh names, one final return,
+plain ``def`` whose parameters are the arg specs (after any helpers it calls: `definitions`),
+assignments to fresh names, one final return,
 and expressions built from names bound before use, numeric literals and the registry's ops
 (``jnp.x`` / ``lax.x`` / ``jax.nn.x`` / ``ext.x`` calls, the array methods and attributes ops
 render as, static subscripts, and Python operators), whose static parameters are literals of the
@@ -24,6 +25,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
+from .definitions import DefinitionForms
 from .surface import GrammarSurface, Slot
 from .values import (
     KEYWORD_CONSTANTS, MACHINE_EPSILON_CALL, MAX_NUMBER_CHARS, SHAPE_CALL, TYPE_FACTS, ValueForms, dotted_name,
@@ -96,7 +98,7 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     return issue(source, name)
 
 
-class _Checker(ValueForms):
+class _Checker(DefinitionForms, ValueForms):
     def __init__(self, surface: GrammarSurface, positions, tuple_return: bool = False,
                  trees: dict[str, set[tuple]] | None = None):
         self.surface = surface
@@ -104,6 +106,11 @@ class _Checker(ValueForms):
         self.positions = positions
         self.tuple_return = tuple_return
         self.bound: set[str] = set()
+        self.statics: set[str] = set()  # keyword-only numbers (`eps`): values, but not arrays
+        self.helper_names: set[str] = set()
+        self.callable_helpers: dict[str, tuple[int, frozenset[str]]] = {}
+        self.called: set[str] = set()
+        self.in_program = True
 
     # --- refusing ------------------------------------------------------------------------
 
@@ -120,56 +127,6 @@ class _Checker(ValueForms):
 
     # --- structure -----------------------------------------------------------------------
 
-    def module(self, module: cst.Module, parameters: list[str], function_name: str | None) -> str:
-        functions = [s for s in module.body if isinstance(s, cst.FunctionDef)]
-        for statement in module.body:
-            if not isinstance(statement, cst.FunctionDef):
-                raise self.not_allowed(_first_small(statement), "outside the function")
-        if len(functions) != 1:
-            where = functions[1] if functions else module
-            raise self.refuse(where, f"expected exactly one function definition, found {len(functions)}")
-        return self.function(functions[0], parameters, function_name)
-
-    def function(self, node: cst.FunctionDef, parameters: list[str], function_name: str | None) -> str:
-        if node.decorators:
-            raise self.not_allowed(node.decorators[0], "on the function")
-        if node.asynchronous is not None:
-            raise self.refuse(node, "async functions are not allowed")
-        if node.returns is not None:
-            raise self.refuse(node.returns, "return annotations are not allowed")
-        if node.type_parameters is not None:
-            raise self.refuse(node.type_parameters, "type parameters are not allowed")
-        name = self.fresh_name(node.name, "function name")
-        if function_name is not None and name != function_name:
-            raise self.refuse(node.name, f"function is named {name!r}, but the record says {function_name!r}")
-        self.check_parameters(node.params, parameters)
-        if not isinstance(node.body, cst.IndentedBlock):
-            raise self.refuse(node, "the body must be an indented block")
-        statements = node.body.body
-        for position, statement in enumerate(statements):
-            self.statement(statement, last=position == len(statements) - 1)
-        return name
-
-    def check_parameters(self, params: cst.Parameters, expected: list[str]) -> None:
-        extras = [*params.posonly_params, *params.kwonly_params]
-        if not isinstance(params.star_arg, cst.MaybeSentinel):
-            extras.append(params.star_arg)
-        if params.star_kwarg is not None:
-            extras.append(params.star_kwarg)
-        if extras or not isinstance(params.posonly_ind, cst.MaybeSentinel):
-            raise self.refuse(extras[0] if extras else params, "only plain positional parameters are allowed")
-        for param in params.params:
-            name = param.name.value
-            if param.default is not None:
-                raise self.refuse(param, f"parameter {name!r} has a default value; defaults are not allowed")
-            if param.annotation is not None:
-                raise self.refuse(param, f"parameter {name!r} has an annotation; annotations are not allowed")
-            self.bound.add(self.fresh_name(param.name, "parameter"))
-        names = [p.name.value for p in params.params]
-        if names != list(expected):
-            raise self.refuse(params, f"parameters ({', '.join(names)}) do not match the arg specs "
-                                      f"({', '.join(expected)})")
-
     def statement(self, statement: cst.BaseStatement, *, last: bool) -> None:
         if not isinstance(statement, cst.SimpleStatementLine):
             raise self.not_allowed(statement)
@@ -181,7 +138,7 @@ class _Checker(ValueForms):
                 raise self.refuse(small, "the return must be the last statement")
             if small.value is None:
                 raise self.refuse(small, "the return must return a value")
-            if self.tuple_return and isinstance(small.value, cst.Tuple) and small.value.elements:
+            if self.tuple_return and self.in_program and isinstance(small.value, cst.Tuple) and small.value.elements:
                 for element in small.value.elements:
                     if not isinstance(element, cst.Element):
                         raise self.not_allowed(element)
@@ -212,8 +169,10 @@ class _Checker(ValueForms):
             return [e.value for e in target.elements]
         raise self.refuse(target, f"assignment target {snippet(target)!r} must be a name or a tuple of names")
 
-    def fresh_name(self, name: cst.Name, role: str) -> str:
+    def fresh_name(self, name: cst.Name, role: str, helper_allowed: bool = False) -> str:
         value = name.value
+        if value in self.helper_names and not helper_allowed:
+            raise self.refuse(name, f"{role} {value!r} is a helper's name; each name is bound once")
         if not value.isascii() or not value.isidentifier():
             raise self.refuse(name, f"{role} {value!r} is not a plain ASCII identifier")
         if value.startswith("_"):
@@ -305,6 +264,8 @@ class _Checker(ValueForms):
         """A call of a registered op; returns how many results the op has."""
         if isinstance(node.func, cst.Call):
             return self.transformed_call(node)
+        if isinstance(node.func, cst.Name) and node.func.value in self.callable_helpers:
+            return self.helper_call(node)
         if isinstance(node.func, cst.Attribute) and not self.is_module_chain(node.func):
             return self.method_call(node)
         target = dotted_name(node.func)
@@ -390,14 +351,6 @@ class _Checker(ValueForms):
                 self.expression(body)
         finally:
             self.bound = outer
-
-def _first_small(statement: cst.CSTNode) -> cst.CSTNode:
-    if isinstance(statement, cst.SimpleStatementLine) and statement.body:
-        return statement.body[0]
-    return statement
-
-
-
 
 def check_program(source: str, function_name: str | None, args: Sequence[ArgSpec], *, vmap_axes=None,
                   forward_only: str | None = None, registry: Registry = OPS) -> ProgramSpec:

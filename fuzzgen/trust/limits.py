@@ -3,7 +3,8 @@
 Before: bound the size and nesting of the source with `ast.parse`, which fails cleanly where
 libcst's native parser can crash the process (tens of thousands of nested brackets or operators).
 After: walk the tree that ``compile`` will really build and allow only the node types a grammar
-program has, so no difference between libcst's parser and CPython's can let code through.
+program has (top-level ``def``s only; calls by bare name only of the helpers defined before the
+program), so no difference between libcst's parser and CPython's can let code through.
 """
 from __future__ import annotations
 
@@ -94,8 +95,10 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
     ``T``): no other attribute may appear, so this is a second wall, not a looser copy of the first."""
     from .surface import DTYPE_TARGETS
 
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        raise UntrustedSourceError("CPython sees something other than one function definition")
+    if not tree.body or not all(isinstance(statement, ast.FunctionDef) for statement in tree.body):
+        raise UntrustedSourceError("CPython sees something other than function definitions")
+    definitions = {id(statement) for statement in tree.body}
+    helpers = frozenset(statement.name for statement in tree.body[:-1])  # called by name; the last is the program
     chains = targets | DTYPE_TARGETS
     modules = frozenset(target.partition(".")[0] for target in chains)
     inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
@@ -109,6 +112,10 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
             problem = "Subscript node is not allowed"
         elif id(node) in specifications:
             problem = None
+        elif isinstance(node, ast.FunctionDef) and id(node) not in definitions:
+            problem = "nested function definition is not allowed"
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            problem = None if node.func.id in helpers else f"call of {node.func.id!r} is not allowed"
         else:
             problem = None if isinstance(node, ast.Attribute) else _problem(node)
         if problem:
@@ -180,7 +187,7 @@ def _attribute_problem(node: ast.Attribute, modules, chains, value_attributes, i
 def _problem(node: ast.AST) -> str | None:
     if not isinstance(node, ALLOWED_NODES):
         return f"{type(node).__name__} node is not allowed"
-    if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain(node.args)):
+    if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain_definition(node.args)):
         return "only a plain function, without decorators, annotations or special parameters, is allowed"
     if isinstance(node, ast.Lambda) and not _plain(node.args):
         return "a lambda may only have plain parameters"
@@ -197,6 +204,17 @@ def _problem(node: ast.AST) -> str | None:
     if isinstance(node, ast.arg) and node.annotation is not None:
         return "annotations are not allowed"
     return None
+
+
+def _plain_definition(arguments: ast.arguments) -> bool:
+    """Plain positional parameters, then keyword-only ones that each have a number as default."""
+    def number(node) -> bool:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            node = node.operand
+        return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+    plain = not (arguments.posonlyargs or arguments.vararg or arguments.kwarg or arguments.defaults)
+    return plain and all(default is not None and number(default) for default in arguments.kw_defaults)
 
 
 def _plain(arguments: ast.arguments) -> bool:

@@ -74,9 +74,10 @@ class ValueForms:
         return isinstance(node, cst.Name) and tuple(reversed(path)) in self.trees.get(node.value, ())
 
     def type_fact_of(self, node: cst.BaseExpression) -> str | None:
-        """``"shape"`` for ``x.shape``, ``"dtype"`` for ``x.dtype``, where ``x`` is a bound name."""
+        """``"shape"`` for ``x.shape``, ``"dtype"`` for ``x.dtype``, where ``x`` is a bound name
+        of an array (not a keyword-only number: ``eps.shape`` does not exist)."""
         if (isinstance(node, cst.Attribute) and node.attr.value in TYPE_FACTS and isinstance(node.value, cst.Name)
-                and node.value.value in self.bound):
+                and node.value.value in self.bound and node.value.value not in self.statics):
             return node.attr.value
         return None
 

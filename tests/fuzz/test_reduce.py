@@ -258,3 +258,28 @@ def test_transforms_in_the_source_and_aliases_reduce_like_any_value(planted_op):
     reduced = Reducer(checker, verdict, 1).reduce(start).program
     assert reduced.source == "def multi_statement_0000(a):\n    return jax.vmap(lambda r0: ext.planted(r0))(a)\n", \
         reduced.source
+
+
+WITH_HELPERS = '''def layer_norm(x, scale, *, eps=1e-05):
+    v0 = jnp.mean(jnp.square(x), axis=-1, keepdims=True)
+    return x * lax.rsqrt(v0 + eps) * scale
+
+
+def layer_0000(x, gamma, w, *, eps=0.001):
+    h = layer_norm(x, gamma)
+    v0 = ext.planted(jnp.tanh(h @ w) + eps)
+    return layer_norm(v0, gamma, eps=1e-06)
+'''
+
+
+def test_helper_calls_reduce_away_and_take_their_definitions_with_them(planted_op):
+    """A program with helpers (issue 14) reduces like any other: a helper call is a value the
+    reducer may replace by an operand of its type, and a helper no longer called leaves the source."""
+    planted_op("jvp")
+    checker = InProcessChecker()
+    args = (ArgSpec("x", (2, 3), "float32"), ArgSpec("gamma", (3,), "float32"), ArgSpec("w", (3, 3), "float32"))
+    module = cst.parse_module(WITH_HELPERS)
+    start = Reducible("layer", module.body[1], args, helpers=(module.body[0],))
+    assert start.source == WITH_HELPERS
+    reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
+    assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source

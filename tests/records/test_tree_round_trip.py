@@ -31,7 +31,8 @@ def test_the_sample_holds_tree_records_whose_leaves_are_inputs_of_the_ir(tree_sa
     with_trees = [r for r in records if any("path" in a for a in r["args"])]
     assert len(with_trees) >= 3, "the fixture's categories drew too few tree programs"
     for record in with_trees:
-        header = record["python"].splitlines()[0]
+        header = next(line for line in record["python"].splitlines()
+                      if line.startswith(f"def {record['function_name']}("))  # after any helpers
         tree_names = {a["name"] for a in record["args"] if "path" in a}
         assert all(f"{name}" in header for name in tree_names)
         # one jaxpr input per leaf, in the order the record lists them

@@ -90,7 +90,8 @@ def test_model_code_draws_each_tree_layout_and_valid_structures():
     assert any(len(p) == 1 for p in paths)  # one dict
     for program in programs:
         assert tree_problem(program.args) is None
-        assert "params[" in program.source and "params" in program.source.splitlines()[0]
+        header = next(line for line in program.source.splitlines() if line.startswith(f"def {program.function_name}("))
+        assert "params[" in program.source and "params" in header
         check_source(program.source, program.lowered_args, program.function_name)
 
 

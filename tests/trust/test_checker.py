@@ -130,6 +130,30 @@ HOSTILE = [
      "line 2: attribute"),
     ("axis_name_gadget", f"def f(a):\n    v0 = jax.vmap(lambda r: lax.pmean(r, {OPEN}(SENTINEL, 'w')), axis_name='i')(a)\n"
      "    return a\n", "a", "must be a literal"),
+    # Helpers and keyword-only numbers (issue 14): what a def before the program may hold.
+    ("helper_body_open", "def g(x):\n    return jnp.sin(open(SENTINEL, 'w'))\ndef f(a):\n    return g(a)\n", "a",
+     "line 2: call of 'open'"),
+    ("helper_keyword_default_gadget", f"def g(x, *, eps={OPEN}(SENTINEL, 'w')):\n    return x\n"
+     "def f(a):\n    return g(a)\n", "a", "line 1: keyword-only parameter 'eps' must have a number"),
+    ("program_keyword_default_gadget", f"def f(a, *, eps={OPEN}(SENTINEL, 'w')):\n    return a\n", "a",
+     "line 1: keyword-only parameter 'eps' must have a number"),
+    ("helper_positional_default", "def g(x, e=open(SENTINEL, 'w')):\n    return x\ndef f(a):\n    return g(a)\n",
+     "a", "line 1: parameter 'e' has a default"),
+    ("helper_decorator", "@(lambda fn: [open(SENTINEL, 'w'), fn][1])\ndef g(x):\n    return x\n"
+     "def f(a):\n    return g(a)\n", "a", "line 1: decorator"),
+    ("helper_call_keyword_gadget", f"def g(x, *, eps=1e-05):\n    return x + eps\n"
+     f"def f(a):\n    return g(a, eps={OPEN}(SENTINEL, 'w'))\n", "a", "line 4: keyword 'eps' of 'g' must be a number"),
+    ("helper_call_starred", "def g(x):\n    return x\ndef f(a):\n    return g(*[a, open(SENTINEL, 'w')][:1])\n",
+     "a", "line 4: starred argument"),
+    ("helper_calls_helper", "def g(x):\n    return jnp.sin(open(SENTINEL, 'w'))\ndef h(x):\n    return g(x)\n"
+     "def f(a):\n    return h(a)\n", "a", "line 2: call of 'open'"),
+    ("helper_nested_def", "def g(x):\n    def k():\n        return open(SENTINEL, 'w')\n    v0 = k()\n    return x\n"
+     "def f(a):\n    return g(a)\n", "a", "line 2: nested function"),
+    ("helper_kwargs", "def g(x, **k):\n    return x\ndef f(a):\n    return g(a, e=open(SENTINEL, 'w'))\n", "a",
+     "line 1: only plain positional parameters"),
+    ("program_recurses", "def f(a):\n    v0 = open(SENTINEL, 'w')\n    return f(a)\n", "a", "line 2: call of 'open'"),
+    ("module_code_between_definitions", "def g(x):\n    return x\nv = open(SENTINEL, 'w')\n"
+     "def f(a):\n    return g(a)\n", "a", "line 3: assignment"),
 ]
 HOSTILE_IDS = [h[0] for h in HOSTILE]
 
@@ -290,7 +314,22 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a):\n    v\u00e9 = a\n    return a\n", "not a plain ASCII identifier"),
     ("def f(a):\n    return yield_ + a\n", "not bound"),
     ("", "exactly one function definition, found 0"),
-    ("def f(a):\n    return a\ndef g(a):\n    return a\n", "found 2"),
+    ("def f(a):\n    return a\ndef g(a):\n    return a\n", "helper 'f' is defined but never called by 'g'"),
+    ("def g(x):\n    return x\ndef f(a):\n    return g(a, a)\n", "takes 1 positional argument(s), not 2"),
+    ("def g(x, *, eps=1e-05):\n    return x\ndef f(a):\n    return g(a, tol=1e-05)\n",
+     "no keyword-only parameter 'tol'"),
+    ("def g(x):\n    return x\ndef g(y):\n    return y\ndef f(a):\n    return g(a)\n", "already bound"),
+    ("def g(x):\n    return x\ndef f(a):\n    g = jnp.sin(a)\n    return g\n", "is a helper's name"),
+    ("def g(x):\n    return x\ndef f(g):\n    return g\n", "is a helper's name"),
+    ("def g(x):\n    return x\ndef f(a):\n    v0 = g\n    return g(a)\n", "name 'g' is not bound"),
+    ("def g(x):\n    return g(x)\ndef f(a):\n    return g(a)\n", "call of 'g'"),
+    ("def g(x):\n    return a\ndef f(a):\n    return g(a)\n", "name 'a' is not bound"),
+    ("def f(a):\n    return f(a)\n", "call of 'f'"),
+    ("def f(a, *, eps=1e-05):\n    return jnp.reshape(a, eps.shape)\n", "must be a literal"),
+    ("def f(a, *, eps):\n    return a\n", "keyword-only parameter 'eps' must have a number"),
+    ("def f(a, *, eps=None):\n    return a\n", "keyword-only parameter 'eps' must have a number"),
+    ("".join(f"def g{k}(x):\n    return x\n" for k in range(9)) + "def f(a):\n    return g0(a)\n",
+     "at most 8 helpers"),
     ("def f(a):\n    return (a\n", "syntax error"),
     ("def f(a):\n    return a\x00\n", "null bytes"),
     ("def f(a):\n    return " + "-" * 100_000 + "a\n", "characters; at most"),
@@ -400,11 +439,48 @@ def test_the_allow_list_comes_from_the_registry():
     "def f(a=1):\n    return a\n",
     "def f(a):\n    return __builtins__\n",
     "x = 1\n",
+    "def f(a):\n    def g(x):\n        return x\n    return a\n",
+    "def f(a):\n    return g(a)\n",
+    "def f(a):\n    return f(a)\n",
+    "def g(x):\n    return x\ndef f(a):\n    return open(a)\n",
+    "def f(a, *, eps=jnp):\n    return a\n",
+    "def f(a, *, eps):\n    return a\n",
+    "def f(a, *args):\n    return a\n",
 ])
 def test_cpythons_tree_is_checked_too(source):
     """The backstop behind libcst: were libcst ever to see these differently, CPython's tree still fails."""
     with pytest.raises(UntrustedSourceError, match="CPython"):
         cross_check(ast.parse(source), frozenset({"jnp", "lax"}))
+
+
+HELPER_PROGRAM = (
+    "def layer_norm(x, scale, shift, *, eps=1e-05):\n"
+    "    v0 = jnp.mean(x, axis=-1, keepdims=True)\n"
+    "    v1 = x - v0\n"
+    "    v2 = jnp.var(x, axis=-1, keepdims=True)\n"
+    "    return v1 * lax.rsqrt(v2 + eps) * scale + shift\n"
+    "\n\n"
+    "def norm_0001(x, gamma, beta, *, eps=0.001):\n"
+    "    h = layer_norm(x, gamma, beta)\n"
+    "    return layer_norm(h * eps, gamma, beta, eps=1e-06)\n"
+)
+
+
+def test_helpers_and_keyword_only_numbers_pass_both_walls_and_run():
+    """A helper called twice, once with its default eps and once with another, and the program's
+    own keyword-only number: checked, then loaded and run against NumPy."""
+    args = tuple(ArgSpec(name, (2, 3), "float32") if name == "x" else ArgSpec(name, (3,), "float32")
+                 for name in ("x", "gamma", "beta"))
+    checked = check_source(HELPER_PROGRAM, args, "norm_0001")
+    cross_check(ast.parse(HELPER_PROGRAM), frozenset({"jnp.mean", "jnp.var", "lax.rsqrt"}), subscripts=True)
+    function = load_checked_function(HELPER_PROGRAM, args, checked.function_name)
+    x, gamma, beta = np.arange(6.0, dtype=np.float32).reshape(2, 3), np.float32([1, 2, 3]), np.float32([0, 1, 0])
+
+    def layer_norm(v, eps):
+        return (v - v.mean(-1, keepdims=True)) / np.sqrt(v.var(-1, keepdims=True) + eps) * gamma + beta
+
+    expected = layer_norm(layer_norm(x, 1e-05) * 0.001, 1e-06)
+    np.testing.assert_allclose(np.asarray(function(x, gamma, beta)), expected, rtol=1e-4, atol=1e-5)
 
 
 def test_the_backstop_passes_grammar_programs():

@@ -1,0 +1,139 @@
+"""The definitions a grammar program's source holds: helper functions, then the program's own.
+
+A source is one or more plain ``def``s and nothing else. The last is the program (its parameters
+are the arg specs); any before it are helpers (``def layer_norm(x, scale, shift, *, eps=1e-05)``)
+that the program calls, each at least once, by name and with exactly its positional parameters
+(``layer_norm(h, gamma, beta)``, ``rms_norm(h, gamma, eps=1e-06)``). A helper calls no function
+but the registry's ops, so nothing recurses; a helper's name is never rebound nor used as a
+value. Any function may end its parameters with keyword-only numbers that have literal defaults
+(``*, eps=1e-05``): static numbers, used as a literal is, whose defaults a call may replace with
+other literals.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from .values import snippet
+
+MAX_HELPERS = 8
+
+
+class DefinitionForms:
+    """A mixin of the checker: `module` checks the definitions and returns the program's name."""
+
+    def module(self, module: cst.Module, parameters: list[str], function_name: str | None) -> str:
+        for statement in module.body:
+            if not isinstance(statement, cst.FunctionDef):
+                raise self.not_allowed(_first_small(statement), "outside the function")
+        functions = list(module.body)
+        if not functions:
+            raise self.refuse(module, "expected exactly one function definition, found 0")
+        if len(functions) > MAX_HELPERS + 1:
+            raise self.refuse(functions[MAX_HELPERS + 1], f"found {len(functions)} function definitions; at most "
+                                                          f"{MAX_HELPERS} helpers and the program's own")
+        *helpers, program = functions
+        self.helper_names = {h.name.value for h in helpers}
+        self.callable_helpers: dict[str, tuple[int, frozenset[str]]] = {}
+        signatures = {}
+        for helper in helpers:  # a helper sees its own parameters and the modules, nothing else
+            if helper.name.value in signatures:
+                raise self.refuse(helper.name, f"helper name {helper.name.value!r} is already bound; each name "
+                                               "is bound once")
+            self.bound, self.statics = set(), set()
+            signatures[self.definition(helper, None)] = (len(helper.params.params),
+                                                          frozenset(p.name.value for p in helper.params.kwonly_params))
+        self.bound, self.statics = set(), set()
+        self.callable_helpers, self.called = signatures, set()
+        name = self.definition(program, parameters, function_name)
+        unused = [h for h in helpers if h.name.value not in self.called]
+        if unused:
+            raise self.refuse(unused[0], f"helper {unused[0].name.value!r} is defined but never called by "
+                                         f"{name!r}; a source defines only what its program calls")
+        return name
+
+    def definition(self, node: cst.FunctionDef, parameters: list[str] | None, function_name: str | None = None) -> str:
+        """A plain ``def``; ``parameters`` are the names the program's own must have (None for a
+        helper, whose parameters are its own)."""
+        if node.decorators:
+            raise self.not_allowed(node.decorators[0], "on the function")
+        if node.asynchronous is not None:
+            raise self.refuse(node, "async functions are not allowed")
+        if node.returns is not None:
+            raise self.refuse(node.returns, "return annotations are not allowed")
+        if node.type_parameters is not None:
+            raise self.refuse(node.type_parameters, "type parameters are not allowed")
+        role = "function name" if parameters is not None else "helper name"
+        name = self.fresh_name(node.name, role, helper_allowed=parameters is None)
+        if function_name is not None and name != function_name:
+            raise self.refuse(node.name, f"function is named {name!r}, but the record says {function_name!r}")
+        self.check_parameters(node.params, parameters)
+        self.in_program = parameters is not None  # the reducer's tuple-returning probe is the program's alone
+        if not isinstance(node.body, cst.IndentedBlock):
+            raise self.refuse(node, "the body must be an indented block")
+        statements = node.body.body
+        for position, statement in enumerate(statements):
+            self.statement(statement, last=position == len(statements) - 1)
+        return name
+
+    def check_parameters(self, params: cst.Parameters, expected: list[str] | None) -> None:
+        extras = list(params.posonly_params)
+        if isinstance(params.star_arg, cst.Param):
+            extras.append(params.star_arg)  # `*args`; a bare `*` (ParamStar) only opens the keywords
+        if params.star_kwarg is not None:
+            extras.append(params.star_kwarg)
+        if extras or not isinstance(params.posonly_ind, cst.MaybeSentinel):
+            raise self.refuse(extras[0] if extras else params, "only plain positional parameters and keyword-only "
+                                                               "numbers with defaults are allowed")
+        for param in params.params:
+            name = param.name.value
+            if param.default is not None:
+                raise self.refuse(param, f"parameter {name!r} has a default value; defaults are not allowed "
+                                         "(a keyword-only number after `*` may have one)")
+            if param.annotation is not None:
+                raise self.refuse(param, f"parameter {name!r} has an annotation; annotations are not allowed")
+            self.bound.add(self.fresh_name(param.name, "parameter"))
+        names = [p.name.value for p in params.params]
+        if expected is not None and names != list(expected):
+            raise self.refuse(params, f"parameters ({', '.join(names)}) do not match the arg specs "
+                                      f"({', '.join(expected)})")
+        for param in params.kwonly_params:
+            name = param.name.value
+            if param.annotation is not None:
+                raise self.refuse(param, f"parameter {name!r} has an annotation; annotations are not allowed")
+            if param.default is None or not self.is_number_literal(param.default):
+                raise self.refuse(param, f"keyword-only parameter {name!r} must have a number as its default, "
+                                         f"not {snippet(param.default) if param.default is not None else 'none'}")
+            self.bound.add(self.fresh_name(param.name, "parameter"))
+            self.statics.add(name)
+
+    def is_number_literal(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+            node = node.expression
+        if isinstance(node, (cst.Integer, cst.Float)):
+            self.number(node)
+            return True
+        return False
+
+    def helper_call(self, node: cst.Call) -> int:
+        """``layer_norm(h, gamma, beta, eps=1e-06)``: a helper defined before, with a value for
+        each positional parameter and literal numbers for some of its keyword-only ones."""
+        name = node.func.value
+        positional, keywords = self.arguments(node, name)
+        count, allowed = self.callable_helpers[name]
+        if len(positional) != count:
+            raise self.refuse(node, f"helper {name!r} takes {count} positional argument(s), not {len(positional)}")
+        for arg in positional:
+            self.expression(arg.value)
+        for key, arg in keywords.items():
+            if key not in allowed:
+                raise self.refuse(arg, f"helper {name!r} has no keyword-only parameter {key!r}")
+            if not self.is_number_literal(arg.value):
+                raise self.refuse(arg, f"keyword {key!r} of {name!r} must be a number, not {snippet(arg.value)!r}")
+        self.called.add(name)
+        return 1
+
+
+def _first_small(statement: cst.CSTNode) -> cst.CSTNode:
+    if isinstance(statement, cst.SimpleStatementLine) and statement.body:
+        return statement.body[0]
+    return statement

@@ -1,0 +1,118 @@
+"""Helpers and keyword-only numbers (issue 14's Python structure): model programs define
+``def layer_norm(x, scale, shift, *, eps=1e-05)`` or a residual ``block`` before their own
+function and call them, one call per layer; a norm takes ``eps`` as its own keyword. Each is a
+real function: the keyword flows into the result, each call uses its own layer's parameters,
+and renamed copies hash alike."""
+import ast
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from fuzzgen.lowering.execution import make_inputs
+from fuzzgen.program.canonical import canonical_hash
+from fuzzgen.program.trees import rebuild
+from fuzzgen.sample.draw import SampleConfig, program_for_index
+from fuzzgen.trust import check_source
+from fuzzgen.trust.sandbox import load_function
+
+CONFIG = SampleConfig(seed=3, categories=("layer", "norm"), weights=None)
+
+
+@pytest.fixture(scope="module")
+def structured():
+    """Model programs that define helpers or take keyword-only numbers, of 240 drawn."""
+    programs = [program_for_index(CONFIG, i) for i in range(240)]
+    return [p for p in programs if p.helpers or p.function.params.kwonly_params]
+
+
+def _inputs(program):
+    """Inputs as JAX arrays (a NumPy array's own ``x.mean()`` would run NumPy, not JAX), in trees."""
+    return rebuild(program.args, [jnp.asarray(v) for v in make_inputs(program.args, 0)])
+
+
+def _calls(program) -> dict[str, list[ast.Call]]:
+    tree = ast.parse(program.source)
+    calls = {}
+    for node in ast.walk(tree.body[-1]):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            calls.setdefault(node.func.id, []).append(node)
+    return calls
+
+
+def test_helpers_are_drawn_and_every_one_is_called(structured):
+    with_helpers = [p for p in structured if p.helpers]
+    names = {h.name.value for p in with_helpers for h in p.helpers}
+    assert {"layer_norm", "rms_norm"} <= names and names & {"block", "dense"}, names
+    assert any(len(p.helpers) == 2 for p in with_helpers)  # a block and a norm, in one program
+    for program in with_helpers:
+        calls = _calls(program)
+        assert {h.name.value for h in program.helpers} == set(calls), program.source
+        check_source(program.source, program.args, program.function_name)
+
+
+def test_a_stacked_block_is_called_once_per_layer_with_that_layers_parameters(structured):
+    stacked = [p for p in structured if any(h.name.value in ("block", "dense") for h in p.helpers)]
+    assert stacked
+    for program in stacked:
+        (name,) = [h.name.value for h in program.helpers if h.name.value in ("block", "dense")]
+        calls = _calls(program)[name]
+        assert len(calls) >= 1
+        weights = [ast.unparse(call.args[1]) for call in calls]
+        assert len(set(weights)) == len(weights), program.source  # each layer its own weight
+    assert any(len(_calls(p)[h.name.value]) >= 2 for p in stacked for h in p.helpers), "no helper was reused"
+
+
+def test_a_keyword_passed_to_a_helper_differs_from_its_default_and_changes_the_result(structured):
+    """``layer_norm(x, g, b, eps=1e-06)``: the call's eps replaces the default; run with the
+    default instead (the keyword dropped from the source), the result differs."""
+    overridden = [p for p in structured if any(k.arg == "eps" for calls in _calls(p).values() for c in calls
+                                                for k in c.keywords)]
+    assert overridden
+    for program in overridden[:5]:
+        inputs = _inputs(program)
+        function = load_function(program.spec.source)
+        *helpers, own = program.source.split("\n\n\n")
+        with_default = "\n\n\n".join(helpers + [own.replace(", eps=1e-05)", ")").replace(", eps=1e-06)", ")")])
+        assert with_default != program.source
+        plain = load_function(check_source(with_default, program.args, program.function_name))
+        a, b = (np.asarray(f(*inputs), dtype=np.float64) for f in (function, plain))
+        if program.args[0].dtype == "float32":  # float32 resolves a 1e-05 against 1e-06 change
+            assert not np.array_equal(a, b), program.source
+
+
+def test_the_programs_own_keyword_flows_into_its_result(structured):
+    keyword = [p for p in structured if p.function.params.kwonly_params]
+    assert keyword
+    for program in keyword[:5]:
+        function = load_function(program.spec.source)
+        inputs = _inputs(program)
+        default = np.asarray(function(*inputs), dtype=np.float64)
+        larger = np.asarray(function(*inputs, eps=10.0), dtype=np.float64)
+        assert not np.allclose(default, larger), program.source
+
+
+def test_renamed_helpers_hash_alike_and_changed_ones_do_not(structured):
+    program = next(p for p in structured if p.helpers)
+    name = program.helpers[0].name.value
+    renamed = program.source.replace(f"{name}(", "my_helper(")
+    assert renamed != program.source
+    args = program.args
+    same = canonical_hash(check_source(renamed, args, program.function_name), args)
+    assert same == canonical_hash(program.spec.source, args)
+    changed = program.source.replace("axis=-1", "axis=0", 1)
+    if changed != program.source:
+        try:
+            other = check_source(changed, args, program.function_name)
+        except Exception:  # noqa: BLE001 - a change the checker refuses proves nothing here
+            return
+        assert canonical_hash(other, args) != canonical_hash(program.spec.source, args)
+
+
+def test_every_keyword_only_number_is_read_where_it_is_defined(structured):
+    """A keyword no body reads would be noise a model learns to copy: each is used."""
+    for program in structured:
+        for definition in ast.parse(program.source).body:
+            read = {n.id for n in ast.walk(definition) if isinstance(n, ast.Name)}
+            for keyword in definition.args.kwonlyargs:
+                assert keyword.arg in read, program.source
