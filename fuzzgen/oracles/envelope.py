@@ -144,6 +144,7 @@ def reference_envelope(closed_jaxpr, inputs, seed: int) -> Envelope:
     native_out = [v.aval.dtype for v in closed_jaxpr.jaxpr.outvars]
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0xE1])
     runs = [_Run("exact", rng), _Run("rounded", rng)] + [_Run("noisy", rng) for _ in range(NOISY_RUNS)]
+    runs.append(_Run("masked", rng))
     with enable_x64(True), np.errstate(all="ignore"):
         widened = [_widen(np.asarray(x)) for x in inputs]
         outputs = [run.evaluate(closed_jaxpr.jaxpr, closed_jaxpr.consts, widened) for run in runs]
@@ -184,12 +185,24 @@ def _near_jump(runs) -> str | None:
     return None
 
 
+# XLA's algebraic simplifier rewrites a product with a converted predicate, `x * convert(p)` (a 0/1
+# mask: `jax.nn.one_hot(labels, n) * logp`, `mask.astype(x.dtype) * x`), into `select(p, x, 0)`:
+# where the mask is 0 the result is 0 even for x = nan or inf, which IEEE's 0 * nan is not. Eager
+# execution gives nan, jit gives 0, and both are what XLA means the program to do (the masking
+# idiom). The "masked" run computes such products as the select: an element where it and the
+# exact run differ in class is volatile (not judged); everywhere else it agrees with the exact run.
+# Shape-only ops keep a mask a mask, as XLA looks through them once it has moved the broadcast.
+MASK_KEEPING = frozenset({"broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "copy", "copy_p"})
+
+
 class _Run:
-    """One float64 execution of a jaxpr: exact, rounded to native dtypes, or noisy."""
+    """One float64 execution of a jaxpr: exact, rounded to native dtypes, noisy, or masked
+    (exact, with products of converted predicates computed as XLA rewrites them)."""
 
     def __init__(self, mode: str, rng: np.random.Generator):
         self.mode, self.rng = mode, rng
         self.discontinuous: dict = {}  # equation path -> (eqn, params, input values)
+        self._masks: dict[int, np.ndarray] = {}  # id -> a 0/1 array converted from a predicate (kept alive)
 
     def evaluate(self, jaxpr, consts, args, path=()):
         env = {}
@@ -226,9 +239,22 @@ class _Run:
         except Exception as error:  # noqa: BLE001 - any failure means no reference, not a finding
             raise Unsupported(f"no float64 reference for primitive {name!r}: {type(error).__name__}") from None
         outs = [np.asarray(o) for o in (outs if eqn.primitive.multiple_results else [outs])]
+        if self.mode == "masked":
+            outs = self._masked(eqn, values, outs)
         if discontinuities.is_discontinuous(eqn):
             self.discontinuous[path] = (eqn, params, values)
         return [self._round(eqn, params, values, out, var.aval.dtype) for out, var in zip(outs, eqn.outvars)]
+
+    def _masked(self, eqn, values, outs):
+        name = eqn.primitive.name
+        if name == "convert_element_type" and eqn.invars[0].aval.dtype == np.bool_ or (
+                name in MASK_KEEPING and id(values[0]) in self._masks):
+            self._masks[id(outs[0])] = outs[0]
+        elif name == "mul" and any(id(v) in self._masks for v in values):
+            mask, other = (values[0], values[1]) if id(values[0]) in self._masks else (values[1], values[0])
+            with np.errstate(all="ignore"):
+                outs = [np.asarray(np.where(mask != 0, outs[0], 0.0), dtype=outs[0].dtype)]
+        return outs
 
     def _round(self, eqn, params, values, out, native):
         """Model the rounding of a native-dtype result: none, exact rounding, or noise."""

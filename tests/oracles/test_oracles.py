@@ -335,3 +335,27 @@ def test_a_cast_of_a_value_that_no_floating_argument_reaches_keeps_them():
     verdicts = run_oracles(subject("jax.nn.one_hot(a % 4, 4).astype(jnp.bfloat16) @ b", args),
                            ("gradient", "forward_vs_reverse"), seed=0)
     assert statuses(verdicts) == {"gradient": "passed", "forward_vs_reverse": "passed"}, verdicts
+
+
+def test_a_masked_product_may_be_zero_under_jit_where_the_other_factor_is_nan(monkeypatch):
+    """XLA rewrites ``x * convert(p)`` (a 0/1 mask: ``jax.nn.one_hot(labels, n) * logp``) into
+    ``select(p, x, 0)``: where the mask is 0, jit gives 0 and eager nan (a realistic-mix training
+    step's gradient hit it). The masked reference run allows exactly that: without it the same
+    program fails, and a mask that jit ignores where the other factor is finite still fails."""
+    from fuzzgen.oracles import envelope
+
+    args = (ArgSpec("x", (4, 3), "float32"), ArgSpec("labels", (4,), "int32"))
+    source = "def f(x, labels):\n    v0 = jnp.log(x * 0.0 - 1.0)\n    return jax.nn.one_hot(labels, 3) * v0 + x\n"
+    program = Subject(ProgramSpec(grammar_built(source, "f"), args))
+    x, labels = np.arange(12, dtype=np.float32).reshape(4, 3), np.array([0, 5, -2, 2], np.int32)
+    eager = np.asarray(program.function(x, labels))
+    jit = np.asarray(program.compiled("forward")(x, labels))
+    assert np.isnan(eager[1]).all() and np.array_equal(jit[1], x[1])  # labels 5: out of range, a zero row
+    ok = judge({"eager": [eager], "jit": [jit]}, lambda: program.jaxpr("forward"), [x, labels], 0, "forward")
+    assert ok == Outcome()
+    ignored = x.copy()  # the mask ignored: finite even where it is 1 and the other factor nan: wrong
+    bad = judge({"eager": [eager], "jit": [ignored]}, lambda: program.jaxpr("forward"), [x, labels], 0, "forward")
+    assert bad.problem and bad.problem.startswith("forward: jit output 0")
+    monkeypatch.setattr(envelope._Run, "_masked", lambda self, eqn, values, outs: outs)
+    unexcused = judge({"eager": [eager], "jit": [jit]}, lambda: program.jaxpr("forward"), [x, labels], 0, "forward")
+    assert unexcused.problem and "jit output 0" in unexcused.problem
