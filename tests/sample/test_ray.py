@@ -86,6 +86,24 @@ def test_shards_concatenate_to_the_local_output(ray_run, local_run, tmp_path):
     assert (tmp_path / "all.jsonl.meta.json").read_bytes() == Path(f"{local_run}.meta.json").read_bytes()
 
 
+@pytest.mark.slow
+@needs_ray
+def test_tree_and_helper_programs_shard_to_the_local_output(cluster, tmp_path):
+    """Model code with `params` trees, helpers and keyword-only numbers (issue 14): the Ray
+    engine's shards are the local engine's bytes too."""
+    from fuzzgen.sample.ray.engine import run_ray_sample
+
+    config = SampleConfig(seed=0, categories=("layer", "norm", "attention"), weights=None)
+    local = tmp_path / "local.jsonl"
+    run_sample(local, 12, config, workers=0)
+    run_ray_sample(tmp_path / "ray", 12, config, shard_size=5)
+    assert shards_concatenated(tmp_path / "ray") == local.read_bytes()
+    records = [json.loads(line) for line in local.read_text().splitlines()]
+    assert sum(any("path" in a for a in r["args"]) for r in records) >= 3  # params trees
+    assert sum(r["python"].count("\ndef ") >= 1 for r in records) >= 2  # helpers before the program
+    assert any(", *, eps=" in r["python"] for r in records)  # keyword-only numbers
+
+
 @needs_ray
 @pytest.mark.slow
 def test_dedup_drops_duplicates_across_shards_as_the_local_run_does(cluster, tmp_path):
