@@ -37,6 +37,7 @@ from ..program.builder import ARG_NAMES
 from ..program.trees import parameter_names, with_leaves
 from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id
 from ..trust import UntrustedSourceError, check_program, check_source
+from ..program.flags import specialized
 from . import syntax
 from .isolation import Case, CheckResult
 from .triage import normalize_message
@@ -62,8 +63,11 @@ class Reducible:
 
     @classmethod
     def of(cls, program) -> Reducible:
-        return cls(program.category, program.function, tuple(program.args), program.vmap_axes, program.axis_size,
-                   tuple(getattr(program, "helpers", ())))
+        """``program`` as the reducer edits it: its ``if``s resolved by its flags' defaults (what
+        is traced, `flags.specialized`), so that each name is bound once."""
+        helpers = tuple(getattr(program, "helpers", ()))
+        function = specialized(program.function, frozenset(h.name.value for h in helpers))
+        return cls(program.category, function, tuple(program.args), program.vmap_axes, program.axis_size, helpers)
 
     @property
     def function_name(self) -> str:

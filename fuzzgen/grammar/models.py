@@ -179,9 +179,17 @@ def norm(w: Walk):
         y = w.let(w.apply("reshape_method", normed, shape=(batch, features)))
     params = Params(w)
     learned = params.module("norm")
-    y = w.apply("multiply", y, learned.get("scale", ValueType((features,), dtype)))
-    if form != "rms" or w.chooser.chance(0.3):
-        y = w.apply("add", y, learned.get("shift", ValueType((features,), dtype)))
+    shift = form != "rms" or w.chooser.chance(0.3)
+    if w.chooser.chance(0.25):  # Flax's `use_scale` / `use_bias` as the program's keyword-only flags
+        y = w.when(w.flag("use_scale", w.chooser.chance(0.85)), y,
+                   lambda v: w.apply("multiply", v, learned.get("scale", ValueType((features,), dtype))))
+        if shift:
+            y = w.when(w.flag("use_bias", w.chooser.chance(0.85)), y,
+                       lambda v: w.apply("add", v, learned.get("shift", ValueType((features,), dtype))))
+    else:
+        y = w.apply("multiply", y, learned.get("scale", ValueType((features,), dtype)))
+        if shift:
+            y = w.apply("add", y, learned.get("shift", ValueType((features,), dtype)))
     if w.chooser.chance(0.5):  # a pre-norm residual block: x + mlp(norm(x))
         h = w.let(activation(w, dense(w, w.let(y), features, params=params)))
         out = dense(w, h, features, params=params) if w.chooser.chance(0.5) else h
@@ -249,7 +257,13 @@ def attention(w: Walk):
         scores = w.let(w.apply("multiply", scores, round(depth ** -0.5, 6)))
     mask = w.chooser.choice(("none", "causal", "causal", "padding"))
     floor = -1e4 if dtype == "float16" else -1e9
-    if mask == "causal":
+    if mask == "causal" and w.chooser.chance(0.4):  # `*, causal=True`, then `if causal: scores = ...`
+        def masked(s):
+            keep = w.apply("greater", w.let(w.apply("tril", w.apply("ones", shape=(tokens, tokens)))), 0.0)
+            return w.apply("where", keep, s, floor)
+
+        scores = w.when(w.flag("causal", w.chooser.chance(0.85)), scores, masked)
+    elif mask == "causal":
         causal = w.let(w.apply("tril", w.apply("ones", shape=(tokens, tokens))))
         keep = w.apply("greater", causal, 0.0)
         scores = w.let(w.apply("where", keep, scores, floor))

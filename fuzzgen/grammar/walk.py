@@ -77,6 +77,13 @@ class Walk(Protocol):
         """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
         op with several results)."""
 
+    def flag(self, name: str, default: bool) -> str:
+        """A keyword-only boolean of the program itself (``*, use_bias=True``), for `when`."""
+
+    def when(self, flag: str, value: Value, body) -> Value:
+        """``if flag:`` around what ``body`` builds from ``value``, rebinding ``value``'s name to
+        it (``if use_bias: h = h + b``); the result has ``value``'s type."""
+
     def arguments_left(self) -> int:
         """How many more arguments (plain or leaves) the program may take."""
 

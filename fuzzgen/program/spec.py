@@ -159,18 +159,23 @@ class Program:
         return grammar_built(self.probe_source(), self.function_name)
 
     def probe_source(self) -> str:
-        """The same function, returning every assigned value and then the result, as a tuple;
-        tests use it to check each statement's inferred type against JAX."""
+        """The same function as its flags' defaults trace it (`flags.specialized`: no ``if``),
+        returning every assigned value and then the result, as a tuple; tests use it to check
+        each statement's inferred type against JAX."""
         import libcst as cst
 
-        body = list(self.function.body.body)
+        from .flags import specialized
+
+        specialized_function = specialized(self.function, frozenset(h.name.value for h in self.helpers))
+        body = list(specialized_function.body.body)
         names = []
         for statement in body[:-1]:
             target = statement.body[0].targets[0].target
             names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
         returned = body[-1].body[0].value
         probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
-        function = self.function.with_changes(body=self.function.body.with_changes(body=body[:-1] + [probe_return]))
+        function = specialized_function.with_changes(body=specialized_function.body.with_changes(
+            body=body[:-1] + [probe_return]))
         return cst.Module(body=[*self.helpers, function]).code
 
 

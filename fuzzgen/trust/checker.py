@@ -107,6 +107,7 @@ class _Checker(DefinitionForms, ValueForms):
         self.tuple_return = tuple_return
         self.bound: set[str] = set()
         self.statics: set[str] = set()  # keyword-only numbers (`eps`): values, but not arrays
+        self.flags: set[str] = set()  # keyword-only booleans, which an `if` may test
         self.helper_names: set[str] = set()
         self.callable_helpers: dict[str, tuple[int, frozenset[str]]] = {}
         self.called: set[str] = set()
@@ -128,6 +129,11 @@ class _Checker(DefinitionForms, ValueForms):
     # --- structure -----------------------------------------------------------------------
 
     def statement(self, statement: cst.BaseStatement, *, last: bool) -> None:
+        if isinstance(statement, cst.If):
+            if last:
+                raise self.refuse(statement, "the function must end with a return")
+            self.if_statement(statement)
+            return
         if not isinstance(statement, cst.SimpleStatementLine):
             raise self.not_allowed(statement)
         if len(statement.body) != 1:

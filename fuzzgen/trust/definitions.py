@@ -7,7 +7,8 @@ that the program calls, each at least once, by name and with exactly its positio
 but the registry's ops, so nothing recurses; a helper's name is never rebound nor used as a
 value. Any function may end its parameters with keyword-only numbers that have literal defaults
 (``*, eps=1e-05``): static numbers, used as a literal is, whose defaults a call may replace with
-other literals.
+other literals. A keyword-only ``True`` or ``False`` (``*, use_bias=True``) is a flag that an
+``if`` may test (`if_statement`).
 """
 from __future__ import annotations
 
@@ -39,10 +40,10 @@ class DefinitionForms:
             if helper.name.value in signatures:
                 raise self.refuse(helper.name, f"helper name {helper.name.value!r} is already bound; each name "
                                                "is bound once")
-            self.bound, self.statics = set(), set()
+            self.bound, self.statics, self.flags = set(), set(), set()
             signatures[self.definition(helper, None)] = (len(helper.params.params),
                                                           frozenset(p.name.value for p in helper.params.kwonly_params))
-        self.bound, self.statics = set(), set()
+        self.bound, self.statics, self.flags = set(), set(), set()
         self.callable_helpers, self.called = signatures, set()
         name = self.definition(program, parameters, function_name)
         unused = [h for h in helpers if h.name.value not in self.called]
@@ -100,11 +101,44 @@ class DefinitionForms:
             name = param.name.value
             if param.annotation is not None:
                 raise self.refuse(param, f"parameter {name!r} has an annotation; annotations are not allowed")
-            if param.default is None or not self.is_number_literal(param.default):
-                raise self.refuse(param, f"keyword-only parameter {name!r} must have a number as its default, "
-                                         f"not {snippet(param.default) if param.default is not None else 'none'}")
+            flag = isinstance(param.default, cst.Name) and param.default.value in ("True", "False")
+            if param.default is None or not (flag or self.is_number_literal(param.default)):
+                raise self.refuse(param, f"keyword-only parameter {name!r} must have a number, True or False as "
+                                         f"its default, not {snippet(param.default) if param.default is not None else 'none'}")
             self.bound.add(self.fresh_name(param.name, "parameter"))
             self.statics.add(name)
+            if flag:
+                self.flags.add(name)
+
+    def if_statement(self, node: cst.If) -> None:
+        """``if use_bias:`` on a keyword-only flag, no ``else``: assignments that bind new names,
+        which end with the block, or bind a name from before it again (``h = h + b``)."""
+        if not isinstance(node.test, cst.Name) or node.test.value not in self.flags:
+            raise self.refuse(node.test, f"an if tests a keyword-only flag of the function (`*, use_bias=True`), "
+                                         f"not {snippet(node.test)!r}")
+        if node.orelse is not None:
+            raise self.refuse(node.orelse, "an if has no else or elif")
+        if not isinstance(node.body, cst.IndentedBlock):
+            raise self.refuse(node, "the body of an if must be an indented block")
+        outer = set(self.bound)
+        for statement in node.body.body:
+            if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1 or not isinstance(
+                    statement.body[0], cst.Assign):
+                raise self.not_allowed(statement.body[0] if isinstance(statement, cst.SimpleStatementLine)
+                                       and statement.body else statement, "inside an if")
+            small = statement.body[0]
+            if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
+                raise self.refuse(small, "inside an if, an assignment binds one name")
+            self.value_of_one(small.value)
+            target = small.targets[0].target
+            rebound = target.value in outer and target.value not in self.statics and target.value not in self.trees
+            if not rebound:
+                self.bound.add(self.fresh_name(target, "assigned name"))
+        self.bound = outer  # what the block bound first is gone after it; what it bound again stays
+
+    def value_of_one(self, node: cst.BaseExpression) -> None:
+        if self.value(node) != 1:
+            raise self.refuse(node, f"{snippet(node)!r} has several results; bind them outside the if")
 
     def is_number_literal(self, node: cst.BaseExpression) -> bool:
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):

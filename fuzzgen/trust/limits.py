@@ -26,7 +26,7 @@ MAX_ITEMS = 256  # elements of one tuple, arguments of one call, statements of o
 ALLOWED_NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Name, ast.Load,
     ast.Store, ast.Constant, ast.UnaryOp, ast.USub, ast.Invert, ast.BinOp, ast.operator, ast.Compare,
-    ast.cmpop, ast.Call, ast.Attribute, ast.keyword, ast.Tuple, ast.Lambda, ast.Subscript, ast.Slice,
+    ast.cmpop, ast.Call, ast.Attribute, ast.keyword, ast.Tuple, ast.Lambda, ast.Subscript, ast.Slice, ast.If,
 )
 CONSTANT_TYPES = (int, float, bool, type(None), type(Ellipsis))
 
@@ -189,6 +189,8 @@ def _problem(node: ast.AST) -> str | None:
         return f"{type(node).__name__} node is not allowed"
     if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain_definition(node.args)):
         return "only a plain function, without decorators, annotations or special parameters, is allowed"
+    if isinstance(node, ast.If) and (node.orelse or not isinstance(node.test, ast.Name)):
+        return "an if may only test a flag's name, without else"
     if isinstance(node, ast.Lambda) and not _plain(node.args):
         return "a lambda may only have plain parameters"
     if isinstance(node, ast.Name) and node.id.startswith("_"):
@@ -211,7 +213,7 @@ def _plain_definition(arguments: ast.arguments) -> bool:
     def number(node) -> bool:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             node = node.operand
-        return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+        return isinstance(node, ast.Constant) and type(node.value) in (int, float, bool)
 
     plain = not (arguments.posonlyargs or arguments.vararg or arguments.kwarg or arguments.defaults)
     return plain and all(default is not None and number(default) for default in arguments.kw_defaults)

@@ -283,3 +283,26 @@ def test_helper_calls_reduce_away_and_take_their_definitions_with_them(planted_o
     assert start.source == WITH_HELPERS
     reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
     assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
+
+
+WITH_FLAGS = '''def norm_0000(x, gamma, *, use_scale=True, use_bias=False):
+    v0 = jnp.tanh(x)
+    if use_scale:
+        v0 = ext.planted(v0 * gamma)
+    if use_bias:
+        v0 = v0 + 1.0
+    return v0
+'''
+
+
+def test_a_program_with_flags_reduces_as_its_defaults_trace_it(planted_op):
+    """``if`` statements are resolved by their flags' defaults before reduction (the True one
+    spliced in, the False one dropped), and the flags, no longer read, leave with them."""
+    planted_op("jvp")
+    checker = InProcessChecker()
+    args = (ArgSpec("x", (2, 3), "float32"), ArgSpec("gamma", (3,), "float32"))
+    start = Reducible.of(type("Drawn", (), {"category": "norm", "function": cst.parse_module(WITH_FLAGS).body[0],
+                                            "args": args, "vmap_axes": None, "axis_size": None})())
+    assert "if " not in start.source and "v0_2 = ext.planted(v0 * gamma)" in start.source, start.source
+    reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
+    assert reduced.source == "def norm_0000(a):\n    return ext.planted(a)\n", reduced.source

@@ -1,8 +1,9 @@
-"""Helpers and keyword-only numbers (issue 14's Python structure): model programs define
+"""Helpers, keyword-only numbers and flags (issue 14's Python structure): model programs define
 ``def layer_norm(x, scale, shift, *, eps=1e-05)`` or a residual ``block`` before their own
-function and call them, one call per layer; a norm takes ``eps`` as its own keyword. Each is a
-real function: the keyword flows into the result, each call uses its own layer's parameters,
-and renamed copies hash alike."""
+function and call them, one call per layer; a norm takes ``eps`` as its own keyword; norms and
+attention take flags (``*, use_bias=True``, ``causal=True``) that an ``if`` tests. Each is real:
+the keyword and the flags flow into the result, each call uses its own layer's parameters, the
+flags' defaults decide what is traced, and renamed copies hash alike."""
 import ast
 
 import jax.numpy as jnp
@@ -11,18 +12,19 @@ import pytest
 
 from fuzzgen.lowering.execution import make_inputs
 from fuzzgen.program.canonical import canonical_hash
+from fuzzgen.program.flags import specialized
 from fuzzgen.program.trees import rebuild
 from fuzzgen.sample.draw import SampleConfig, program_for_index
 from fuzzgen.trust import check_source
 from fuzzgen.trust.sandbox import load_function
 
-CONFIG = SampleConfig(seed=3, categories=("layer", "norm"), weights=None)
+CONFIG = SampleConfig(seed=3, categories=("layer", "norm", "attention"), weights=None)
 
 
 @pytest.fixture(scope="module")
 def structured():
-    """Model programs that define helpers or take keyword-only numbers, of 240 drawn."""
-    programs = [program_for_index(CONFIG, i) for i in range(240)]
+    """Model programs that define helpers or take keyword-only numbers or flags, of 360 drawn."""
+    programs = [program_for_index(CONFIG, i) for i in range(360)]
     return [p for p in programs if p.helpers or p.function.params.kwonly_params]
 
 
@@ -82,7 +84,7 @@ def test_a_keyword_passed_to_a_helper_differs_from_its_default_and_changes_the_r
 
 
 def test_the_programs_own_keyword_flows_into_its_result(structured):
-    keyword = [p for p in structured if p.function.params.kwonly_params]
+    keyword = [p for p in structured if any(k.name.value == "eps" for k in p.function.params.kwonly_params)]
     assert keyword
     for program in keyword[:5]:
         function = load_function(program.spec.source)
@@ -116,3 +118,38 @@ def test_every_keyword_only_number_is_read_where_it_is_defined(structured):
             read = {n.id for n in ast.walk(definition) if isinstance(n, ast.Name)}
             for keyword in definition.args.kwonlyargs:
                 assert keyword.arg in read, program.source
+
+
+def _flags(program) -> dict[str, bool]:
+    return {p.name.value: p.default.value == "True" for p in program.function.params.kwonly_params
+            if p.default.value in ("True", "False")}
+
+
+def test_flags_are_drawn_with_both_defaults_and_each_guards_an_if(structured):
+    flagged = [p for p in structured if _flags(p)]
+    names = {name for p in flagged for name in _flags(p)}
+    assert {"use_scale", "use_bias", "causal"} <= names, names
+    defaults = [value for p in flagged for value in _flags(p).values()]
+    assert True in defaults and False in defaults
+    for program in flagged:
+        tests = [s.test.value for s in program.function.body.body if hasattr(s, "test")]
+        assert sorted(tests) == sorted(_flags(program)), program.source
+
+
+def test_a_flags_default_decides_what_is_traced_and_a_caller_may_flip_it(structured):
+    """The IR holds the body of an ``if`` exactly where its flag defaults to True; passing the
+    other value changes the result; the specialized source (ifs resolved) computes the same."""
+    flagged = [p for p in structured if _flags(p)]
+    for program in flagged[:8]:
+        function = load_function(program.spec.source)
+        inputs = _inputs(program)
+        default = np.asarray(function(*inputs), dtype=np.float64)
+        *helpers, _ = program.source.split("\n\n\n")
+        resolved = "\n\n\n".join(helpers + [ast.unparse(ast.parse(
+            __import__("libcst").Module(body=[specialized(program.function)]).code))])
+        assert "    if " not in resolved
+        plain = load_function(check_source(resolved, program.args, program.function_name))
+        np.testing.assert_array_equal(np.asarray(plain(*inputs), dtype=np.float64), default)
+        for name, value in _flags(program).items():
+            flipped = np.asarray(function(*inputs, **{name: not value}), dtype=np.float64)
+            assert not np.array_equal(flipped, default, equal_nan=True), (name, program.source)

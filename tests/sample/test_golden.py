@@ -1,10 +1,9 @@
 """Golden bytes: the records a run writes are a pure function of (arguments, versions).
 
 These hashes must not move by accident: a change to them is a change to every dataset drawn with
-the same seed. They were last recorded for GRAMMAR_VERSION 5, when model code began to define
-helpers before its function (a norm, a residual block called once per layer) and to take
-keyword-only numbers (`*, eps=1e-05`) (only EVERYTHING_36 moved: the default mix draws no model
-code). A
+the same seed. They were last recorded for GRAMMAR_VERSION 6, when norms and attention began to
+take keyword-only flags that an `if` tests (`*, use_bias=True`; version 5 had added helpers and
+keyword-only numbers) (only EVERYTHING_36 moved: the default mix draws no model code). A
 deliberate grammar change that moves them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no
 run is resumed or merged across the change), records the new hashes and says so in its commit.
 """
@@ -20,11 +19,11 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
 DEFAULT_40 = "37d16320e2d19ae4824fb4cbf437049ef60e6ff3f434f44cf159a5555abf3fa2"
-EVERYTHING_36 = "87f8f0f4bcb8df02974243f11270586ac529c78d5873257dd7e9aa12c76b3b03"
+EVERYTHING_36 = "4a7c45d34f74832c7dfedaa7d31137edcb863ff7045559c4aa414f2d96fdd857"
 DEFAULT_1000 = "89e4730994554f7e460956f56fd5355dae42a25c1a86495ae797a4a52f52732e"
 
 
-RECORDED_FOR_GRAMMAR_VERSION = 5
+RECORDED_FOR_GRAMMAR_VERSION = 6
 
 
 def test_the_hashes_were_recorded_for_this_grammar_version():

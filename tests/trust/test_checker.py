@@ -152,6 +152,16 @@ HOSTILE = [
     ("helper_kwargs", "def g(x, **k):\n    return x\ndef f(a):\n    return g(a, e=open(SENTINEL, 'w'))\n", "a",
      "line 1: only plain positional parameters"),
     ("program_recurses", "def f(a):\n    v0 = open(SENTINEL, 'w')\n    return f(a)\n", "a", "line 2: call of 'open'"),
+    ("if_body_open", "def f(a, *, on=True):\n    if on:\n        v0 = open(SENTINEL, 'w')\n    return a\n", "a",
+     "line 3: call of 'open'"),
+    ("if_test_call", "def f(a, *, on=True):\n    if open(SENTINEL, 'w'):\n        a = jnp.sin(a)\n    return a\n", "a",
+     "line 2: an if tests a keyword-only flag"),
+    ("if_else_open", "def f(a, *, on=False):\n    if on:\n        a = jnp.sin(a)\n    else:\n"
+     "        v0 = open(SENTINEL, 'w')\n    return a\n", "a", "an if has no else"),
+    ("if_nested_def", "def f(a, *, on=True):\n    if on:\n        def g():\n            return open(SENTINEL, 'w')\n"
+     "        v0 = g()\n    return a\n", "a", "line 3: nested function"),
+    ("flag_default_gadget", f"def f(a, *, on={OPEN}(SENTINEL, 'w')):\n    return a\n", "a",
+     "keyword-only parameter 'on' must have a number, True or False"),
     ("module_code_between_definitions", "def g(x):\n    return x\nv = open(SENTINEL, 'w')\n"
      "def f(a):\n    return g(a)\n", "a", "line 3: assignment"),
 ]
@@ -330,6 +340,16 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a, *, eps=None):\n    return a\n", "keyword-only parameter 'eps' must have a number"),
     ("".join(f"def g{k}(x):\n    return x\n" for k in range(9)) + "def f(a):\n    return g0(a)\n",
      "at most 8 helpers"),
+    ("def f(a, *, eps=1e-05):\n    if eps:\n        a = jnp.sin(a)\n    return a\n", "tests a keyword-only flag"),
+    ("def f(a, *, on=True):\n    if not on:\n        a = jnp.sin(a)\n    return a\n", "tests a keyword-only flag"),
+    ("def f(a, *, on=True):\n    if on:\n        v0 = jnp.sin(a)\n    return v0\n", "name 'v0' is not bound"),
+    ("def f(a, *, on=True):\n    if on:\n        return a\n    return a\n", "return"),
+    ("def f(a, *, on=True):\n    if on:\n        on = jnp.sin(a)\n    return a\n", "already bound"),
+    ("def f(a, *, on=True):\n    if on:\n        if on:\n            a = jnp.sin(a)\n    return a\n",
+     "if statement"),
+    ("def f(a, *, on=True):\n    if on:\n        v0, v1 = a, a\n    return a\n", "binds one name"),
+    ("def f(a, *, on=True):\n    return a * on.shape[0]\n", ""),
+    ("def f(a, *, on=True):\n    if on:\n        a = jnp.sin(a)\n", "must end with a return"),
     ("def f(a):\n    return (a\n", "syntax error"),
     ("def f(a):\n    return a\x00\n", "null bytes"),
     ("def f(a):\n    return " + "-" * 100_000 + "a\n", "characters; at most"),
@@ -446,6 +466,8 @@ def test_the_allow_list_comes_from_the_registry():
     "def f(a, *, eps=jnp):\n    return a\n",
     "def f(a, *, eps):\n    return a\n",
     "def f(a, *args):\n    return a\n",
+    "def f(a, *, on=True):\n    if on:\n        a = a\n    else:\n        a = a\n    return a\n",
+    "def f(a, *, on=True):\n    if on > 0:\n        a = a\n    return a\n",
 ])
 def test_cpythons_tree_is_checked_too(source):
     """The backstop behind libcst: were libcst ever to see these differently, CPython's tree still fails."""
@@ -481,6 +503,32 @@ def test_helpers_and_keyword_only_numbers_pass_both_walls_and_run():
 
     expected = layer_norm(layer_norm(x, 1e-05) * 0.001, 1e-06)
     np.testing.assert_allclose(np.asarray(function(x, gamma, beta)), expected, rtol=1e-4, atol=1e-5)
+
+
+FLAG_PROGRAM = (
+    "def norm_0002(x, gamma, *, use_scale=True, use_bias=False):\n"
+    "    v0 = x - jnp.mean(x, axis=-1, keepdims=True)\n"
+    "    if use_scale:\n"
+    "        v1 = jnp.abs(gamma)\n"
+    "        v0 = v0 * v1\n"
+    "    if use_bias:\n"
+    "        v0 = v0 + 1.0\n"
+    "    return v0\n"
+)
+
+
+def test_flags_and_ifs_pass_both_walls_and_run_as_python_does():
+    """``if use_scale:`` rebinds a name from before it; each flag's default decides, and a
+    caller's value too."""
+    args = (ArgSpec("x", (2, 3), "float32"), ArgSpec("gamma", (3,), "float32"))
+    checked = check_source(FLAG_PROGRAM, args, "norm_0002")
+    cross_check(ast.parse(FLAG_PROGRAM), frozenset({"jnp.mean", "jnp.abs"}), subscripts=True)
+    function = load_checked_function(FLAG_PROGRAM, args, checked.function_name)
+    x, gamma = np.arange(6.0, dtype=np.float32).reshape(2, 3), np.float32([1, -2, 3])
+    centered = x - x.mean(-1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(function(x, gamma)), centered * np.abs(gamma), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(function(x, gamma, use_scale=False, use_bias=True)), centered + 1.0,
+                               rtol=1e-6)
 
 
 def test_the_backstop_passes_grammar_programs():
