@@ -18,7 +18,7 @@ from .idioms import normalized
 from .ops import Subscripts
 from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
 from .types import ValueType
-from .params import PROJECTIONS, Params
+from .params import PROJECTIONS, ROLE_KEYS, TREE_NAME, Params
 from .walk import Walk
 
 
@@ -117,7 +117,10 @@ def _stacked_blocks(w: Walk, h, params: Params):
     norm_function, eps = norm_helper(w, h.vtype) if with_norm else (None, None)
     per_layer = len(block.params) - 1 + (len(norm_function.params) - 1 if norm_function is not None else 0)
     room = (w.arguments_left() - 2) // per_layer  # two left for an output layer
-    for _ in range(max(1, min(room, w.chooser.choice((2, 2, 3))))):
+    layers = max(1, min(room, w.chooser.choice((2, 2, 3))))
+    if params.style == "layers" and layers > 1 and w.chooser.chance(0.5):  # `for i in range(...)`
+        return _looped_blocks(w, h, params, block, norm_function, eps, layers)
+    for _ in range(layers):
         if norm_function is not None:
             learned = params.module("norm")
             operands = [learned.get(role, ValueType((features,), dtype))
@@ -128,6 +131,30 @@ def _stacked_blocks(w: Walk, h, params: Params):
         if len(block.params) == 3:
             operands.append(module.get("bias", ValueType((features,), dtype)))
         h = w.let(w.call(block, h, *operands))
+    return h
+
+
+def _looped_blocks(w: Walk, h, params: Params, block, norm_function, eps, layers: int):
+    """The stacked layers as a Python loop over their positions in a list of layer dicts:
+    ``for i in range(2): h = block(h, params[i]['w'], params[i]['b'])``, each layer's norm
+    parameters beside its weights (``params[i]['scale']``)."""
+    features, dtype = h.vtype.shape[-1], h.vtype.dtype
+    keys = ROLE_KEYS["layers"]
+    eps_call = other_eps(w, dtype, eps) if norm_function is not None else {}
+
+    def layer(_, value):
+        if norm_function is not None:
+            learned = [w.looped_leaf(TREE_NAME, keys[role], ValueType((features,), dtype))
+                       for role in ("scale", "shift")[:len(norm_function.params) - 1]]
+            value = w.let(w.call(norm_function, value, *learned, **eps_call))
+        operands = [w.looped_leaf(TREE_NAME, keys["weight"], ValueType((features, features), dtype))]
+        if len(block.params) == 3:
+            operands.append(w.looped_leaf(TREE_NAME, keys["bias"], ValueType((features,), dtype)))
+        return w.call(block, value, *operands)
+
+    start = params.layers
+    h = w.repeat(start, start + layers, h, layer)
+    params.layers += layers
     return h
 
 

@@ -84,6 +84,13 @@ class Walk(Protocol):
         """``if flag:`` around what ``body`` builds from ``value``, rebinding ``value``'s name to
         it (``if use_bias: h = h + b``); the result has ``value``'s type."""
 
+    def repeat(self, start: int, stop: int, value: Value, body) -> Value:
+        """``for i in range(start, stop):`` around what ``body(i, value)`` builds, rebinding
+        ``value``'s name to it; the result has ``value``'s type."""
+
+    def looped_leaf(self, tree: str, key: str, vtype: ValueType) -> Value:
+        """``params[i][key]`` inside `repeat`: the iteration's own leaf."""
+
     def arguments_left(self) -> int:
         """How many more arguments (plain or leaves) the program may take."""
 

@@ -17,6 +17,7 @@ from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon,
 from ..grammar.params import TREE_NAME
 from ..grammar.structured import draw_vmap_axes
 from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
+from .structure import GrammarBug, StatementBlocks
 from .spec import ArgSpec, Program
 from .trees import in_leaf_order, parameter_names
 
@@ -34,10 +35,6 @@ NAMING_CHANCE = 0.75
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-class GrammarBug(RuntimeError):
-    """A production asked for something the grammar's own rules reject."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +56,7 @@ def _keyword_sign(value: float, float16: bool) -> str:
     return "positive" if value >= (1e-2 if float16 else 1e-6) else ""
 
 
-class ProgramBuilder:
+class ProgramBuilder(StatementBlocks):
     def __init__(self, chooser: Chooser, settings: GrammarSettings):
         self.chooser = chooser
         self.settings = settings
@@ -84,6 +81,7 @@ class ProgramBuilder:
         self._keywords: dict[str, float | bool] = {}
         # inside a helper's body: the names its values may mention (its parameters); None outside
         self._scope_names: set[str] | None = None
+        self._loop: tuple[str, int, int] | None = None  # inside `for i in range(start, stop)`: (i, start, stop)
 
     # --- the Walk interface ---------------------------------------------------------------
 
@@ -207,41 +205,6 @@ class ProgramBuilder:
             raise GrammarBug(f"keyword-only parameter {name!r} is taken or not a name")
         self._keywords[name] = float(value)
         return TypedExpr(cst.Name(name), ValueType((), "float32", weak=True), ATOM, _keyword_sign(value, float16))
-
-    def flag(self, name: str, default: bool) -> str:
-        """A keyword-only boolean of the program (``*, use_bias=True``), for `when`."""
-        self.keyword(name, 0.0)
-        self._keywords[name] = bool(default)
-        return name
-
-    def when(self, flag: str, value: TypedExpr, body) -> TypedExpr:
-        """``if flag:`` around the statements ``body`` builds from ``value``, ending by binding
-        their result to ``value``'s name again (``if use_bias: h = h + b``). The result has
-        ``value``'s type; names first bound inside the body are not bound after it. With the flag
-        False by default the body is not traced: its statements leave no statement types."""
-        self._outside_helper("an if statement")
-        if self._inline_depth or not isinstance(self._keywords.get(flag), bool):
-            raise GrammarBug(f"`if {flag}:` needs a keyword-only flag of the program, outside any lambda")
-        value = self.let(value)
-        name = self.name_of(value)
-        outer, named, mark = self._statements, dict(self._named), len(self._statement_types)
-        self._statements = []
-        try:
-            result = body(value)
-            result = self._named.get(id(result), (None, result))[1]
-            if (result.vtype.shape, result.vtype.dtype) != (value.vtype.shape, value.vtype.dtype) or \
-                    self.name_of(result) == name:
-                raise GrammarBug(f"`if {flag}:` turned {value.vtype} into {result.vtype}")
-            self._statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))],
-                                                                        result.node)]))
-            self._statement_types.append(result.vtype)
-            inner = self._statements
-        finally:
-            self._statements, self._named = outer, named
-        if not self._keywords[flag]:
-            del self._statement_types[mark:]
-        self._statements.append(cst.If(test=cst.Name(flag), body=cst.IndentedBlock(inner)))
-        return TypedExpr(cst.Name(name), value.vtype, ATOM)
 
     def helper(self, role: str, params: tuple[tuple[str, ValueType], ...], body,
                keywords: tuple[tuple[str, float], ...] = ()) -> Helper:

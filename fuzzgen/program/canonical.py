@@ -43,6 +43,9 @@ class _Canonicalizer:
                 if param.arg not in self.names:
                     self.names[param.arg] = f"p{self.lambda_params}"
                     self.lambda_params += 1
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id not in self.names:
+            self.names[node.target.id] = f"v{self.locals}"  # a loop variable is bound as a local is
+            self.locals += 1
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 for element in target.elts if isinstance(target, ast.Tuple) else [target]:

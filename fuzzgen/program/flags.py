@@ -1,10 +1,11 @@
-"""A program's static ``if``s, resolved by its flags' defaults.
+"""A program's static ``if``s and ``for``s, resolved as tracing resolves them.
 
 A program may take keyword-only booleans (``*, use_bias=True``) and guard statements with them
-(``if use_bias: h = h + b``); the IR is traced with the defaults. `specialized` writes the
-function as it is traced: the body of an ``if`` whose flag defaults to True spliced in place,
-one whose flag defaults to False dropped, and each name the body bound again renamed from there
-on (``h_2 = h + b``; later reads of ``h`` read ``h_2``), so that every name is bound once. The
+(``if use_bias: h = h + b``), and loop over a literal range (``for i in range(2): h = block(h,
+params[i]['w'])``); the IR is traced with the defaults, each loop unrolled. `specialized` writes
+the function as it is traced: the body of an ``if`` whose flag defaults to True spliced in place,
+one whose flag defaults to False dropped, a loop's body once per position (``params[0]['w']``),
+and each name bound again renamed from there on (``h_2 = h + b``; later reads of ``h`` read ``h_2``), so that every name is bound once. The
 typing probe and the reducer work on that form.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
     """``function`` without ``if`` statements, as its defaults trace it; ``taken`` are names a
     new name must also avoid (the helpers')."""
     body = list(function.body.body)
-    if not any(isinstance(s, cst.If) for s in body):
+    if not any(isinstance(s, (cst.If, cst.For)) for s in body):
         return function
     defaults = {p.name.value: isinstance(p.default, cst.Name) and p.default.value == "True"
                 for p in function.params.kwonly_params}
@@ -29,6 +30,10 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
             if not defaults[statement.test.value]:
                 continue
             inner = list(statement.body.body)
+        elif isinstance(statement, cst.For):  # unrolled: the loop variable becomes each position
+            start, stop = _bounds(statement.iter)
+            index = statement.target.value
+            inner = [line.visit(_Position(index, k)) for k in range(start, stop) for line in statement.body.body]
         else:
             inner = [statement]
         for line in inner:
@@ -53,6 +58,21 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
                 small = small.with_changes(value=small.value.visit(_Reads(current)))
             out.append(line.with_changes(body=[small]))
     return function.with_changes(body=function.body.with_changes(body=out))
+
+
+def _bounds(call: cst.Call) -> tuple[int, int]:
+    values = [int(arg.value.value) for arg in call.args]
+    return (0, values[0]) if len(values) == 1 else (values[0], values[1])
+
+
+class _Position(cst.CSTTransformer):
+    """The loop variable's reads, as the integer literal of one iteration."""
+
+    def __init__(self, index: str, position: int):
+        self.index, self.position = index, position
+
+    def leave_Name(self, original: cst.Name, updated: cst.BaseExpression) -> cst.BaseExpression:
+        return cst.Integer(str(self.position)) if original.value == self.index else updated
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:

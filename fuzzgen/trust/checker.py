@@ -108,6 +108,7 @@ class _Checker(DefinitionForms, ValueForms):
         self.bound: set[str] = set()
         self.statics: set[str] = set()  # keyword-only numbers (`eps`): values, but not arrays
         self.flags: set[str] = set()  # keyword-only booleans, which an `if` may test
+        self.loop: tuple[str, range] | None = None  # inside `for i in range(...)`: i and its positions
         self.helper_names: set[str] = set()
         self.callable_helpers: dict[str, tuple[int, frozenset[str]]] = {}
         self.called: set[str] = set()
@@ -129,10 +130,10 @@ class _Checker(DefinitionForms, ValueForms):
     # --- structure -----------------------------------------------------------------------
 
     def statement(self, statement: cst.BaseStatement, *, last: bool) -> None:
-        if isinstance(statement, cst.If):
+        if isinstance(statement, (cst.If, cst.For)):
             if last:
                 raise self.refuse(statement, "the function must end with a return")
-            self.if_statement(statement)
+            self.if_statement(statement) if isinstance(statement, cst.If) else self.for_statement(statement)
             return
         if not isinstance(statement, cst.SimpleStatementLine):
             raise self.not_allowed(statement)

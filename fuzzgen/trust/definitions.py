@@ -8,7 +8,7 @@ but the registry's ops, so nothing recurses; a helper's name is never rebound no
 value. Any function may end its parameters with keyword-only numbers that have literal defaults
 (``*, eps=1e-05``): static numbers, used as a literal is, whose defaults a call may replace with
 other literals. A keyword-only ``True`` or ``False`` (``*, use_bias=True``) is a flag that an
-``if`` may test (`if_statement`).
+``if`` may test (`if_statement`). A ``for`` runs over a literal ``range`` (`for_statement`).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import libcst as cst
 from .values import snippet
 
 MAX_HELPERS = 8
+MAX_TRIPS = 8  # the builder's bound (`fuzzgen.program.structure.MAX_TRIPS`): loops are unrolled when traced
 
 
 class DefinitionForms:
@@ -110,6 +111,32 @@ class DefinitionForms:
             if flag:
                 self.flags.add(name)
 
+    def for_statement(self, node: cst.For) -> None:
+        """``for i in range(3):`` or ``range(1, 3)`` (literal bounds, at most `MAX_TRIPS`
+        iterations), no ``else``, holding assignments as an if's body does; ``i`` may index a
+        tree argument (``params[i]['w']``) where every position it takes holds that leaf."""
+        if node.asynchronous is not None or node.orelse is not None:
+            raise self.refuse(node, "a for loop has no else and is not async")
+        if self.loop is not None:
+            raise self.refuse(node, "for loops do not nest")
+        bounds = _range_bounds(node.iter)
+        if bounds is None or not 0 <= bounds[0] < bounds[1] or bounds[1] - bounds[0] > MAX_TRIPS:
+            raise self.refuse(node.iter, f"a for loop runs over range(stop) or range(start, stop) of integer literals, "
+                                         f"at most {MAX_TRIPS} iterations, not {snippet(node.iter)!r}")
+        if not isinstance(node.target, cst.Name):
+            raise self.refuse(node.target, "a for loop binds one name")
+        outer = set(self.bound)
+        index = self.fresh_name(node.target, "loop variable")
+        self.bound.add(index)
+        self.statics.add(index)
+        self.loop = (index, range(*bounds))
+        try:
+            self.block_body(node.body, outer, "inside a for loop")
+        finally:
+            self.loop = None
+            self.statics.discard(index)
+        self.bound = outer
+
     def if_statement(self, node: cst.If) -> None:
         """``if use_bias:`` on a keyword-only flag, no ``else``: assignments that bind new names,
         which end with the block, or bind a name from before it again (``h = h + b``)."""
@@ -118,23 +145,27 @@ class DefinitionForms:
                                          f"not {snippet(node.test)!r}")
         if node.orelse is not None:
             raise self.refuse(node.orelse, "an if has no else or elif")
-        if not isinstance(node.body, cst.IndentedBlock):
-            raise self.refuse(node, "the body of an if must be an indented block")
         outer = set(self.bound)
-        for statement in node.body.body:
+        self.block_body(node.body, outer, "inside an if")
+        self.bound = outer  # what the block bound first is gone after it; what it bound again stays
+
+    def block_body(self, body: cst.BaseSuite, outer: set[str], where: str) -> None:
+        """Assignments of one name each: a new one, or one bound before the block, again."""
+        if not isinstance(body, cst.IndentedBlock):
+            raise self.refuse(body, f"the body of a block must be an indented block, not {where} on one line")
+        for statement in body.body:
             if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1 or not isinstance(
                     statement.body[0], cst.Assign):
                 raise self.not_allowed(statement.body[0] if isinstance(statement, cst.SimpleStatementLine)
-                                       and statement.body else statement, "inside an if")
+                                       and statement.body else statement, where)
             small = statement.body[0]
             if len(small.targets) != 1 or not isinstance(small.targets[0].target, cst.Name):
-                raise self.refuse(small, "inside an if, an assignment binds one name")
+                raise self.refuse(small, f"{where}, an assignment binds one name")
             self.value_of_one(small.value)
             target = small.targets[0].target
             rebound = target.value in outer and target.value not in self.statics and target.value not in self.trees
             if not rebound:
                 self.bound.add(self.fresh_name(target, "assigned name"))
-        self.bound = outer  # what the block bound first is gone after it; what it bound again stays
 
     def value_of_one(self, node: cst.BaseExpression) -> None:
         if self.value(node) != 1:
@@ -165,6 +196,20 @@ class DefinitionForms:
                 raise self.refuse(arg, f"keyword {key!r} of {name!r} must be a number, not {snippet(arg.value)!r}")
         self.called.add(name)
         return 1
+
+
+def _range_bounds(node: cst.BaseExpression) -> tuple[int, int] | None:
+    """(start, stop) of ``range(stop)`` / ``range(start, stop)`` with integer literals."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"
+            and 1 <= len(node.args) <= 2):
+        return None
+    values = []
+    for arg in node.args:
+        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Integer) or not arg.value.value.isdigit() \
+                or len(arg.value.value) > 3:
+            return None
+        values.append(int(arg.value.value))
+    return (0, values[0]) if len(values) == 1 else (values[0], values[1])
 
 
 def _first_small(statement: cst.CSTNode) -> cst.CSTNode:

@@ -4,7 +4,7 @@ Before: bound the size and nesting of the source with `ast.parse`, which fails c
 libcst's native parser can crash the process (tens of thousands of nested brackets or operators).
 After: walk the tree that ``compile`` will really build and allow only the node types a grammar
 program has (top-level ``def``s only; calls by bare name only of the helpers defined before the
-program), so no difference between libcst's parser and CPython's can let code through.
+program and of ``range`` as a for loop's literal bounds), so no difference between libcst's parser and CPython's can let code through.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ ALLOWED_NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Name, ast.Load,
     ast.Store, ast.Constant, ast.UnaryOp, ast.USub, ast.Invert, ast.BinOp, ast.operator, ast.Compare,
     ast.cmpop, ast.Call, ast.Attribute, ast.keyword, ast.Tuple, ast.Lambda, ast.Subscript, ast.Slice, ast.If,
+    ast.For,
 )
 CONSTANT_TYPES = (int, float, bool, type(None), type(Ellipsis))
 
@@ -99,6 +100,7 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
         raise UntrustedSourceError("CPython sees something other than function definitions")
     definitions = {id(statement) for statement in tree.body}
     helpers = frozenset(statement.name for statement in tree.body[:-1])  # called by name; the last is the program
+    ranges = {id(node.iter) for node in ast.walk(tree) if isinstance(node, ast.For)}  # `for i in range(3)`
     chains = targets | DTYPE_TARGETS
     modules = frozenset(target.partition(".")[0] for target in chains)
     inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
@@ -115,7 +117,8 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
         elif isinstance(node, ast.FunctionDef) and id(node) not in definitions:
             problem = "nested function definition is not allowed"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            problem = None if node.func.id in helpers else f"call of {node.func.id!r} is not allowed"
+            problem = None if node.func.id in helpers or (id(node) in ranges and _literal_range(node)) \
+                else f"call of {node.func.id!r} is not allowed"
         else:
             problem = None if isinstance(node, ast.Attribute) else _problem(node)
         if problem:
@@ -191,6 +194,9 @@ def _problem(node: ast.AST) -> str | None:
         return "only a plain function, without decorators, annotations or special parameters, is allowed"
     if isinstance(node, ast.If) and (node.orelse or not isinstance(node.test, ast.Name)):
         return "an if may only test a flag's name, without else"
+    if isinstance(node, ast.For) and (node.orelse or not isinstance(node.target, ast.Name)
+                                      or not _literal_range(node.iter)):
+        return "a for loop may only bind a name over range() of literals, without else"
     if isinstance(node, ast.Lambda) and not _plain(node.args):
         return "a lambda may only have plain parameters"
     if isinstance(node, ast.Name) and node.id.startswith("_"):
@@ -206,6 +212,12 @@ def _problem(node: ast.AST) -> str | None:
     if isinstance(node, ast.arg) and node.annotation is not None:
         return "annotations are not allowed"
     return None
+
+
+def _literal_range(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
+            and not node.keywords and 1 <= len(node.args) <= 2
+            and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args))
 
 
 def _plain_definition(arguments: ast.arguments) -> bool:

@@ -75,6 +75,7 @@ def load_function(source: CheckedSource, *, stop_gradient=None, modules: dict | 
             raise ValueError(f"modules={sorted(unknown)}: only {sorted(namespace)} can be replaced")
         namespace.update(modules)
     namespace["__builtins__"] = {}
+    namespace["range"] = range  # a for loop's literal bounds (the check admits `range` there alone)
     exec(compile(source.text, f"<fuzzgen:{source.function_name}>", "exec"), namespace)  # noqa: S102 - checked only
     function = namespace.get(source.function_name)
     if not callable(function):

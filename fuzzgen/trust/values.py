@@ -56,8 +56,10 @@ class ValueForms:
 
     def is_tree_leaf(self, node: cst.Subscript) -> bool:
         """``params['w']``, ``layers[0]['b']``: a whole path, from a tree argument to one of the
-        leaves its arg specs declare (keys are plain string literals, positions int literals)."""
-        path = []
+        leaves its arg specs declare (keys are plain string literals, positions int literals, or
+        the loop variable of the ``for`` being checked: then the path must be a leaf for every
+        position the loop takes)."""
+        path, looped = [], False
         while isinstance(node, cst.Subscript):
             if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index) or node.slice[0].slice.star:
                 return False
@@ -66,12 +68,21 @@ class ValueForms:
                 path.append(key.evaluated_value)
             elif isinstance(key, cst.Integer) and key.value.isdigit():
                 path.append(int(key.value))
+            elif isinstance(key, cst.Name) and self.loop is not None and key.value == self.loop[0]:
+                path.append(None)
+                looped = True
             else:
                 return False
             node = node.value
         # not a whole path (`params[0]`, `params['w'][0]`): the parts are checked as any subscript,
         # and the bare tree name is refused there
-        return isinstance(node, cst.Name) and tuple(reversed(path)) in self.trees.get(node.value, ())
+        if not isinstance(node, cst.Name):
+            return False
+        leaves = self.trees.get(node.value, ())
+        path = tuple(reversed(path))
+        if not looped:
+            return path in leaves
+        return all(tuple(k if p is None else p for p in path) in leaves for k in self.loop[1])
 
     def type_fact_of(self, node: cst.BaseExpression) -> str | None:
         """``"shape"`` for ``x.shape``, ``"dtype"`` for ``x.dtype``, where ``x`` is a bound name

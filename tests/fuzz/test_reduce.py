@@ -306,3 +306,16 @@ def test_a_program_with_flags_reduces_as_its_defaults_trace_it(planted_op):
     assert "if " not in start.source and "v0_2 = ext.planted(v0 * gamma)" in start.source, start.source
     reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
     assert reduced.source == "def norm_0000(a):\n    return ext.planted(a)\n", reduced.source
+
+
+def test_a_loop_is_unrolled_before_reduction(planted_op):
+    planted_op("jit")
+    checker = InProcessChecker()
+    source = ("def layer_0000(x, w):\n    for i in range(2):\n        v0 = x @ w\n"
+              "        x = ext.planted(jnp.tanh(v0))\n    return x\n")
+    args = (ArgSpec("x", (2,), "float32"), ArgSpec("w", (2, 2), "float32"))
+    start = Reducible.of(type("Drawn", (), {"category": "layer", "function": cst.parse_module(source).body[0],
+                                            "args": args, "vmap_axes": None, "axis_size": None})())
+    assert "for " not in start.source and "x_3 = ext.planted(jnp.tanh(v0_2))" in start.source, start.source
+    reduced = Reducer(checker, first_failure(checker, start, "eager_vs_jit"), 1).reduce(start).program
+    assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source

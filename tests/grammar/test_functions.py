@@ -37,7 +37,7 @@ def _calls(program) -> dict[str, list[ast.Call]]:
     tree = ast.parse(program.source)
     calls = {}
     for node in ast.walk(tree.body[-1]):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id != "range":
             calls.setdefault(node.func.id, []).append(node)
     return calls
 
@@ -153,3 +153,34 @@ def test_a_flags_default_decides_what_is_traced_and_a_caller_may_flip_it(structu
         for name, value in _flags(program).items():
             flipped = np.asarray(function(*inputs, **{name: not value}), dtype=np.float64)
             assert not np.array_equal(flipped, default, equal_nan=True), (name, program.source)
+
+
+@pytest.fixture(scope="module")
+def looped():
+    config = SampleConfig(seed=0, categories=("layer",), weights=None)
+    programs = [program_for_index(config, i) for i in range(900)]
+    return [p for p in programs if "    for " in p.source]
+
+
+def test_stacked_layers_loop_over_their_positions_in_a_list_of_layer_dicts(looped):
+    """``for i in range(1, 3): h = block(h, params[i]['w'], params[i]['b'])``: every position the
+    loop takes holds each leaf the body reads; the jaxpr is the unrolled program's."""
+    from fuzzgen.lowering.lower import lower_spec
+
+    assert len(looped) >= 5
+    for program in looped[:6]:
+        loop = next(s for s in program.function.body.body if type(s).__name__ == "For")
+        bounds = [int(a.value.value) for a in loop.iter.args]
+        positions = range(*bounds) if len(bounds) == 2 else range(bounds[0])
+        read = {key for node in ast.walk(ast.parse(program.source)) if isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Subscript) and isinstance(node.value.slice, ast.Name)
+                for key in [node.slice.value]}
+        paths = {a.path for a in program.args if a.path}
+        assert read and all((k, key) in paths for k in positions for key in read), program.source
+        *helpers, _ = program.source.split("\n\n\n")
+        unrolled = "\n\n\n".join(helpers + [__import__("libcst").Module(body=[specialized(
+            program.function, frozenset(h.name.value for h in program.helpers))]).code.strip() + "\n"])
+        assert "    for " not in unrolled
+        spec = program.spec
+        other = type(spec)(check_source(unrolled, program.lowered_args, program.function_name), spec.args)
+        assert lower_spec(spec, ("jaxpr",)).ir["jaxpr"] == lower_spec(other, ("jaxpr",)).ir["jaxpr"]

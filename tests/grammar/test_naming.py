@@ -75,9 +75,15 @@ def test_a_freed_leafs_id_never_passes_for_another_expression(monkeypatch):
 
     reads, mistaken = {}, []
     leaf, maybe_named = builder.ProgramBuilder.leaf, builder.ProgramBuilder._maybe_named
+    looped_leaf = builder.ProgramBuilder.looped_leaf
 
     def recording_leaf(self, tree, path, vtype):
         expr = leaf(self, tree, path, vtype)
+        reads[id(expr)] = weakref.ref(expr)
+        return expr
+
+    def recording_looped_leaf(self, tree, key, vtype):  # `params[i]['w']` inside a loop
+        expr = looped_leaf(self, tree, key, vtype)
         reads[id(expr)] = weakref.ref(expr)
         return expr
 
@@ -87,6 +93,7 @@ def test_a_freed_leafs_id_never_passes_for_another_expression(monkeypatch):
         return maybe_named(self, operand, into_operator)
 
     monkeypatch.setattr(builder.ProgramBuilder, "leaf", recording_leaf)
+    monkeypatch.setattr(builder.ProgramBuilder, "looped_leaf", recording_looped_leaf)
     monkeypatch.setattr(builder.ProgramBuilder, "_maybe_named", checking_maybe_named)
     for seed in range(600):
         for category in ("layer", "norm", "attention"):

@@ -3,7 +3,8 @@
 These hashes must not move by accident: a change to them is a change to every dataset drawn with
 the same seed. They were last recorded for GRAMMAR_VERSION 6, when norms and attention began to
 take keyword-only flags that an `if` tests (`*, use_bias=True`; version 5 had added helpers and
-keyword-only numbers) (only EVERYTHING_36 moved: the default mix draws no model code). A
+keyword-only numbers) (only EVERYTHING_36 moved: the default mix draws no model code), and checked
+again for version 7 (loops over stacked layers), which left all three where they were. A
 deliberate grammar change that moves them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no
 run is resumed or merged across the change), records the new hashes and says so in its commit.
 """
@@ -23,7 +24,7 @@ EVERYTHING_36 = "4a7c45d34f74832c7dfedaa7d31137edcb863ff7045559c4aa414f2d96fdd85
 DEFAULT_1000 = "89e4730994554f7e460956f56fd5355dae42a25c1a86495ae797a4a52f52732e"
 
 
-RECORDED_FOR_GRAMMAR_VERSION = 6
+RECORDED_FOR_GRAMMAR_VERSION = 7
 
 
 def test_the_hashes_were_recorded_for_this_grammar_version():

@@ -162,6 +162,14 @@ HOSTILE = [
      "        v0 = g()\n    return a\n", "a", "line 3: nested function"),
     ("flag_default_gadget", f"def f(a, *, on={OPEN}(SENTINEL, 'w')):\n    return a\n", "a",
      "keyword-only parameter 'on' must have a number, True or False"),
+    ("for_body_open", "def f(a):\n    for i in range(2):\n        v0 = open(SENTINEL, 'w')\n    return a\n", "a",
+     "line 3: call of 'open'"),
+    ("for_over_call", "def f(a):\n    for i in [open(SENTINEL, 'w')]:\n        a = jnp.sin(a)\n    return a\n", "a",
+     "line 2: a for loop runs over range"),
+    ("for_range_gadget", f"def f(a):\n    for i in range({OPEN}(SENTINEL, 'w')):\n        a = jnp.sin(a)\n"
+     "    return a\n", "a", "line 2: a for loop runs over range"),
+    ("for_else_open", "def f(a):\n    for i in range(1):\n        a = jnp.sin(a)\n    else:\n"
+     "        v0 = open(SENTINEL, 'w')\n    return a\n", "a", "a for loop has no else"),
     ("module_code_between_definitions", "def g(x):\n    return x\nv = open(SENTINEL, 'w')\n"
      "def f(a):\n    return g(a)\n", "a", "line 3: assignment"),
 ]
@@ -350,6 +358,17 @@ def test_rejection_names_the_node_and_its_line():
     ("def f(a, *, on=True):\n    if on:\n        v0, v1 = a, a\n    return a\n", "binds one name"),
     ("def f(a, *, on=True):\n    return a * on.shape[0]\n", ""),
     ("def f(a, *, on=True):\n    if on:\n        a = jnp.sin(a)\n", "must end with a return"),
+    ("def f(a):\n    for i in range(1000000000):\n        a = jnp.sin(a)\n    return a\n", "at most 8 iterations"),
+    ("def f(a):\n    for i in range(3, 1):\n        a = jnp.sin(a)\n    return a\n", "runs over range"),
+    ("def f(a):\n    for i in range(0, 4, 2):\n        a = jnp.sin(a)\n    return a\n", "runs over range"),
+    ("def f(a):\n    for i in range(-1):\n        a = jnp.sin(a)\n    return a\n", "runs over range"),
+    ("def f(a):\n    for i, j in range(2):\n        a = jnp.sin(a)\n    return a\n", "binds one name"),
+    ("def f(a):\n    for i in range(2):\n        for j in range(2):\n            a = jnp.sin(a)\n    return a\n",
+     "for loop"),
+    ("def f(a):\n    for i in range(2):\n        v0 = jnp.sin(a)\n    return v0\n", "name 'v0' is not bound"),
+    ("def f(a):\n    for i in range(2):\n        i = jnp.sin(a)\n    return a\n", "already bound"),
+    ("def f(a):\n    for a in range(2):\n        v0 = jnp.sin(a)\n    return a\n", "already bound"),
+    ("def f(a):\n    v0 = range(2)\n    return a\n", "call of 'range'"),
     ("def f(a):\n    return (a\n", "syntax error"),
     ("def f(a):\n    return a\x00\n", "null bytes"),
     ("def f(a):\n    return " + "-" * 100_000 + "a\n", "characters; at most"),
@@ -468,6 +487,10 @@ def test_the_allow_list_comes_from_the_registry():
     "def f(a, *args):\n    return a\n",
     "def f(a, *, on=True):\n    if on:\n        a = a\n    else:\n        a = a\n    return a\n",
     "def f(a, *, on=True):\n    if on > 0:\n        a = a\n    return a\n",
+    "def f(a):\n    for i in range(2):\n        a = a\n    else:\n        a = a\n    return a\n",
+    "def f(a):\n    for i in range(a):\n        a = a\n    return a\n",
+    "def f(a):\n    for i in range(2.0):\n        a = a\n    return a\n",
+    "def f(a):\n    v0 = range(2)\n    return a\n",
 ])
 def test_cpythons_tree_is_checked_too(source):
     """The backstop behind libcst: were libcst ever to see these differently, CPython's tree still fails."""
@@ -529,6 +552,32 @@ def test_flags_and_ifs_pass_both_walls_and_run_as_python_does():
     np.testing.assert_allclose(np.asarray(function(x, gamma)), centered * np.abs(gamma), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(function(x, gamma, use_scale=False, use_bias=True)), centered + 1.0,
                                rtol=1e-6)
+
+
+LOOP_PROGRAM = (
+    "def layer_0003(x, params):\n"
+    "    for i in range(1, 3):\n"
+    "        v0 = x @ params[i]['w']\n"
+    "        x = jnp.tanh(v0)\n"
+    "    return x + params[0]['w'][0]\n"
+)
+
+
+def test_a_loop_over_layer_positions_passes_both_walls_and_runs_as_python_does():
+    args = (ArgSpec("x", (2,), "float32"), *(ArgSpec("params", (2, 2), "float32", (k, "w")) for k in range(3)))
+    checked = check_source(LOOP_PROGRAM, args, "layer_0003")
+    cross_check(ast.parse(LOOP_PROGRAM), frozenset({"jnp.tanh"}), subscripts=True,
+                tree_parameters=frozenset({"params"}))
+    function = load_checked_function(LOOP_PROGRAM, args, checked.function_name)
+    x = np.float32([0.5, -1.0])
+    layers = [{"w": np.float32([[1, 2], [3, 4]]) * (k + 1) / 10} for k in range(3)]
+    h = x
+    for k in (1, 2):
+        h = np.tanh(h @ layers[k]["w"])
+    np.testing.assert_allclose(np.asarray(function(x, layers)), h + layers[0]["w"][0], rtol=1e-6)
+    # a position the loop takes must hold the leaf at every position
+    with pytest.raises(UntrustedSourceError, match="line 3: index"):
+        check_source(LOOP_PROGRAM.replace("range(1, 3)", "range(1, 4)"), args, "layer_0003")
 
 
 def test_the_backstop_passes_grammar_programs():

@@ -1,0 +1,104 @@
+"""Statements around statements: ``if`` on a keyword-only flag and ``for`` over a static range.
+
+A mixin of `ProgramBuilder`. Both blocks carry one value through: the block's statements end by
+binding their result to that value's name again (``if use_bias: h = h + b``; ``for i in
+range(3): h = block(h, params[i]['w'], params[i]['b'])``), so the value after the block has the
+type it had before, whatever the flag or the iteration. Names first bound inside a block are not
+used after it. `fuzzgen.program.flags.specialized` writes the function as it is traced (ifs
+resolved by their defaults, loops unrolled), for the typing probe and the reducer.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..grammar import ValueType
+from .nodes import ATOM, TypedExpr
+
+MAX_TRIPS = 8  # iterations of one loop; every one reads its own leaves, and arguments are few
+
+
+class GrammarBug(RuntimeError):
+    """A production asked for something the grammar's own rules reject."""
+
+
+class StatementBlocks:
+    def flag(self, name: str, default: bool) -> str:
+        """A keyword-only boolean of the program (``*, use_bias=True``), for `when`."""
+        self.keyword(name, 0.0)
+        self._keywords[name] = bool(default)
+        return name
+
+    def when(self, flag: str, value: TypedExpr, body) -> TypedExpr:
+        """``if flag:`` around the statements ``body`` builds from ``value``, ending by binding
+        their result to ``value``'s name again. With the flag False by default the body is not
+        traced: its statements leave no statement types."""
+        if not isinstance(self._keywords.get(flag), bool):
+            raise GrammarBug(f"`if {flag}:` needs a keyword-only flag of the program")
+        mark = len(self._statement_types)
+        value, inner = self._carried_block(f"if {flag}", value, body)
+        if not self._keywords[flag]:
+            del self._statement_types[mark:]
+        self._statements.append(cst.If(test=cst.Name(flag), body=cst.IndentedBlock(inner)))
+        return value
+
+    def repeat(self, start: int, stop: int, value: TypedExpr, body) -> TypedExpr:
+        """``for i in range(start, stop):`` around the statements ``body(i, value)`` builds,
+        ending by binding their result to ``value``'s name again; `looped_leaf` reads the
+        iteration's own leaves (``params[i]['w']``). Its statement types are the body's, once
+        per iteration (as `flags.specialized` unrolls it)."""
+        if not 0 <= start < stop or stop - start > MAX_TRIPS or self._loop is not None:
+            raise GrammarBug(f"range({start}, {stop}) is no loop this grammar draws")
+        taken = {a.name for a in self._args} | set(self._keywords) | self._helper_names | self._lambda_names
+        index = self._free_name_among("i", taken)
+        mark = len(self._statement_types)
+        self._loop = (index, start, stop)
+        try:
+            value, inner = self._carried_block(
+                "for", value, lambda v: body(TypedExpr(cst.Name(index), ValueType((), "int32", weak=True)), v))
+        finally:
+            self._loop = None
+        once = self._statement_types[mark:]
+        self._statement_types.extend(once * (stop - start - 1))
+        bounds = [cst.Arg(cst.Integer(str(stop)))] if start == 0 else [
+            cst.Arg(cst.Integer(str(start))), cst.Arg(cst.Integer(str(stop)))]
+        self._statements.append(cst.For(target=cst.Name(index), iter=cst.Call(cst.Name("range"), bounds),
+                                        body=cst.IndentedBlock(inner)))
+        return value
+
+    def looped_leaf(self, tree: str, key: str, vtype: ValueType) -> TypedExpr:
+        """``params[i][key]`` inside `repeat`: a leaf ``(k, key)`` of ``tree`` for every
+        iteration k."""
+        if self._loop is None:
+            raise GrammarBug("a looped leaf is read only inside a loop")
+        index, start, stop = self._loop
+        for position in range(start, stop):
+            self.leaf(tree, (position, key), vtype)
+        node = cst.Subscript(cst.Subscript(cst.Name(tree), [cst.SubscriptElement(cst.Index(cst.Name(index)))]),
+                             [cst.SubscriptElement(cst.Index(cst.SimpleString(repr(key))))])
+        expr = TypedExpr(node, ValueType(tuple(vtype.shape), vtype.dtype))
+        self._leaves[id(expr)] = expr
+        return expr
+
+    def _carried_block(self, what: str, value: TypedExpr, body):
+        """Build ``body(value)`` into statements of their own, the last binding ``value``'s name;
+        returns the value after the block (that name) and the statements."""
+        self._outside_helper(f"`{what}`")
+        if self._inline_depth:
+            raise GrammarBug(f"`{what}` cannot sit inside a lambda or a guard")
+        value = self.let(value)
+        name = self.name_of(value)
+        outer, named = self._statements, dict(self._named)
+        self._statements = []
+        try:
+            result = body(value)
+            result = self._named.get(id(result), (None, result))[1]
+            if (result.vtype.shape, result.vtype.dtype) != (value.vtype.shape, value.vtype.dtype) or \
+                    self.name_of(result) == name:
+                raise GrammarBug(f"`{what}` turned {value.vtype} into {result.vtype}")
+            self._statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))],
+                                                                        result.node)]))
+            self._statement_types.append(result.vtype)
+            inner = self._statements
+        finally:
+            self._statements, self._named = outer, named  # what the block bound first ends with it
+        return TypedExpr(cst.Name(name), value.vtype, ATOM), inner
