@@ -26,7 +26,7 @@ MAX_ARGS = len(ARG_NAMES)
 # A role name (`x`, `w`, `labels`) is taken as it is, then with 2, 3, ... (`w2`), never as a
 # local (`v3`), a module the source reads, or a Python keyword.
 _LOCAL = re.compile(r"v[0-9]+")
-_RESERVED = frozenset({"jnp", "lax", "jax", "ext", "np", TREE_NAME, *keyword.kwlist})
+_RESERVED = frozenset({"jnp", "lax", "jax", "ext", "np", "range", TREE_NAME, *keyword.kwlist})
 # How often an op's computed operand is first bound to a name (`h = jnp.dot(x, w)`, then
 # `jax.nn.relu(h + b)`) rather than written inline: real functions name their intermediates (their
 # median is 6 statements), and the IR is the same either way.

@@ -184,7 +184,7 @@ class _Checker(DefinitionForms, ValueForms):
             raise self.refuse(name, f"{role} {value!r} is not a plain ASCII identifier")
         if value.startswith("_"):
             raise self.refuse(name, f"{role} {value!r} starts with an underscore; such names are not allowed")
-        if value in self.surface.modules or value in KEYWORD_CONSTANTS:
+        if value in self.surface.modules or value in KEYWORD_CONSTANTS or value == "range":
             raise self.refuse(name, f"{role} {value!r} is reserved")
         if value in self.bound:
             raise self.refuse(name, f"{role} {value!r} is already bound; each name is bound once")
@@ -245,6 +245,9 @@ class _Checker(DefinitionForms, ValueForms):
             raise self.refuse(node, f"{node.value!r} is only allowed as a parameter of a grammar op")
         if node.value in self.surface.modules:
             raise self.refuse(node, f"module {node.value!r} may only be used to call a grammar op")
+        if node.value in self.flags or (self.loop is not None and node.value == self.loop[0]):
+            raise self.refuse(node, f"{node.value!r} is only tested by an if or used as a tree position, "
+                                    "not read as a value")
         if node.value not in self.bound:
             raise self.refuse(node, f"name {node.value!r} is not bound before use")
         if node.value in self.trees:
