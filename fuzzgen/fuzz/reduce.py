@@ -241,17 +241,21 @@ class Reducer:
         yield from _argument_edits(program)
 
     def _types_of(self, program: Reducible, where: syntax.Layout):
-        """The type of every array value outside lambdas, and of every argument and local, by id."""
-        names = [cst.Name(n) for n in where.uses]
-        text = syntax.render(syntax.probe(program.function, list(where.values) + names), program.helpers)
+        """The type of every array value outside lambdas, and of every argument and local, by id;
+        not of a tree argument or a part of a leaf's path (``params``, ``params[0]``), which are
+        no values (the probe could not return them)."""
+        trees = {a.name for a in program.source_args if a.path}
+        values = [v for v in where.values if not _tree_part(v, trees, where)]
+        names = [cst.Name(n) for n in where.uses if n not in trees]
+        text = syntax.render(syntax.probe(program.function, values + names), program.helpers)
         try:
             probe = check_source(text, program.source_args, program.function_name, tuple_return=True)
         except UntrustedSourceError:
             return None
         found = self.checker.types(probe, program.source_args)
-        if not isinstance(found, tuple) or len(found) != len(where.values) + len(names):
+        if not isinstance(found, tuple) or len(found) != len(values) + len(names):
             return None
-        by_node = {id(v): t for v, t in zip(where.values, found)}
+        by_node = {id(v): t for v, t in zip(values, found)}
         by_name = {n.value: t for n, t in zip(names, found[len(where.values):])}
         return by_node, by_name
 
@@ -304,11 +308,12 @@ def _size(node: cst.CSTNode) -> int:
 
 def _replacements(program: Reducible, where: syntax.Layout, types):
     by_node, by_name = types
-    values = sorted((v for v in where.values if not isinstance(v, cst.Name)), key=_size, reverse=True)
+    values = sorted((v for v in where.values if not isinstance(v, cst.Name) and id(v) in by_node), key=_size,
+                    reverse=True)
     arguments = tuple(a.name for a in program.source_args)
     for value in values:
         wanted = by_node[id(value)]
-        inner = [v for v in where.values if v is not value and _inside(v, value, where) and by_node[id(v)] == wanted]
+        inner = [v for v in where.values if v is not value and _inside(v, value, where) and by_node.get(id(v)) == wanted]
         for operand in sorted(inner, key=_size):
             yield _edited(program, syntax.replaced(program.function, where, value, operand))
         for name in where.bound_before(value, arguments):
@@ -321,6 +326,17 @@ def _replacements(program: Reducible, where: syntax.Layout, types):
                                              fresh.name)
             axes = None if program.vmap_axes is None else program.vmap_axes + (None,)
             yield _edited(program, function, source_args=program.source_args + (fresh,), vmap_axes=axes)
+
+
+def _tree_part(node, trees: set[str], where: syntax.Layout) -> bool:
+    """A tree argument's name, or a subscript of it that is not yet a whole leaf path."""
+    root = node
+    while isinstance(root, cst.Subscript):
+        root = root.value
+    if not (isinstance(root, cst.Name) and root.value in trees):
+        return False
+    parent = where.parents.get(node)
+    return not isinstance(node, cst.Subscript) or (isinstance(parent, cst.Subscript) and parent.value is node)
 
 
 def _inside(node, ancestor, where: syntax.Layout) -> bool:

@@ -319,3 +319,18 @@ def test_a_loop_is_unrolled_before_reduction(planted_op):
     assert "for " not in start.source and "x_3 = ext.planted(jnp.tanh(v0_2))" in start.source, start.source
     reduced = Reducer(checker, first_failure(checker, start, "eager_vs_jit"), 1).reduce(start).program
     assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
+
+
+def test_a_program_over_tree_leaves_reduces_to_the_op_alone(planted_op):
+    """The typing probe leaves out the tree argument and the parts of a leaf's path (``params``,
+    ``params[1]``), which are no values: without that the probe was refused and a program over
+    ``params[i]['w']`` kept two planted calls."""
+    planted_op("jit")
+    checker = InProcessChecker()
+    source = ("def layer_0000(x, params):\n    for i in range(2):\n        v0 = x @ params[i]['w']\n"
+              "        x = ext.planted(jnp.tanh(v0))\n    return x\n")
+    args = (ArgSpec("x", (2,), "float32"), *(ArgSpec("params", (2, 2), "float32", (k, "w")) for k in range(2)))
+    start = Reducible.of(type("Drawn", (), {"category": "layer", "function": cst.parse_module(source).body[0],
+                                            "args": args, "vmap_axes": None, "axis_size": None})())
+    reduced = Reducer(checker, first_failure(checker, start, "eager_vs_jit"), 1).reduce(start).program
+    assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
