@@ -268,6 +268,9 @@ def _structural(program: Reducible, where: syntax.Layout):
     unread = syntax.without_unused_keywords(program.function)
     if unread is not None:
         yield _edited(program, unread)
+    taken = frozenset(where.uses) | {a.name for a in program.source_args} | {h.name.value for h in program.helpers}
+    for call in syntax.helper_calls(program.function, program.helpers):  # a bug inside a helper's body
+        yield _edited(program, syntax.helper_inlined(program.function, where, program.helpers, call, taken))
     for line, names in reversed(where.statements):
         if not any(where.uses[n] for n in names):
             yield _edited(program, syntax.without_statement(program.function, line))

@@ -266,6 +266,68 @@ def render(function: cst.FunctionDef, helpers: tuple = ()) -> str:
     return cst.Module(body=[*kept, function]).code
 
 
+def helper_inlined(function: cst.FunctionDef, where: Layout, helpers: tuple, call: cst.Call,
+                   taken: frozenset[str]) -> cst.FunctionDef:
+    """``function`` with the helper ``call`` replaced by the helper's body: each argument (and
+    each keyword-only number, the call's or the default) bound to a new name first, then the
+    body's statements, their names new too, and the call written as what the body returns; all
+    placed before the program's statement that holds the call."""
+    helper = next(h for h in helpers if h.name.value == call.func.value)
+    names = set(taken)
+
+    def fresh(base: str) -> str:
+        name = next(f"{base}_{k}" for k in range(1, 10_000) if f"{base}_{k}" not in names)
+        names.add(name)
+        return name
+
+    mapping, bindings = {}, []
+    given = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    positional = [arg.value for arg in call.args if arg.keyword is None]
+    for param, value in zip(helper.params.params, positional):
+        mapping[param.name.value] = fresh(param.name.value)
+        bindings.append((mapping[param.name.value], value))
+    for param in helper.params.kwonly_params:
+        mapping[param.name.value] = fresh(param.name.value)
+        bindings.append((mapping[param.name.value], given.get(param.name.value, param.default)))
+    lines = [cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(n))], v.deep_clone())])
+             for n, v in bindings]
+    *statements, final = helper.body.body
+    for line in statements:
+        assign = line.body[0]
+        target = assign.targets[0].target
+        targets = [e.value.value for e in target.elements] if isinstance(target, cst.Tuple) else [target.value]
+        value = assign.value.visit(_Renamer(dict(mapping)))
+        for old in targets:
+            mapping[old] = fresh(old)
+        node = cst.Name(mapping[targets[0]]) if len(targets) == 1 else cst.Tuple(
+            [cst.Element(cst.Name(mapping[t])) for t in targets], lpar=[], rpar=[])
+        lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(node)], value)]))
+    returned = final.body[0].value.visit(_Renamer(dict(mapping)))
+    holder = next(s for s in function.body.body if _holds(s, call))
+    edited = function.deep_replace(call, _fitted(returned, where.parents[call], call))
+    position = [s is holder for s in function.body.body].index(True)
+    body = list(edited.body.body)
+    return edited.with_changes(body=edited.body.with_changes(body=body[:position] + lines + body[position:]))
+
+
+def helper_calls(function: cst.FunctionDef, helpers: tuple) -> list[cst.Call]:
+    names = {h.name.value for h in helpers}
+    return [c for c in _calls(function) if isinstance(c.func, cst.Name) and c.func.value in names]
+
+
+def _holds(statement: cst.CSTNode, node: cst.CSTNode) -> bool:
+    found = []
+
+    class _Finds(cst.CSTVisitor):
+        def on_visit(self, visited: cst.CSTNode) -> bool:
+            if visited is node:
+                found.append(visited)
+            return not found
+
+    statement.visit(_Finds())
+    return bool(found)
+
+
 def without_unused_keywords(function: cst.FunctionDef) -> cst.FunctionDef | None:
     """``function`` without the keyword-only numbers its body no longer reads (``*, eps=1e-05``),
     or None where it reads them all."""

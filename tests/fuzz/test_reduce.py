@@ -334,3 +334,32 @@ def test_a_program_over_tree_leaves_reduces_to_the_op_alone(planted_op):
                                             "args": args, "vmap_axes": None, "axis_size": None})())
     reduced = Reducer(checker, first_failure(checker, start, "eager_vs_jit"), 1).reduce(start).program
     assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
+
+
+BUG_IN_HELPER = '''def block(x, w, *, eps=1e-05):
+    v0 = x @ w
+    return x + ext.planted(jnp.tanh(v0) + eps)
+
+
+def layer_0000(x, w):
+    h = block(x, w)
+    return block(h, w, eps=0.001) * 2.0
+'''
+
+
+def test_a_bug_inside_a_helper_is_reduced_after_the_call_is_inlined(planted_op):
+    """A helper call is also replaced by the helper's body (its arguments and keywords bound to
+    new names first), so a bug in the body reduces as one in the program would."""
+    planted_op("jvp")
+    checker = InProcessChecker()
+    args = (ArgSpec("x", (2, 3), "float32"), ArgSpec("w", (3, 3), "float32"))
+    module = cst.parse_module(BUG_IN_HELPER)
+    start = Reducible("layer", module.body[1], args, helpers=(module.body[0],))
+    where = syntax.layout(start.function)
+    inlined = syntax.helper_inlined(start.function, where, start.helpers,
+                                    syntax.helper_calls(start.function, start.helpers)[0], frozenset({"x", "w", "h", "block"}))
+    assert syntax.render(inlined) == (
+        "def layer_0000(x, w):\n    x_1 = x\n    w_1 = w\n    eps_1 = 1e-05\n    v0_1 = x_1 @ w_1\n"
+        "    h = x_1 + ext.planted(jnp.tanh(v0_1) + eps_1)\n    return block(h, w, eps=0.001) * 2.0\n"), syntax.render(inlined)
+    reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
+    assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
