@@ -187,8 +187,9 @@ class _Run:
         if reference.in_working_dtype and self.mode in ("rounded", "flushed"):
             raw_args = type(raw_args)(np.asarray(a).astype(self.compute) if isinstance(a, np.ndarray)
                                       and is_floating(a.dtype) else a for a in raw_args)
+        function = reference.on_xla_cpu if self.mode == "flushed" and reference.on_xla_cpu else reference.function
         with np.errstate(all="ignore"):
-            result = reference.function(*raw_args, **raw_kwargs)
+            result = function(*raw_args, **raw_kwargs)
             scale = reference.scale(*raw_args, **raw_kwargs) if reference.scale is not None else None
             overflow = reference.overflow(*raw_args, **raw_kwargs) if reference.overflow is not None else None
         if reference.kind == "jump":

@@ -4,6 +4,8 @@ It finds real JAX bugs that every JAX-vs-JAX oracle misses (they are wrong in ea
 on a JAX that has them, these programs fail; on one that is fixed, they pass. CI runs this file on
 jax 0.4.30 too, where all three are present.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 import jax
@@ -191,3 +193,34 @@ def test_a_conv_passes_against_numpys_cross_correlation_and_a_flipped_kernel_fai
     monkeypatch.setattr(jax.lax, "conv_general_dilated", flipped)
     verdict = reference_oracle(subject(CONV_BODY, CONV), 0)
     assert verdict.failed, verdict.details
+
+
+def test_a_padded_tap_against_a_nan_kernel_entry_may_be_skipped_as_xla_on_cpu_does():
+    """IEEE's padded 0 times a nan (or inf) kernel entry is nan; XLA on CPU adds no term for a
+    padded position, so the output stays finite (a realistic false-alarm run met it). The two
+    agree wherever the kernel is finite; where they differ the element is not judged, so the
+    program passes, and a wrong value elsewhere still fails (the flipped-kernel test above)."""
+    from fuzzgen.oracles.references import _conv_skipping_padding, _ieee_conv
+
+    rng = np.random.default_rng(0)
+    x, kernel = rng.normal(size=(2, 2, 4, 3)), rng.normal(size=(3, 2, 2, 2))
+    padding = ((0, 1), (1, 1))
+    np.testing.assert_allclose(_conv_skipping_padding(x, kernel, (1, 1), padding),
+                               _ieee_conv(x, kernel, (1, 1), padding), rtol=1e-12)
+    kernel[0, 0, 1, 1] = np.nan  # meets the padded last row and column only at the edge windows
+    ieee, skipping = _ieee_conv(x, kernel, (1, 1), padding), _conv_skipping_padding(x, kernel, (1, 1), padding)
+    assert np.isnan(ieee[:, 0]).all() and np.isfinite(skipping[:, 0, -1, -1]).all()
+    assert not np.isnan(skipping[:, 0]).all()
+    args = (ArgSpec("a", (2, 1, 3, 2), "float32"), ArgSpec("b", (1, 1, 1, 2), "float32"))
+    program = subject("lax.conv_general_dilated(a, b, (1, 1), ((0, 0), (0, 1)))", args)
+    a = np.float32([[[[-1.7, 0.02], [-0.88, np.nan], [-0.65, 0.53]]], [[[0.3, -0.0], [1.5, np.nan], [1.7, 1.6]]]])
+    b = np.float32([[[[1.9, np.nan]]]])
+    jit = np.asarray(program.compiled("forward")(a, b))
+    assert np.isfinite(jit[0, 0, 0, 1])  # XLA skipped the padded tap
+    from fuzzgen.oracles.reference import _judge_draw
+
+    assert _judge_draw(program, [a, b], 0).problem is None
+    ieee_only = dataclasses.replace(REFERENCES["conv"], on_xla_cpu=None)
+    with pytest.MonkeyPatch.context() as patch:  # without the CPU variant the same draw fails
+        patch.setitem(REFERENCES, "conv", ieee_only)
+        assert "NumPy/SciPy nan" in _judge_draw(program, [a, b], 0).problem
