@@ -285,6 +285,17 @@ def test_helper_calls_reduce_away_and_take_their_definitions_with_them(planted_o
     assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
 
 
+def drawn(source: str, args, category: str = "layer") -> Reducible:
+    """``source`` as `Reducible.of` takes a drawn program (its ifs and loops resolved)."""
+    return Reducible.of(type("Drawn", (), {"category": category, "function": cst.parse_module(source).body[0],
+                                           "args": args, "vmap_axes": None, "axis_size": None})())
+
+
+def reduced_source(start: Reducible, oracle: str) -> str:
+    checker = InProcessChecker()
+    return Reducer(checker, first_failure(checker, start, oracle), 1).reduce(start).program.source
+
+
 WITH_FLAGS = '''def norm_0000(x, gamma, *, use_scale=True, use_bias=False):
     v0 = jnp.tanh(x)
     if use_scale:
@@ -299,26 +310,18 @@ def test_a_program_with_flags_reduces_as_its_defaults_trace_it(planted_op):
     """``if`` statements are resolved by their flags' defaults before reduction (the True one
     spliced in, the False one dropped), and the flags, no longer read, leave with them."""
     planted_op("jvp")
-    checker = InProcessChecker()
-    args = (ArgSpec("x", (2, 3), "float32"), ArgSpec("gamma", (3,), "float32"))
-    start = Reducible.of(type("Drawn", (), {"category": "norm", "function": cst.parse_module(WITH_FLAGS).body[0],
-                                            "args": args, "vmap_axes": None, "axis_size": None})())
+    start = drawn(WITH_FLAGS, (ArgSpec("x", (2, 3), "float32"), ArgSpec("gamma", (3,), "float32")), "norm")
     assert "if " not in start.source and "v0_2 = ext.planted(v0 * gamma)" in start.source, start.source
-    reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
-    assert reduced.source == "def norm_0000(a):\n    return ext.planted(a)\n", reduced.source
+    assert reduced_source(start, "gradient") == "def norm_0000(a):\n    return ext.planted(a)\n"
 
 
 def test_a_loop_is_unrolled_before_reduction(planted_op):
     planted_op("jit")
-    checker = InProcessChecker()
     source = ("def layer_0000(x, w):\n    for i in range(2):\n        v0 = x @ w\n"
               "        x = ext.planted(jnp.tanh(v0))\n    return x\n")
-    args = (ArgSpec("x", (2,), "float32"), ArgSpec("w", (2, 2), "float32"))
-    start = Reducible.of(type("Drawn", (), {"category": "layer", "function": cst.parse_module(source).body[0],
-                                            "args": args, "vmap_axes": None, "axis_size": None})())
+    start = drawn(source, (ArgSpec("x", (2,), "float32"), ArgSpec("w", (2, 2), "float32")))
     assert "for " not in start.source and "x_3 = ext.planted(jnp.tanh(v0_2))" in start.source, start.source
-    reduced = Reducer(checker, first_failure(checker, start, "eager_vs_jit"), 1).reduce(start).program
-    assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
+    assert reduced_source(start, "eager_vs_jit") == "def layer_0000(a):\n    return ext.planted(a)\n"
 
 
 def test_a_program_over_tree_leaves_reduces_to_the_op_alone(planted_op):
@@ -326,14 +329,10 @@ def test_a_program_over_tree_leaves_reduces_to_the_op_alone(planted_op):
     ``params[1]``), which are no values: without that the probe was refused and a program over
     ``params[i]['w']`` kept two planted calls."""
     planted_op("jit")
-    checker = InProcessChecker()
     source = ("def layer_0000(x, params):\n    for i in range(2):\n        v0 = x @ params[i]['w']\n"
               "        x = ext.planted(jnp.tanh(v0))\n    return x\n")
     args = (ArgSpec("x", (2,), "float32"), *(ArgSpec("params", (2, 2), "float32", (k, "w")) for k in range(2)))
-    start = Reducible.of(type("Drawn", (), {"category": "layer", "function": cst.parse_module(source).body[0],
-                                            "args": args, "vmap_axes": None, "axis_size": None})())
-    reduced = Reducer(checker, first_failure(checker, start, "eager_vs_jit"), 1).reduce(start).program
-    assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
+    assert reduced_source(drawn(source, args), "eager_vs_jit") == "def layer_0000(a):\n    return ext.planted(a)\n"
 
 
 BUG_IN_HELPER = '''def block(x, w, *, eps=1e-05):
