@@ -358,7 +358,7 @@ def without_unused_keywords(function: cst.FunctionDef) -> cst.FunctionDef | None
 
 
 def called_helpers(function: cst.FunctionDef, helpers: tuple) -> list[cst.FunctionDef]:
-    called = {node.func.value for node in _calls(function) if isinstance(node.func, cst.Name)}
+    called = {call.func.value for call in helper_calls(function, helpers)}
     kept = [h for h in helpers if h.name.value in called]
     if not kept:
         return []

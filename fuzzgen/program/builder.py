@@ -97,11 +97,8 @@ class ProgramBuilder(StatementBlocks):
         """The argument's name: its role (``x``, ``w``, ``labels``), numbered from 2 where taken,
         or the first free letter where it has none."""
         taken = {a.name for a in self._args} | self._lambda_names | self._helper_names | set(self._keywords)
-        if role is not None:
-            for candidate in (role, *(f"{role}{k}" for k in range(2, MAX_ARGS + 2))):
-                if candidate not in taken and candidate not in _RESERVED and not _LOCAL.fullmatch(candidate):
-                    return candidate
-        return next(name for name in ARG_NAMES if name not in taken)
+        named = next(_role_names(role, taken, MAX_ARGS + 2), None) if role is not None else None
+        return named or next(name for name in ARG_NAMES if name not in taken)
 
     def leaf(self, tree: str, path: tuple, vtype: ValueType) -> TypedExpr:
         self._outside_helper("a tree leaf")
@@ -293,10 +290,10 @@ class ProgramBuilder(StatementBlocks):
             raise GrammarBug(f"{what} cannot be made inside a helper's body: it sees only its parameters")
 
     def _free_name_among(self, role: str, taken: set[str]) -> str:
-        for candidate in (role, *(f"{role}{k}" for k in range(2, 100))):
-            if candidate not in taken and candidate not in _RESERVED and not _LOCAL.fullmatch(candidate):
-                return candidate
-        raise GrammarBug(f"no free name for {role!r}")
+        named = next(_role_names(role, taken, 100), None)
+        if named is None:
+            raise GrammarBug(f"no free name for {role!r}")
+        return named
 
     @staticmethod
     def _literal_in_domain(value, domain: Domain):
@@ -351,6 +348,13 @@ class ProgramBuilder(StatementBlocks):
             ops=frozenset(self._ops),
             helpers=tuple(self._helpers),
         )
+
+
+def _role_names(role: str, taken: set[str], upto: int):
+    """``role``, then ``role2`` ... ``role{upto - 1}``: those not taken, reserved or local-like."""
+    for candidate in (role, *(f"{role}{k}" for k in range(2, upto))):
+        if candidate not in taken and candidate not in _RESERVED and not _LOCAL.fullmatch(candidate):
+            yield candidate
 
 
 def _apart(before: list) -> list:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..trust.definitions import range_bounds
+
 
 def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) -> cst.FunctionDef:
     """``function`` without ``if`` statements, as its defaults trace it; ``taken`` are names a
@@ -31,7 +33,7 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
                 continue
             inner = list(statement.body.body)
         elif isinstance(statement, cst.For):  # unrolled: the loop variable becomes each position
-            start, stop = _bounds(statement.iter)
+            start, stop = range_bounds(statement.iter)  # checked or built: literal bounds
             index = statement.target.value
             inner = [line.visit(_Position(index, k)) for k in range(start, stop) for line in statement.body.body]
         else:
@@ -58,11 +60,6 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
                 small = small.with_changes(value=small.value.visit(_Reads(current)))
             out.append(line.with_changes(body=[small]))
     return function.with_changes(body=function.body.with_changes(body=out))
-
-
-def _bounds(call: cst.Call) -> tuple[int, int]:
-    values = [int(arg.value.value) for arg in call.args]
-    return (0, values[0]) if len(values) == 1 else (values[0], values[1])
 
 
 class _Position(cst.CSTTransformer):

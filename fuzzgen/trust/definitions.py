@@ -119,7 +119,7 @@ class DefinitionForms:
             raise self.refuse(node, "a for loop has no else and is not async")
         if self.loop is not None:
             raise self.refuse(node, "for loops do not nest")
-        bounds = _range_bounds(node.iter)
+        bounds = range_bounds(node.iter)
         if bounds is None or not 0 <= bounds[0] < bounds[1] or bounds[1] - bounds[0] > MAX_TRIPS:
             raise self.refuse(node.iter, f"a for loop runs over range(stop) or range(start, stop) of integer literals, "
                                          f"at most {MAX_TRIPS} iterations, not {snippet(node.iter)!r}")
@@ -198,7 +198,7 @@ class DefinitionForms:
         return 1
 
 
-def _range_bounds(node: cst.BaseExpression) -> tuple[int, int] | None:
+def range_bounds(node: cst.BaseExpression) -> tuple[int, int] | None:
     """(start, stop) of ``range(stop)`` / ``range(start, stop)`` with integer literals."""
     if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range"
             and 1 <= len(node.args) <= 2):
