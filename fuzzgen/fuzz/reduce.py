@@ -35,7 +35,7 @@ from ..grammar.types import DTYPES, FLOAT_DTYPES
 from ..oracles.verdict import Verdict
 from ..program.builder import ARG_NAMES
 from ..program.trees import parameter_names, with_leaves
-from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id
+from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id, result_leaf_nodes
 from ..trust import UntrustedSourceError, check_program, check_source
 from ..program.flags import specialized
 from . import syntax
@@ -265,6 +265,10 @@ def _edited(program: Reducible, function: cst.FunctionDef, **changes) -> Reducib
 
 
 def _structural(program: Reducible, where: syntax.Layout):
+    returned = program.function.body.body[-1].body[0].value
+    if isinstance(returned, (cst.Tuple, cst.Dict)):  # a tree result: the one value the failure is in, alone
+        for value in result_leaf_nodes(returned):
+            yield _edited(program, syntax.returning(program.function, value))
     unread = syntax.without_unused_keywords(program.function)
     if unread is not None:
         yield _edited(program, unread)

@@ -167,6 +167,12 @@ def _fitted(new: cst.BaseExpression, parent: cst.CSTNode, old: cst.BaseExpressio
     return new.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
+def returning(function: cst.FunctionDef, value: cst.BaseExpression) -> cst.FunctionDef:
+    """The function returning ``value`` (a part of its result) instead."""
+    final = cst.SimpleStatementLine([cst.Return(value.deep_clone().with_changes(lpar=[], rpar=[]))])
+    return function.with_changes(body=function.body.with_changes(body=list(function.body.body[:-1]) + [final]))
+
+
 def without_statement(function: cst.FunctionDef, line: cst.SimpleStatementLine) -> cst.FunctionDef:
     body = [s for s in function.body.body if s is not line]
     return function.with_changes(body=function.body.with_changes(body=body))

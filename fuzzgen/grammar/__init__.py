@@ -19,7 +19,10 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # calls them (a norm, a residual block per layer) and takes keyword-only numbers (`*, eps=1e-05`).
 # 6: norms and attention take keyword-only flags (`*, use_bias=True`, `causal=True`) that an `if` tests.
 # 7: stacked layers in a list of layer dicts may loop over their positions (`for i in range(1, 3):`).
-GRAMMAR_VERSION = 7
+# 8: a program may return a tree of values (`return loss, w`; `return new, {'mu': mu, 'nu': nu}`):
+# optimizer updates with their new state, training steps with the loss, losses with their
+# predictions, attention with its weights.
+GRAMMAR_VERSION = 8
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

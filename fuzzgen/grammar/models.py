@@ -246,7 +246,8 @@ def attention(w: Walk):
     an einsum),
     an optional causal mask (``jnp.tril``) or padding mask, a softmax over the keys, then the
     weighted sum of values; queries, keys and values are arguments or projections of one input,
-    and now and then split into heads (reshape and transpose) and merged back."""
+    and now and then split into heads (reshape and transpose) and merged back; now and then
+    returned with the attention weights (``return out, weights``)."""
     dtype = draw_float_dtype(w)
     tokens, depth = _dim(w), _dim(w)
     heads = w.chooser.choice((2, 2, 3)) if w.settings.max_rank >= 3 and w.chooser.chance(0.35) else 1
@@ -302,4 +303,6 @@ def attention(w: Walk):
     if heads > 1:
         merged = w.let(w.apply("swapaxes", out, axis1=0, axis2=1))
         out = w.apply("reshape_method", merged, shape=(tokens, heads * depth))
+    if w.chooser.chance(0.25):  # the attention weights too, as a layer that exposes them for inspection
+        return w.results(out, weights)
     return out

@@ -85,6 +85,8 @@ def _masked_mean(w: Walk, per_example, bind):
 
 
 def loss(w: Walk):
+    """A loss of predictions against targets, an L2 penalty added now and then; now and then
+    returned with the predictions, as a loss with ``has_aux=True`` returns ``loss, logits``."""
     dtype = draw_float_dtype(w)
     form = w.chooser.choice(LOSS_FORMS)
     predictions = _predictions(w, dtype, _dim(w, 2))
@@ -93,6 +95,8 @@ def loss(w: Walk):
         weight = w.arg(ValueType(draw_shape(w, min_rank=1, max_rank=2), dtype), "w")
         penalty = w.apply_plain("sum", w.apply("square", weight))
         value = w.apply("add", value, w.apply("multiply", w.chooser.choice((1e-4, 1e-3, 0.5)), penalty))
+    if w.chooser.chance(0.25):
+        return w.results(value, predictions)
     return value
 
 
@@ -116,16 +120,25 @@ def _clipped(w: Walk, grad):
 
 
 def optimizer(w: Walk):
-    """One optimizer update of a parameter ``param`` by its gradient ``grad``."""
+    """One optimizer update of a parameter ``param`` by its gradient ``grad``; half the time
+    with the optimizer's new state beside it, as optax's ``update`` returns both: ``return
+    new_param, velocity`` or ``return new_param, {'mu': mu, 'nu': nu}``."""
     dtype = draw_float_dtype(w)
     shape = draw_shape(w, min_rank=1)
     param, grad = w.arg(ValueType(shape, dtype), "param"), w.arg(ValueType(shape, dtype), "grad")
-    return update(w, param, grad)
+    new, state = update(w, param, grad)
+    if not state or not w.chooser.chance(0.5):
+        return new
+    if len(state) == 1:
+        return w.results(new, state[0][1])
+    return w.results(new, w.results(*(value for _, value in state), keys=tuple(key for key, _ in state)))
 
 
 def update(w: Walk, param, grad):
     """``param`` after one optimizer step along ``grad``: clipped now and then, with weight decay
-    now and then, by SGD, momentum (a velocity argument; Nesterov sometimes) or Adam."""
+    now and then, by SGD, momentum (a velocity argument; Nesterov sometimes) or Adam. Returns it
+    and the optimizer's new state, as (key, value) pairs: none for SGD, the velocity for
+    momentum, Adam's moments ``mu`` and ``nu``."""
     shape, dtype = param.vtype.shape, param.vtype.dtype
     if shape and w.chooser.chance(0.3):
         grad = _clipped(w, grad)
@@ -133,17 +146,19 @@ def update(w: Walk, param, grad):
         grad = w.let(w.apply("add", grad, w.apply("multiply", w.chooser.choice((1e-4, 1e-2)), param)))
     rate = _learning_rate(w)
     form = w.chooser.choice(("sgd", "momentum", "momentum", "adam", "adam"))
+    state = ()
     if form == "momentum":
         beta = w.chooser.choice((0.9, 0.99))
         velocity = w.let(w.apply("add", w.apply("multiply", beta, w.arg(ValueType(shape, dtype), "velocity")), grad))
         step = velocity if w.chooser.chance(0.6) else w.apply("add", grad, w.apply("multiply", beta, velocity))  # Nesterov
+        state = (("velocity", velocity),)
     elif form == "adam":
-        step = _adam_direction(w, param, grad)
+        step, state = _adam_direction(w, param, grad)
     else:
         step = grad
     if step is not grad and w.chooser.chance(0.6):
         step = w.let(step)  # the update direction, named as optax's `updates`
-    return w.apply("subtract", param, w.apply("multiply", rate, step))
+    return w.apply("subtract", param, w.apply("multiply", rate, step)), state
 
 
 def _adam_direction(w: Walk, param, grad):
@@ -159,12 +174,14 @@ def _adam_direction(w: Walk, param, grad):
     else:
         mu_hat, nu_hat = mu, nu
     floor = 1e-2 if grad.vtype.dtype == "float16" else 1e-6
-    return w.apply("divide", mu_hat, w.apply("add", w.apply("sqrt", w.apply("add", nu_hat, floor)), floor))
+    direction = w.apply("divide", mu_hat, w.apply("add", w.apply("sqrt", w.apply("add", nu_hat, floor)), floor))
+    return direction, (("mu", mu), ("nu", nu))
 
 
 def train_step(w: Walk):
     """``loss, g = jax.value_and_grad(lambda p: loss(p, x, y))(w)`` then ``w - lr * g``: a
-    training step of a linear model (or one layer) as one function."""
+    training step of a linear model (or one layer) as one function, returning the new weights,
+    half the time with the loss (``return loss, w``)."""
     dtype = draw_float_dtype(w)
     if w.settings.max_rank < 2:
         weight = w.arg(ValueType(fitted_shape(w, [_dim(w)]), dtype), "w")
@@ -187,4 +204,7 @@ def train_step(w: Walk):
         return loss_value(w, logits, form, bind=lambda value: value)
     function = w.function((("p", weight.vtype),), objective)
     total, grad = w.let(w.apply("value_and_grad_call", function, weight))
-    return update(w, weight, grad)
+    new, _ = update(w, weight, grad)
+    if w.chooser.chance(0.5):  # the loss beside the new parameters, as a training loop logs it
+        return w.results(total, new) if w.chooser.chance(0.6) else w.results(new, total)
+    return new

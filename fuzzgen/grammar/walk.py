@@ -77,6 +77,11 @@ class Walk(Protocol):
         """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
         op with several results)."""
 
+    def results(self, *values: Any, keys: tuple[str, ...] | None = None) -> Any:
+        """The program's result as several values, for a production to return: a tuple (``return
+        loss, w``), or with ``keys`` a dict (``return {'mu': mu, 'nu': nu}``); a value may be such
+        a display itself, one level deep."""
+
     def flag(self, name: str, default: bool) -> str:
         """A keyword-only boolean of the program itself (``*, use_bias=True``), for `when`."""
 

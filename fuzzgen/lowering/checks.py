@@ -124,8 +124,7 @@ def check_export_roundtrip(program: StoredProgram, input_seed: int) -> str | Non
     exported = export.export(jax.jit(function))(*abstract_inputs(args))
     restored = export.deserialize(exported.serialize())
     expected, actual = jax.jit(function)(*concrete), restored.call(*concrete)
-    expected = expected if isinstance(expected, (tuple, list)) else (expected,)
-    actual = actual if isinstance(actual, (tuple, list)) else (actual,)
+    expected, actual = jax.tree_util.tree_leaves(expected), jax.tree_util.tree_leaves(actual)
     if len(expected) != len(actual) or not all(_same(e, a) for e, a in zip(expected, actual)):
         return "jax.export round trip gives different results from the Python function"
     return None

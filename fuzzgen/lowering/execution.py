@@ -68,9 +68,11 @@ def describe_value(value) -> dict:
 
 
 def describe_values(values) -> list[dict]:
-    if isinstance(values, (tuple, list)):
-        return [describe_value(v) for v in values]
-    return [describe_value(values)]
+    """One description per leaf of ``values`` (an array, or a tuple, list or dict of them), in
+    ``jax.tree_util.tree_leaves`` order."""
+    import jax
+
+    return [describe_value(v) for v in jax.tree_util.tree_leaves(values)]
 
 
 def abstract_inputs(args) -> list:

@@ -1,7 +1,8 @@
 """Trace and lower a program once per direction, and derive every IR text from that one trace.
 
 Forward is the function itself; backward is
-``jax.grad(lambda *xs: jnp.sum(f(*xs)), argnums=<every floating arg>)``.
+``jax.grad(lambda *xs: jnp.sum(f(*xs)), argnums=<every floating arg>)``, where a tree result's
+floating leaves are each summed and added (`summed_output`).
 """
 from __future__ import annotations
 
@@ -30,12 +31,37 @@ class LoweredProgram:
     values: dict[str, object] | None = None
 
 
+def summed_output(result):
+    """The scalar the backward direction differentiates: ``jnp.sum`` of the result, or, for a
+    tree result (``return loss, {'w': w}``), the sum of ``jnp.sum`` of every floating leaf in
+    ``jax.tree_util.tree_leaves`` order (an integer leaf has no gradient)."""
+    leaves = jax.tree_util.tree_leaves(result)
+    if len(leaves) == 1:
+        return jnp.sum(leaves[0])  # a plain result: its jaxpr is exactly `jnp.sum(f(*xs))`'s
+    floats = [leaf for leaf in leaves if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)]
+    if not floats:
+        raise ValueError("the program returns no floating value, so it has no gradient")
+    total = jnp.sum(floats[0])
+    for leaf in floats[1:]:
+        total = total + jnp.sum(leaf)
+    return total
+
+
+def flat_output(result):
+    """A tree result as one vector (each leaf raveled, joined in tree_leaves order), for checks
+    that need one array; a plain result as it is."""
+    leaves = jax.tree_util.tree_leaves(result)
+    if len(leaves) == 1:
+        return leaves[0]
+    return jnp.concatenate([jnp.ravel(leaf) for leaf in leaves])
+
+
 def gradient_function(function, float_argnums: tuple[int, ...]):
     if not float_argnums:
         raise ValueError("the program has no floating argument, so it has no gradient")
 
     def summed(*xs):
-        return jnp.sum(function(*xs))
+        return summed_output(function(*xs))
 
     gradient = jax.grad(summed, argnums=float_argnums)
     gradient.__name__ = f"grad_{getattr(function, '__name__', 'f')}"

@@ -7,9 +7,9 @@ program's own dtypes; disagreements are arbitrated by the float64 reference (`ar
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from ..lowering.lower import summed_output
 from ..program.drivers import derived_seed
 from .arbitration import Outcome, differential, judge
 from .subject import Subject, as_arrays, flat_outputs
@@ -94,7 +94,7 @@ def export_round_trip(subject: Subject, seed: int):
     restored_forward = exported["forward"]
 
     def through_serialized_vjp(*xs):
-        return jnp.sum(restored_forward.call(*xs))
+        return summed_output(restored_forward.call(*xs))
 
     @jax.jit
     def restored(*xs):

@@ -19,7 +19,7 @@ import jax
 import numpy as np
 
 from ..jaxcompat import enable_x64
-from ..lowering.lower import nested_jaxprs
+from ..lowering.lower import flat_output, nested_jaxprs
 from .frozen import frozen_at
 from .inputs import random_like
 from .limitations import limitation_for
@@ -70,11 +70,13 @@ def _compute(subject: Subject, seed: int):
         inputs = subject.reference_inputs(seed)
 
         def of_floats(function):
+            """``function`` of the floating inputs alone, its result as one array (a tree
+            result's leaves joined: every leaf's derivatives are checked)."""
             def f(*floats):
                 full = list(inputs)
                 for position, value in zip(argnums, floats):
                     full[position] = value
-                return function(*full)
+                return flat_output(function(*full))
             return f
 
         f = of_floats(subject.function)

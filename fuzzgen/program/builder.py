@@ -16,7 +16,7 @@ from ..grammar import OPS, Chooser, GrammarSettings, Operator, ValueType, catego
 from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon, Op, StaticDim
 from ..grammar.params import TREE_NAME
 from ..grammar.structured import draw_vmap_axes
-from .nodes import ATOM, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
+from .nodes import ATOM, ResultTree, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
 from .structure import GrammarBug, StatementBlocks
 from .spec import ArgSpec, Program
 from .trees import in_leaf_order, parameter_names
@@ -228,7 +228,7 @@ class ProgramBuilder(StatementBlocks):
             result = body(*values, *statics)
             if isinstance(result.vtype, tuple):
                 raise GrammarBug(f"helper {name} returned several results")
-            result = self._named.get(id(result), (None, result))[1]
+            result = self.written(result)
             statements = self._statements + [cst.SimpleStatementLine([cst.Return(result.node)])]
         finally:
             self._statements, self._statement_types, self._locals, self._named = saved
@@ -330,12 +330,15 @@ class ProgramBuilder(StatementBlocks):
             self._inline_depth -= 1
         return expr
 
-    def finish(self, category: str, result: TypedExpr, function_name: str) -> Program:
-        if not result.vtype.is_float:
-            raise GrammarBug(f"category {category} returned {result.vtype}, not a floating value")
+    def finish(self, category: str, result: TypedExpr | ResultTree, function_name: str) -> Program:
+        """The program returning ``result``: a value, or a tree of values (`results`), each floating."""
+        results = result.leaves if isinstance(result, ResultTree) else (result.vtype,)
+        if not all(isinstance(t, ValueType) and t.is_float for t in results):
+            raise GrammarBug(f"category {category} returned {results}, not floating values")
         if not any(a.is_float for a in self._args):
             raise GrammarBug(f"category {category} drew no floating argument, so no gradient exists")
-        body = self._statements + [cst.SimpleStatementLine([cst.Return(result.node)])]
+        returned = result.node.with_changes(lpar=[], rpar=[]) if isinstance(result, ResultTree) else result.node
+        body = self._statements + [cst.SimpleStatementLine([cst.Return(returned)])]
         args = in_leaf_order(self._args)
         params = _parameters(parameter_names(args), tuple(self._keywords.items()))
         function = cst.FunctionDef(name=cst.Name(function_name), params=params, body=cst.IndentedBlock(body),
@@ -344,9 +347,10 @@ class ProgramBuilder(StatementBlocks):
             category=category,
             function=function,
             args=args,
-            statement_types=tuple(self._statement_types) + (result.vtype,),
+            statement_types=tuple(self._statement_types) + results,
             ops=frozenset(self._ops),
             helpers=tuple(self._helpers),
+            result_types=results,
         )
 
 

@@ -42,6 +42,17 @@ class TypedExpr:
     sign: str = ""
 
 
+@dataclass(frozen=True)
+class ResultTree:
+    """A program's result made of several values, as its return writes them: a tuple (``return
+    loss, w``) or a dict (``return {'b': b, 'w': w}``), one inside the other at most. ``leaves``
+    are the values' types in ``jax.tree_util.tree_leaves`` order (dict keys sorted)."""
+
+    node: cst.BaseExpression
+    leaves: tuple[ValueType, ...]
+    depth: int = 1
+
+
 def parenthesized(expr: TypedExpr, needs: bool) -> cst.BaseExpression:
     if not needs:
         return expr.node

@@ -99,7 +99,8 @@ FORWARD_ONLY_REASON = "reverse-mode differentiation does not exist through lax.w
 @dataclass(frozen=True)
 class Program:
     """A valid-by-construction function. ``statement_types`` holds the inferred type of each
-    assignment in order, then of the returned expression. ``helpers`` are the functions defined
+    assignment in order, then of each value it returns (``result_types``: one, or a tree
+    result's, in tree_leaves order). ``helpers`` are the functions defined
     before it in the same source and called from it (``def dense(x, w, b): ...``); the source
     ends with ``function``, the one lowered."""
 
@@ -111,6 +112,7 @@ class Program:
     vmap_axes: tuple[int | None, ...] | None = None  # vmap programs: jax.vmap(f, in_axes=vmap_axes)
     axis_size: int | None = None
     helpers: tuple = ()  # of cst.FunctionDef
+    result_types: tuple[ValueType, ...] = ()
 
     @property
     def lowered_args(self) -> tuple[ArgSpec, ...]:
@@ -160,7 +162,7 @@ class Program:
 
     def probe_source(self) -> str:
         """The same function as its flags' defaults trace it (`flags.specialized`: no ``if``),
-        returning every assigned value and then the result, as a tuple; tests use it to check
+        returning every assigned value and then the result's values, as a tuple; tests use it to check
         each statement's inferred type against JAX."""
         import libcst as cst
 
@@ -172,11 +174,24 @@ class Program:
         for statement in body[:-1]:
             target = statement.body[0].targets[0].target
             names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
-        returned = body[-1].body[0].value
-        probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + [returned]]))])
+        returned = result_leaf_nodes(body[-1].body[0].value)
+        probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + returned]))])
         function = specialized_function.with_changes(body=specialized_function.body.with_changes(
             body=body[:-1] + [probe_return]))
         return cst.Module(body=[*self.helpers, function]).code
+
+
+def result_leaf_nodes(returned) -> list:
+    """The values of a return's expression in ``jax.tree_util.tree_leaves`` order: the
+    expression itself, or the values of a tuple or dict display (dict keys sorted)."""
+    import libcst as cst
+
+    if isinstance(returned, cst.Tuple):
+        return [leaf for element in returned.elements for leaf in result_leaf_nodes(element.value)]
+    if isinstance(returned, cst.Dict):
+        ordered = sorted(returned.elements, key=lambda element: element.key.evaluated_value)
+        return [leaf for element in ordered for leaf in result_leaf_nodes(element.value)]
+    return [returned]
 
 
 def batched_args(args, vmap_axes, axis_size) -> tuple[ArgSpec, ...]:

@@ -1,4 +1,4 @@
-"""Pytree arguments: how a program's leaves make up the parameters of its Python function.
+"""Pytree arguments (and results): how a program's leaves make up the parameters of its Python function.
 
 Every layer (records, lowering, the oracles, replay) sees a program's arguments as **leaves**:
 one `ArgSpec` per array. A plain argument is a leaf with an empty ``path``. A tree argument
@@ -20,6 +20,11 @@ from typing import Sequence, Union
 Key = Union[str, int]
 MAX_DEPTH = 4
 MAX_KEY_CHARS = 32
+# A program's result may be a tree too, written as a display in its return (``return loss,
+# {'b': b, 'w': w}``): tuples of two or more values and dicts with identifier keys, a display
+# inside a display at most, and these many values in all. Helpers return one value.
+MAX_RESULT_NESTING = 2
+MAX_RESULT_LEAVES = 16
 
 
 def is_key(key) -> bool:

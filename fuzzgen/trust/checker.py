@@ -32,7 +32,7 @@ from .values import (
     snippet,
 )
 from ..program.spec import ArgSpec, ProgramSpec
-from ..program.trees import label, parameter_names, tree_leaves
+from ..program.trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key, label, parameter_names, tree_leaves
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
 __all__ = ["UntrustedSourceError", "check_program", "check_source"]
@@ -151,6 +151,9 @@ class _Checker(DefinitionForms, ValueForms):
                         raise self.not_allowed(element)
                     self.expression(element.value)
                 return
+            if self.in_program and isinstance(small.value, (cst.Tuple, cst.Dict)):
+                self.result_display(small.value, 1)
+                return
             self.expression(small.value)
             return
         if last:
@@ -165,6 +168,37 @@ class _Checker(DefinitionForms, ValueForms):
             raise self.refuse(small, f"{len(targets)} name(s) bound to a value with {results} result(s)")
         for target in targets:
             self.bound.add(self.fresh_name(target, "assigned name"))
+
+    def result_display(self, node: cst.Tuple | cst.Dict, depth: int) -> int:
+        """A tree result (``return loss, {'b': b, 'w': w}``): a tuple of two or more values or a
+        dict with distinct identifier keys, a display inside a display at most; returns how many
+        values it holds."""
+        if depth > MAX_RESULT_NESTING:
+            raise self.refuse(node, f"a result display nested {depth} deep; at most {MAX_RESULT_NESTING}")
+        if isinstance(node, cst.Tuple) and len(node.elements) < 2:
+            raise self.refuse(node, "a result tuple holds two values or more")
+        if isinstance(node, cst.Dict) and not node.elements:
+            raise self.refuse(node, "a result dict holds one value or more")
+        keys, values = set(), 0
+        for element in node.elements:
+            if not isinstance(element, (cst.Element, cst.DictElement)):
+                raise self.not_allowed(element, "in a result")
+            if isinstance(element, cst.DictElement):
+                key = element.key
+                if not (isinstance(key, cst.SimpleString) and key.prefix == ""
+                        and isinstance(key.evaluated_value, str) and is_key(key.evaluated_value)):
+                    raise self.refuse(key, f"a result key must be an identifier string, not {snippet(key)!r}")
+                if key.evaluated_value in keys:
+                    raise self.refuse(key, f"result key {key.evaluated_value!r} appears twice")
+                keys.add(key.evaluated_value)
+            if isinstance(element.value, (cst.Tuple, cst.Dict)):
+                values += self.result_display(element.value, depth + 1)
+            else:
+                self.expression(element.value)
+                values += 1
+        if values > MAX_RESULT_LEAVES:
+            raise self.refuse(node, f"the result holds {values} values; at most {MAX_RESULT_LEAVES}")
+        return values
 
     def assignment_targets(self, target: cst.BaseAssignTargetExpression) -> list[cst.Name]:
         """One plain name, or a tuple of plain names for an op with several results (lax.scan)."""

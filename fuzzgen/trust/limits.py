@@ -106,6 +106,7 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
     inside_chain: set[int] = set()  # `jax.nn` inside `jax.nn.relu`: covered by its whole chain
     specifications = _admitted_strings(tree, axis_name_calls or {}, axis_name_transforms)
     specifications |= _tree_keys(tree, tree_parameters) if subscripts else set()
+    specifications |= _result_displays(tree.body[-1])
     for node in ast.walk(tree):  # parents before children
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Attribute) and id(node) not in inside_chain:
@@ -114,6 +115,8 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
             problem = "Subscript node is not allowed"
         elif id(node) in specifications:
             problem = None
+        elif isinstance(node, ast.Dict):
+            problem = "Dict node is not allowed outside the program's return"
         elif isinstance(node, ast.FunctionDef) and id(node) not in definitions:
             problem = "nested function definition is not allowed"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -142,6 +145,25 @@ def _admitted_strings(tree: ast.Module, axis_name_calls: dict[str, int], axis_na
         if chain in axis_name_transforms:
             slots.extend((keyword.value, is_axis_name) for keyword in node.keywords if keyword.arg == "axis_name")
         admitted.update(id(value) for value, admits in slots if isinstance(value, ast.Constant) and admits(value.value))
+    return admitted
+
+
+def _result_displays(program: ast.FunctionDef) -> set[int]:
+    """The program's tree result (``return loss, {'b': b, 'w': w}``), by node id: its dict
+    displays and their identifier-string keys, through tuples and dicts (the libcst pass has
+    checked the depth and the keys' uniqueness)."""
+    admitted: set[int] = set()
+    last = program.body[-1] if program.body else None
+    stack = [last.value] if isinstance(last, ast.Return) and last.value is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Tuple):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                                and is_key(k.value) for k in node.keys):
+            admitted.add(id(node))
+            admitted.update(id(k) for k in node.keys)
+            stack.extend(node.values)
     return admitted
 
 

@@ -362,3 +362,20 @@ def test_a_bug_inside_a_helper_is_reduced_after_the_call_is_inlined(planted_op):
         "    h = x_1 + ext.planted(jnp.tanh(v0_1) + eps_1)\n    return block(h, w, eps=0.001) * 2.0\n"), syntax.render(inlined)
     reduced = Reducer(checker, first_failure(checker, start, "gradient"), 1).reduce(start).program
     assert reduced.source == "def layer_0000(a):\n    return ext.planted(a)\n", reduced.source
+
+
+TREE_RESULT = '''def optimizer_0000(param, grad, velocity):
+    v0 = 0.9 * velocity + grad
+    v1 = jnp.tanh(v0)
+    return param - 0.1 * v0, {'mu': v1 * 2.0, 'nu': ext.planted(jnp.square(v1))}
+'''
+
+
+@pytest.mark.parametrize("rule", list(ORACLE_FOR_RULE))
+def test_a_bug_in_one_value_of_a_tree_result_reduces_to_the_op_alone(planted_op, rule):
+    """A tree result (``return new, {'mu': ..., 'nu': ...}``) is judged value by value, and the
+    reducer first returns the one value the failure is in, then reduces it as any program."""
+    planted_op(rule)
+    args = tuple(ArgSpec(name, (2, 3), "float32") for name in ("param", "grad", "velocity"))
+    assert reduced_source(drawn(TREE_RESULT, args, "optimizer"), ORACLE_FOR_RULE[rule]) == \
+        "def optimizer_0000(a):\n    return ext.planted(a)\n"

@@ -78,7 +78,7 @@ def test_a_keyword_passed_to_a_helper_differs_from_its_default_and_changes_the_r
         with_default = "\n\n\n".join(helpers + [own.replace(", eps=1e-05)", ")").replace(", eps=1e-06)", ")")])
         assert with_default != program.source
         plain = load_function(check_source(with_default, program.args, program.function_name))
-        a, b = (np.asarray(f(*inputs), dtype=np.float64) for f in (function, plain))
+        a, b = (_values(f(*inputs)) for f in (function, plain))
         if program.args[0].dtype == "float32":  # float32 resolves a 1e-05 against 1e-06 change
             assert not np.array_equal(a, b), program.source
 
@@ -89,8 +89,8 @@ def test_the_programs_own_keyword_flows_into_its_result(structured):
     for program in keyword[:5]:
         function = load_function(program.spec.source)
         inputs = _inputs(program)
-        default = np.asarray(function(*inputs), dtype=np.float64)
-        larger = np.asarray(function(*inputs, eps=10.0), dtype=np.float64)
+        default = _values(function(*inputs))
+        larger = _values(function(*inputs, eps=10.0))
         assert not np.allclose(default, larger), program.source
 
 
@@ -143,16 +143,23 @@ def test_a_flags_default_decides_what_is_traced_and_a_caller_may_flip_it(structu
     for program in flagged[:8]:
         function = load_function(program.spec.source)
         inputs = _inputs(program)
-        default = np.asarray(function(*inputs), dtype=np.float64)
+        default = _values(function(*inputs))
         *helpers, _ = program.source.split("\n\n\n")
         resolved = "\n\n\n".join(helpers + [ast.unparse(ast.parse(
             __import__("libcst").Module(body=[specialized(program.function)]).code))])
         assert "    if " not in resolved
         plain = load_function(check_source(resolved, program.args, program.function_name))
-        np.testing.assert_array_equal(np.asarray(plain(*inputs), dtype=np.float64), default)
+        np.testing.assert_array_equal(_values(plain(*inputs)), default)
         for name, value in _flags(program).items():
-            flipped = np.asarray(function(*inputs, **{name: not value}), dtype=np.float64)
+            flipped = _values(function(*inputs, **{name: not value}))
             assert not np.array_equal(flipped, default, equal_nan=True), (name, program.source)
+
+
+def _values(result) -> np.ndarray:
+    """Every value of a result (one array, or a tree result's leaves) as one float64 vector."""
+    import jax
+
+    return np.concatenate([np.ravel(np.asarray(leaf, np.float64)) for leaf in jax.tree_util.tree_leaves(result)])
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ import argparse
 import statistics
 from collections import Counter
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -57,7 +58,7 @@ def test_model_programs_lower_both_directions_under_any_settings(category, gramm
 def test_each_model_category_writes_its_idiom(category):
     for program in draws(category, 40):
         assert any(spelling in program.source for spelling in IDIOM[category]), program.source
-        result = program.statement_types[-1]
+        result = program.result_types[0]  # the loss, the updated parameter: first where there are more
         if category == "loss":
             assert result.shape == (), program.source
         if category == "optimizer":
@@ -67,8 +68,14 @@ def test_each_model_category_writes_its_idiom(category):
 
 
 def run(program, seed=0):
+    """The inputs for ``seed`` and the program's (first) result on them."""
     inputs = make_inputs(program.lowered_args, seed)
-    return inputs, np.asarray(load_function(program.spec.source)(*inputs), dtype=np.float64)
+    return inputs, _first(load_function(program.spec.source)(*inputs))
+
+
+def _first(result) -> np.ndarray:
+    """A result, or the first value of a tree result (the loss of ``return loss, logits``)."""
+    return np.asarray(jax.tree_util.tree_leaves(result)[0], dtype=np.float64)
 
 
 def test_causal_attention_reads_no_later_token():
@@ -77,14 +84,14 @@ def test_causal_attention_reads_no_later_token():
     the last row (so the test is not vacuous)."""
     checked = 0
     for program in draws("attention", 400, GrammarSettings(dtypes=("float32",))):
-        tokens = program.statement_types[-1].shape[0]
+        tokens = program.result_types[0].shape[0]
         if "jnp.tril(" not in program.source or len(program.args) != 3 or tokens < 2:
             continue  # queries, keys and values as the three arguments
         inputs, before = run(program)
         for position in (1, 2):
             inputs[position] = np.array(inputs[position])
             inputs[position][-1] += 3.0
-        after = np.asarray(load_function(program.spec.source)(*inputs))
+        after = _first(load_function(program.spec.source)(*inputs))
         assert np.array_equal(after[0], before[0]), program.source
         assert not np.allclose(after[-1], before[-1]), program.source
         checked += 1

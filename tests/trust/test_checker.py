@@ -172,6 +172,19 @@ HOSTILE = [
      "        v0 = open(SENTINEL, 'w')\n    return a\n", "a", "a for loop has no else"),
     ("module_code_between_definitions", "def g(x):\n    return x\nv = open(SENTINEL, 'w')\n"
      "def f(a):\n    return g(a)\n", "a", "line 3: assignment"),
+    # tree results: `return loss, {'mu': mu, 'nu': nu}` is the one place a dict display may stand
+    ("result_value_open", "def f(a):\n    return a, {'w': open(SENTINEL, 'w')}\n", "a", "line 2: call of 'open'"),
+    ("result_key_gadget", f"def f(a):\n    return {{{OPEN}(SENTINEL, 'w'): a}}\n", "a",
+     "line 2: a result key must be an identifier string"),
+    ("result_dict_splat", f"def f(a):\n    return {{'w': a, **{OPEN}(SENTINEL, 'w')}}\n", "a",
+     "line 2: StarredDictElement"),
+    ("result_tuple_splat", f"def f(a):\n    return a, *{OPEN}(SENTINEL, 'w')\n", "a", "line 2: starred expression"),
+    ("result_nested_deep", "def f(a):\n    return a, {'b': (a, open(SENTINEL, 'w'))}\n", "a",
+     "line 2: a result display nested 3 deep"),
+    ("dict_outside_return", f"def f(a):\n    v0 = {{'k': {OPEN}(SENTINEL, 'w')}}\n    return a\n", "a",
+     "line 2: dict"),
+    ("helper_returns_dict", "def g(x):\n    return {'k': open(SENTINEL, 'w')}\n\n\ndef f(a):\n    v0 = g(a)\n"
+     "    return a\n", "a", "line 2: dict"),
 ]
 HOSTILE_IDS = [h[0] for h in HOSTILE]
 
@@ -495,6 +508,12 @@ def test_the_allow_list_comes_from_the_registry():
     "def f(a):\n    for i in range(a):\n        a = a\n    return a\n",
     "def f(a):\n    for i in range(2.0):\n        a = a\n    return a\n",
     "def f(a):\n    v0 = range(2)\n    return a\n",
+    "def f(a):\n    v0 = {'w': a}\n    return a\n",
+    "def f(a):\n    return {'w': {'x': a}}['w']\n",
+    "def f(a):\n    return a, {1: a}\n",
+    "def f(a):\n    return a, {'not a key': a}\n",
+    "def f(a):\n    return a, {**a}\n",
+    "def g(x):\n    return {'w': x}\ndef f(a):\n    return g(a)\n",
 ])
 def test_cpythons_tree_is_checked_too(source):
     """The backstop behind libcst: were libcst ever to see these differently, CPython's tree still fails."""
@@ -584,6 +603,36 @@ def test_a_loop_over_layer_positions_passes_both_walls_and_runs_as_python_does()
         check_source(LOOP_PROGRAM.replace("range(1, 3)", "range(1, 4)"), args, "layer_0003")
 
 
+TREE_RESULT_PROGRAM = (
+    "def optimizer_0004(param, grad):\n"
+    "    v0 = 0.1 * grad\n"
+    "    return param - v0, {'nu': jnp.square(v0), 'mu': v0}\n"
+)
+
+
+def test_a_tree_result_passes_both_walls_and_runs_as_python_does():
+    """A tuple holding a dict with identifier keys: both walls admit it, and it runs; keys
+    repeated, not identifiers, or a third level are refused, and only the program's own return
+    may hold a display."""
+    args = (ArgSpec("param", (2,), "float32"), ArgSpec("grad", (2,), "float32"))
+    checked = check_source(TREE_RESULT_PROGRAM, args, "optimizer_0004")
+    cross_check(ast.parse(TREE_RESULT_PROGRAM), frozenset({"jnp.square"}))
+    new, state = load_checked_function(TREE_RESULT_PROGRAM, args, checked.function_name)(
+        np.float32([1, 2]), np.float32([10, 20]))
+    np.testing.assert_allclose(np.asarray(new), [0, 0], atol=1e-6)
+    assert sorted(state) == ["mu", "nu"]
+    np.testing.assert_allclose(np.asarray(state["nu"]), [1, 4], rtol=1e-6)
+    for edited, fragment in ((("'mu': v0", "'nu': v0"), "appears twice"), (("'mu'", "'m u'"), "identifier string"),
+                             (("'mu': v0", "'mu': (v0, {'k': v0})"), "nested 3 deep"),
+                             (("param - v0, ", ""), None)):
+        source = TREE_RESULT_PROGRAM.replace(*edited)
+        if fragment is None:  # a dict alone is a tree result too
+            check_source(source, args, "optimizer_0004")
+            continue
+        with pytest.raises(UntrustedSourceError, match=fragment):
+            check_source(source, args, "optimizer_0004")
+
+
 def test_the_backstop_passes_grammar_programs():
     cross_check(ast.parse("def f(a, b):\n    v0 = jnp.sum(a * -1.0, axis=(0,), keepdims=True)\n"
                           "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"),
@@ -656,15 +705,21 @@ def test_pickle_payload_helper_is_a_real_payload(tmp_path):
 
 
 def test_the_reducers_probe_form_admits_a_tuple_of_grammar_values_and_nothing_more():
-    """`tuple_return=True` admits `return (e1, e2, ...)`, each element checked as any value is;
-    without it a returned tuple is refused, and inside it an element is still an expression."""
+    """`tuple_return=True` admits `return (e1, e2, ...)` of any length, each element checked as
+    any value is; without it a returned tuple is a tree result, of two to MAX_RESULT_LEAVES
+    values, and inside it an element is still an expression."""
+    from fuzzgen.program.trees import MAX_RESULT_LEAVES
     from fuzzgen.trust import check_source
 
     args = (ArgSpec("a", (3,), "float32"),)
     probe = "def f(a):\n    v0 = jnp.sin(a)\n    return (v0, a + 1.0, jnp.cos(v0),)\n"
     assert check_source(probe, args, "f", tuple_return=True).text == probe
-    with pytest.raises(UntrustedSourceError, match="tuple"):
-        check_source(probe, args, "f")
+    assert check_source(probe, args, "f").text == probe  # a tree result of three values
+    for elements in (["v0"], ["v0"] * (MAX_RESULT_LEAVES + 1)):
+        long_probe = f"def f(a):\n    v0 = jnp.sin(a)\n    return ({', '.join(elements)},)\n"
+        assert check_source(long_probe, args, "f", tuple_return=True).text == long_probe
+        with pytest.raises(UntrustedSourceError, match="two values or more|at most"):
+            check_source(long_probe, args, "f")
     for element in ("jnp.save(a)", "__import__('os')", "*a", "(lambda: a)()", "a.real"):
         with pytest.raises(UntrustedSourceError):
             check_source(f"def f(a):\n    return (a, {element})\n", args, "f", tuple_return=True)
