@@ -37,6 +37,7 @@ from ..program.builder import ARG_NAMES
 from ..program.trees import parameter_names, with_leaves
 from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id, result_leaf_nodes
 from ..trust import UntrustedSourceError, check_program, check_source
+from ..trust.tree_forms import is_whole_tree_map
 from ..program.flags import specialized
 from . import syntax
 from .isolation import Case, CheckResult
@@ -143,13 +144,22 @@ def abstract_types(source, args) -> tuple | str:
 
 
 def _triples(value):
+    if isinstance(value, dict):  # a tree result's dict: its values in tree_leaves order
+        return tuple(_triples(value[key]) for key in sorted(value))
     if isinstance(value, (tuple, list)):
         return tuple(_triples(v) for v in value)
     return tuple(value.shape), str(value.dtype), bool(getattr(value, "weak_type", False))
 
 
-def _is_float_array(vtype) -> bool:
-    return isinstance(vtype, tuple) and len(vtype) == 3 and isinstance(vtype[1], str) and vtype[1] in FLOAT_DTYPES
+def _is_triple(vtype) -> bool:
+    return isinstance(vtype, tuple) and len(vtype) == 3 and isinstance(vtype[1], str)
+
+
+def _floating_values(vtype) -> bool:
+    """A floating array, or a tree result (tuples and dicts) of nothing but floating arrays."""
+    if _is_triple(vtype):
+        return vtype[1] in FLOAT_DTYPES
+    return isinstance(vtype, tuple) and bool(vtype) and all(_floating_values(v) for v in vtype)
 
 
 # --- the reduction loop --------------------------------------------------------------------------
@@ -214,14 +224,15 @@ class Reducer:
         return reduction
 
     def _traces(self, candidate: Reducible) -> bool:
-        """The candidate passes the grammar check and traces to one floating array."""
+        """The candidate passes the grammar check and traces to floating values (one array, or a
+        tree result of them)."""
         if not any(a.is_float for a in candidate.source_args):
             return False
         try:
             spec = candidate.spec
         except (UntrustedSourceError, ValueError):
             return False
-        return _is_float_array(self.checker.types(spec.source, candidate.source_args))
+        return _floating_values(self.checker.types(spec.source, candidate.source_args))
 
     def _fails(self, candidate: Reducible):
         result = self.checker.check(Case(candidate.spec, (self.oracle,), self.input_seed))
@@ -242,10 +253,12 @@ class Reducer:
 
     def _types_of(self, program: Reducible, where: syntax.Layout):
         """The type of every array value outside lambdas, and of every argument and local, by id;
-        not of a tree argument or a part of a leaf's path (``params``, ``params[0]``), which are
-        no values (the probe could not return them)."""
-        trees = {a.name for a in program.source_args if a.path}
-        values = [v for v in where.values if not _tree_part(v, trees, where)]
+        not of a tree argument or a part of a leaf's path (``params``, ``params[0]``), nor of a
+        map over whole trees or a name bound to one, which are no values (the probe could not
+        return them)."""
+        trees = {a.name for a in program.source_args if a.path} | {  # and names bound to maps over whole trees
+            names[0] for line, names in where.statements if is_whole_tree_map(line.body[0].value)}
+        values = [v for v in where.values if not _tree_part(v, trees, where) and not is_whole_tree_map(v)]
         names = [cst.Name(n) for n in where.uses if n not in trees]
         text = syntax.render(syntax.probe(program.function, values + names), program.helpers)
         try:

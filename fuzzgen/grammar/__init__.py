@@ -21,8 +21,9 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # 7: stacked layers in a list of layer dicts may loop over their positions (`for i in range(1, 3):`).
 # 8: a program may return a tree of values (`return loss, w`; `return new, {'mu': mu, 'nu': nu}`):
 # optimizer updates with their new state, training steps with the loss, losses with their
-# predictions, attention with its weights.
-GRAMMAR_VERSION = 8
+# predictions, attention with its weights. 9: optimizers update whole parameter trees with
+# `jax.tree_util.tree_map(lambda p, g: ..., params, grads)` (SGD, momentum, Adam's first step).
+GRAMMAR_VERSION = 9
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

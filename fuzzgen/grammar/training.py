@@ -1,10 +1,12 @@
 """Training code as programs (issue 14): losses, optimizer updates and whole training steps.
 
 ``loss`` returns a scalar (cross-entropy with integer or one-hot labels, MSE, Huber, sigmoid
-binary cross-entropy, each sometimes with an L2 penalty); ``optimizer`` returns an updated
-parameter (SGD, momentum, Adam from optax's zero-initialized moments, each sometimes after
-clipping by global norm or with a warm-up learning rate); ``train_step`` returns the parameter
-after one step of ``jax.value_and_grad`` of a loss.
+binary cross-entropy, each sometimes with an L2 penalty), now and then with its predictions;
+``optimizer`` returns an updated parameter (SGD, momentum, Adam from optax's zero-initialized
+moments, each sometimes after clipping by global norm or with a warm-up learning rate), or a
+whole parameter tree updated by ``jax.tree_util.tree_map``, now and then with the new state;
+``train_step`` returns the parameter after one step of ``jax.value_and_grad`` of a loss, now
+and then with the loss.
 """
 from __future__ import annotations
 
@@ -122,8 +124,11 @@ def _clipped(w: Walk, grad):
 def optimizer(w: Walk):
     """One optimizer update of a parameter ``param`` by its gradient ``grad``; half the time
     with the optimizer's new state beside it, as optax's ``update`` returns both: ``return
-    new_param, velocity`` or ``return new_param, {'mu': mu, 'nu': nu}``."""
+    new_param, velocity`` or ``return new_param, {'mu': mu, 'nu': nu}``. Now and then the
+    update of a whole parameter tree by a gradient tree, leaf by leaf (`tree_update`)."""
     dtype = draw_float_dtype(w)
+    if w.settings.max_rank >= 2 and w.arguments_left() >= 12 and w.chooser.chance(0.4):
+        return tree_update(w, dtype)
     shape = draw_shape(w, min_rank=1)
     param, grad = w.arg(ValueType(shape, dtype), "param"), w.arg(ValueType(shape, dtype), "grad")
     new, state = update(w, param, grad)
@@ -132,6 +137,68 @@ def optimizer(w: Walk):
     if len(state) == 1:
         return w.results(new, state[0][1])
     return w.results(new, w.results(*(value for _, value in state), keys=tuple(key for key, _ in state)))
+
+
+TREE_LAYOUTS = ("dense", "dense", "mlp", "flax")
+
+
+def _tree_layout(w: Walk, dtype: str) -> dict:
+    """The leaves of a parameter tree, path -> type: a dense layer's ``{'b', 'w'}``, an MLP's
+    list of two of them, or Flax's ``{'Dense_0': {'bias', 'kernel'}}``."""
+    layout = w.chooser.choice(TREE_LAYOUTS)
+    widths = [_dim(w, 2) for _ in range(3 if layout == "mlp" else 2)]
+    for k in range(len(widths) - 1):
+        while widths[k + 1] > 1 and not arg_fits(w, (widths[k], widths[k + 1])):
+            widths[k + 1] //= 2
+    layers = [(ValueType((o,), dtype), ValueType((i, o), dtype)) for i, o in zip(widths, widths[1:])]
+    if layout == "flax":
+        return {("Dense_0", "bias"): layers[0][0], ("Dense_0", "kernel"): layers[0][1]}
+    if layout == "dense":
+        return {("b",): layers[0][0], ("w",): layers[0][1]}
+    return {(k, key): vtype for k, layer in enumerate(layers) for key, vtype in zip(("b", "w"), layer)}
+
+
+def tree_update(w: Walk, dtype: str):
+    """An optimizer step over a whole parameter tree, as optax and Flax training loops write it:
+    ``jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)`` (SGD), with a velocity
+    tree (momentum), or Adam's first step from zero moments, ``mu`` and ``nu`` mapped from the
+    gradients; now and then after weight decay, and returned with the new state."""
+    leaves = _tree_layout(w, dtype)
+    params, grads = w.tree("params", leaves), w.tree("grads", leaves)
+    spelling = w.chooser.choice(("jax.tree_util.tree_map", "jax.tree.map"))
+
+    def mapped(body, *trees, hints: tuple[str, ...], signs=()):
+        return w.tree_map(body, *trees, spelling=spelling, hints=hints, signs=signs)
+
+    if w.chooser.chance(0.25):  # weight decay added to the gradients, as optax.add_decayed_weights does
+        decay = w.chooser.choice((1e-4, 1e-2))
+        grads = mapped(lambda g, p: w.apply("add", g, w.apply("multiply", decay, p)), grads, params,
+                       hints=("g", "p"))
+    rate = w.chooser.choice((1e-3, 1e-2, 0.1))
+    form = w.chooser.choice(("sgd", "momentum", "adam", "adam"))
+    if form == "sgd":
+        return mapped(lambda p, g: w.apply("subtract", p, w.apply("multiply", rate, g)), params, grads,
+                      hints=("p", "g"))
+    if form == "momentum":
+        beta = w.chooser.choice((0.9, 0.99))
+        velocity = mapped(lambda m, g: w.apply("add", w.apply("multiply", beta, m), g),
+                          w.tree("velocity", leaves), grads, hints=("m", "g"))  # optax's `trace`
+        new = mapped(lambda p, m: w.apply("subtract", p, w.apply("multiply", rate, m)), params, velocity,
+                     hints=("p", "m"))
+        return w.results(new, velocity) if w.chooser.chance(0.5) else new
+    mu = mapped(lambda g: w.apply("multiply", 0.1, g), grads, hints=("g",))
+    nu = mapped(lambda g: w.apply("multiply", 0.001, w.apply("square", g)), grads, hints=("g",))
+    floor = 1e-2 if dtype == "float16" else 1e-6
+    corrected = w.chooser.chance(0.6)  # bias-corrected at step one, as _adam_direction is
+
+    def step(p, m, v):
+        if corrected:
+            m, v = w.apply("divide", m, 0.1), w.apply("multiply", v, 1000.0)
+        direction = w.apply("divide", m, w.apply("add", w.apply("sqrt", w.apply("add", v, floor)), floor))
+        return w.apply("subtract", p, w.apply("multiply", rate, direction))
+
+    new = mapped(step, params, mu, nu, hints=("p", "mu", "nu"), signs=("", "", "nonnegative"))
+    return w.results(new, w.results(mu, nu, keys=("mu", "nu"))) if w.chooser.chance(0.5) else new
 
 
 def update(w: Walk, param, grad):

@@ -77,6 +77,15 @@ class Walk(Protocol):
         """Bind ``value`` to a new local name, as a statement of its own (a tuple of names for an
         op with several results)."""
 
+    def tree(self, name: str, leaves: dict) -> Any:
+        """A tree argument ``name`` of ``leaves`` (path -> type), as a whole tree for `tree_map`."""
+
+    def tree_map(self, body, *trees: Any, spelling: str = "jax.tree_util.tree_map", hints: tuple[str, ...] = (),
+                 signs: tuple[str, ...] = ()) -> Any:
+        """``v = jax.tree_util.tree_map(lambda p, g: body(p, g), params, grads)`` over trees of one
+        structure and dtype; ``body`` builds one leaf from the leaves at one path and must keep
+        its shape and dtype. Returns the bound name, a tree, for another map or `results`."""
+
     def results(self, *values: Any, keys: tuple[str, ...] | None = None) -> Any:
         """The program's result as several values, for a production to return: a tuple (``return
         loss, w``), or with ``keys`` a dict (``return {'mu': mu, 'nu': nu}``); a value may be such

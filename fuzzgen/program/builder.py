@@ -13,11 +13,13 @@ import string
 import libcst as cst
 
 from ..grammar import OPS, Chooser, GrammarSettings, Operator, ValueType, category
-from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon, Op, StaticDim
+from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon, StaticDim
 from ..grammar.params import TREE_NAME
 from ..grammar.structured import draw_vmap_axes
-from .nodes import ATOM, ResultTree, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
+from .nodes import ATOM, ResultTree, TreeExpr, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
+from .signs import is_number as _is_number, keyword_sign as _keyword_sign, sign_of as _sign_of
 from .structure import GrammarBug, StatementBlocks
+from .tree_values import TreeValues
 from .spec import ArgSpec, Program
 from .trees import in_leaf_order, parameter_names
 
@@ -33,10 +35,6 @@ _RESERVED = frozenset({"jnp", "lax", "jax", "ext", "np", "range", TREE_NAME, *ke
 NAMING_CHANCE = 0.75
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 @dataclasses.dataclass(frozen=True)
 class Helper:
     """A function defined before the program's own and called from it (``def dense(x, w, b)``):
@@ -50,13 +48,7 @@ class Helper:
     sign: str = ""
 
 
-def _keyword_sign(value: float, float16: bool) -> str:
-    """What a keyword-only number is known to be, as a literal's sign is (`_sign_of`): positive
-    where float16 keeps it (an ``eps`` that ``lax.rsqrt(var + eps)`` needs no guard for)."""
-    return "positive" if value >= (1e-2 if float16 else 1e-6) else ""
-
-
-class ProgramBuilder(StatementBlocks):
+class ProgramBuilder(StatementBlocks, TreeValues):
     def __init__(self, chooser: Chooser, settings: GrammarSettings):
         self.chooser = chooser
         self.settings = settings
@@ -169,10 +161,12 @@ class ProgramBuilder(StatementBlocks):
             return name
         return tuple(TypedExpr(cst.Name(n), t, ATOM) for n, t in zip(names, types))
 
-    def function(self, params: tuple[tuple[str, ValueType], ...], body) -> TypedExpr:
+    def function(self, params: tuple[tuple[str, ValueType], ...], body, signs: tuple[str, ...] = ()) -> TypedExpr:
         """A lambda for a control-flow op: ``params`` are (name hint, type) pairs; ``body`` gets
         the parameters as typed expressions and returns the body's typed expression (or a pair of
-        them, for ``lax.scan``). The lambda's type is the type its body returns."""
+        them, for ``lax.scan``). The lambda's type is the type its body returns. ``signs`` says
+        what is known of each parameter's sign where the caller knows it (a map over Adam's
+        ``nu``: "nonnegative")."""
         arguments, names = {a.name for a in self._args}, []
         for hint, _ in params:  # `x0`, `p1`: numbered past any argument of that name (a role's `x2`)
             while f"{hint}{self._lambda_params}" in arguments:
@@ -182,7 +176,8 @@ class ProgramBuilder(StatementBlocks):
         self._lambda_names.update(names)
         self._inline_depth += 1
         try:
-            result = body(*(TypedExpr(cst.Name(n), t, ATOM) for n, (_, t) in zip(names, params)))
+            signs = tuple(signs) + ("",) * (len(params) - len(signs))
+            result = body(*(TypedExpr(cst.Name(n), t, ATOM, sign) for n, (_, t), sign in zip(names, params, signs)))
         finally:
             self._inline_depth -= 1
         if isinstance(result, tuple):
@@ -330,9 +325,13 @@ class ProgramBuilder(StatementBlocks):
             self._inline_depth -= 1
         return expr
 
-    def finish(self, category: str, result: TypedExpr | ResultTree, function_name: str) -> Program:
-        """The program returning ``result``: a value, or a tree of values (`results`), each floating."""
-        results = result.leaves if isinstance(result, ResultTree) else (result.vtype,)
+    def finish(self, category: str, result: TypedExpr | ResultTree | TreeExpr, function_name: str) -> Program:
+        """The program returning ``result``: a value, a tree, or a tuple or dict of them (`results`),
+        every value floating."""
+        if isinstance(result, TreeExpr):
+            results = tuple(t for _, t in result.leaves)
+        else:
+            results = result.leaves if isinstance(result, ResultTree) else (result.vtype,)
         if not all(isinstance(t, ValueType) and t.is_float for t in results):
             raise GrammarBug(f"category {category} returned {results}, not floating values")
         if not any(a.is_float for a in self._args):
@@ -391,37 +390,6 @@ def _nameable(node: cst.CSTNode, value_names: set[str], into_operator: bool) -> 
     if isinstance(node, cst.BinaryOperation) and not into_operator:
         return mentions(node.left) and mentions(node.right)
     return False
-
-
-def _sign_of(op: Op, operands, typed: list[TypedExpr], vtype) -> str:
-    """What is known of the sign of ``op``'s float result: "nonnegative" for an op declared so,
-    and for a sum, product or quotient of nonnegative values and literals; "positive" for the
-    maximum of anything and a positive literal, and for a nonnegative value plus a positive
-    literal, one large enough that float16 keeps it and a quotient by it stays finite there;
-    else ""."""
-    if isinstance(vtype, tuple) or not vtype.is_float:
-        return ""
-    if op.nonnegative or (op.keeps_sign and typed and typed[0].sign):
-        return "nonnegative"
-    literals = [o for o in operands if _is_number(o)]
-    values = [t for o, t in zip(operands, typed) if not _is_number(o)]
-    if op.name == "add" and len(values) == 2 and "positive" in (values[0].sign, values[1].sign) and all(
-            v.sign for v in values):
-        return "positive"  # `mean_square + eps` of a keyword-only eps
-    if op.name in ("add", "multiply", "divide") and values and all(v.sign for v in values) and all(
-            float(v) >= 0 for v in literals):  # Adam's `0.999 * nu + 0.001 * jnp.square(g)`
-        if op.name != "add" or len(values) == 2:
-            return "nonnegative"
-    floor = 1e-2 if vtype.dtype == "float16" else 1e-6
-    if op.name == "maximum" and any(float(v) >= floor for v in literals):  # `jnp.maximum(n, 1.0)`
-        return "positive"
-    if op.name != "add":
-        return ""
-    # a dtype's own epsilon is positive there and 1/eps is finite in it
-    own_epsilon = isinstance(literals[0], MachineEpsilon) and literals[0].dtype == vtype.dtype if literals else False
-    if len(literals) == 1 and len(values) == 1 and (float(literals[0]) >= floor or own_epsilon) and values[0].sign:
-        return "positive"
-    return ""
 
 
 def build_program(chooser: Chooser, category_name: str, settings: GrammarSettings | None = None) -> Program:

@@ -53,6 +53,19 @@ class ResultTree:
     depth: int = 1
 
 
+@dataclass(frozen=True)
+class TreeExpr:
+    """A whole tree: a tree argument's name (``params``) or a name bound to a map over trees.
+    ``leaves`` are (path, type) pairs in ``jax.tree_util.tree_leaves`` order."""
+
+    node: cst.BaseExpression
+    leaves: tuple[tuple[tuple, ValueType], ...]
+
+    @property
+    def paths(self) -> tuple[tuple, ...]:
+        return tuple(path for path, _ in self.leaves)
+
+
 def parenthesized(expr: TypedExpr, needs: bool) -> cst.BaseExpression:
     if not needs:
         return expr.node

@@ -162,20 +162,36 @@ class Program:
 
     def probe_source(self) -> str:
         """The same function as its flags' defaults trace it (`flags.specialized`: no ``if``),
-        returning every assigned value and then the result's values, as a tuple; tests use it to check
+        returning every assigned value (not a map over whole trees) and then the result's values (a
+        tree's leaves), as a tuple; tests use it to check
         each statement's inferred type against JAX."""
         import libcst as cst
 
         from .flags import specialized
 
+        from ..trust.tree_forms import is_whole_tree_map
+
         specialized_function = specialized(self.function, frozenset(h.name.value for h in self.helpers))
         body = list(specialized_function.body.body)
-        names = []
+        names, trees = [], {}  # tree name -> its leaves' paths, in tree_leaves order
+        for arg in self.args:
+            if arg.path:
+                trees.setdefault(arg.name, []).append(arg.path)
         for statement in body[:-1]:
             target = statement.body[0].targets[0].target
+            if is_whole_tree_map(statement.body[0].value):  # a tree, not a value: its leaves count where returned
+                trees[target.value] = trees[statement.body[0].value.args[1].value.value]
+                continue
             names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
-        returned = result_leaf_nodes(body[-1].body[0].value)
-        probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple([cst.Element(n) for n in names + returned]))])
+        elements = [cst.Element(n) for n in names]
+        for node in result_leaf_nodes(body[-1].body[0].value):
+            for path in trees.get(node.value, [()]) if isinstance(node, cst.Name) else [()]:
+                leaf = node
+                for key in path:  # a tree's leaves: `v3['Dense_0']['bias']`
+                    index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
+                    leaf = cst.Subscript(leaf, [cst.SubscriptElement(cst.Index(index))])
+                elements.append(cst.Element(leaf))
+        probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple(elements))])
         function = specialized_function.with_changes(body=specialized_function.body.with_changes(
             body=body[:-1] + [probe_return]))
         return cst.Module(body=[*self.helpers, function]).code

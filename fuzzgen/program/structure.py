@@ -12,8 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..grammar import ValueType
-from .nodes import ATOM, ResultTree, TypedExpr
-from .trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key
+from .nodes import ATOM, TypedExpr
 
 MAX_TRIPS = 8  # iterations of one loop; every one reads its own leaves, and arguments are few
 
@@ -23,30 +22,6 @@ class GrammarBug(RuntimeError):
 
 
 class StatementBlocks:
-    def results(self, *values, keys: tuple[str, ...] | None = None) -> ResultTree:
-        """The program's result as a tuple of ``values`` (``return loss, w``), or, with ``keys``,
-        a dict (``return {'b': b, 'w': w}``); a value may be another such display, one level."""
-        self._outside_helper("a tree result")
-        if keys is not None and (len(keys) != len(values) or len(set(keys)) != len(keys)
-                                 or not all(isinstance(k, str) and is_key(k) for k in keys)):
-            raise GrammarBug(f"result keys {keys!r} are not {len(values)} distinct identifiers")
-        if len(values) < (1 if keys is not None else 2):
-            raise GrammarBug("a result tuple holds two values or more")
-        written = [v if isinstance(v, ResultTree) else self.written(v) for v in values]
-        depth = 1 + max((v.depth for v in written if isinstance(v, ResultTree)), default=0)
-        order = sorted(range(len(values)), key=lambda k: keys[k]) if keys is not None else range(len(values))
-        leaves = tuple(t for k in order for t in (written[k].leaves if isinstance(written[k], ResultTree)
-                                                   else (written[k].vtype,)))
-        if depth > MAX_RESULT_NESTING or len(leaves) > MAX_RESULT_LEAVES:
-            raise GrammarBug(f"a result of {len(leaves)} values, {depth} displays deep, is too big")
-        if any(isinstance(t, tuple) for t in leaves):
-            raise GrammarBug("a value with several results cannot be a result's part; bind it first")
-        if keys is None:  # parenthesized inside another display; `finish` drops them on the outermost
-            node = cst.Tuple([cst.Element(v.node) for v in written])
-        else:
-            node = cst.Dict([cst.DictElement(cst.SimpleString(repr(k)), v.node) for k, v in zip(keys, written)])
-        return ResultTree(node, leaves, depth)
-
     def written(self, value: TypedExpr) -> TypedExpr:
         """How ``value`` is written from here on: the name it was bound to where it fed an op
         (`let`), else itself."""

@@ -26,13 +26,14 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from ..grammar.ops import OPS, Op, Registry
 from .checked import CheckedSource, issue
 from .definitions import DefinitionForms
+from .tree_forms import TreeForms
 from .surface import GrammarSurface, Slot
 from .values import (
     KEYWORD_CONSTANTS, MACHINE_EPSILON_CALL, MAX_NUMBER_CHARS, SHAPE_CALL, TYPE_FACTS, ValueForms, dotted_name,
     snippet,
 )
 from ..program.spec import ArgSpec, ProgramSpec
-from ..program.trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key, label, parameter_names, tree_leaves
+from ..program.trees import label, parameter_names, tree_leaves
 from .limits import UntrustedSourceError, cross_check, parse_bounded, prescreen
 
 __all__ = ["UntrustedSourceError", "check_program", "check_source"]
@@ -98,11 +99,12 @@ def check_source(source: str, args: Sequence[ArgSpec], function_name: str | None
     return issue(source, name)
 
 
-class _Checker(DefinitionForms, ValueForms):
+class _Checker(DefinitionForms, TreeForms, ValueForms):
     def __init__(self, surface: GrammarSurface, positions, tuple_return: bool = False,
                  trees: dict[str, set[tuple]] | None = None):
         self.surface = surface
         self.trees = trees or {}  # tree parameter -> its leaves' paths: read only as whole paths
+        self.tree_locals: set[str] = set()  # names bound to a map over whole trees (`TreeForms`)
         self.positions = positions
         self.tuple_return = tuple_return
         self.bound: set[str] = set()
@@ -154,6 +156,8 @@ class _Checker(DefinitionForms, ValueForms):
             if self.in_program and isinstance(small.value, (cst.Tuple, cst.Dict)):
                 self.result_display(small.value, 1)
                 return
+            if self.in_program and self.is_tree_name(small.value):
+                return  # a tree argument, or a map over whole trees, returned whole
             self.expression(small.value)
             return
         if last:
@@ -162,43 +166,15 @@ class _Checker(DefinitionForms, ValueForms):
             raise self.not_allowed(small)
         if len(small.targets) != 1:
             raise self.refuse(small, "chained assignment is not allowed; bind one value per line")
+        if self.is_whole_tree_map(small.value):
+            self.tree_assignment(small)
+            return
         results = self.value(small.value)
         targets = self.assignment_targets(small.targets[0].target)
         if len(targets) != results:
             raise self.refuse(small, f"{len(targets)} name(s) bound to a value with {results} result(s)")
         for target in targets:
             self.bound.add(self.fresh_name(target, "assigned name"))
-
-    def result_display(self, node: cst.Tuple | cst.Dict, depth: int) -> int:
-        """A tree result (``return loss, {'b': b, 'w': w}``): a tuple of two or more values or a
-        dict with distinct identifier keys, a display inside a display at most; returns how many
-        values it holds."""
-        if depth > MAX_RESULT_NESTING:
-            raise self.refuse(node, f"a result display nested {depth} deep; at most {MAX_RESULT_NESTING}")
-        if isinstance(node, cst.Tuple) and len(node.elements) < 2:
-            raise self.refuse(node, "a result tuple holds two values or more")
-        if isinstance(node, cst.Dict) and not node.elements:
-            raise self.refuse(node, "a result dict holds one value or more")
-        keys, values = set(), 0
-        for element in node.elements:
-            if not isinstance(element, (cst.Element, cst.DictElement)):
-                raise self.not_allowed(element, "in a result")
-            if isinstance(element, cst.DictElement):
-                key = element.key
-                if not (isinstance(key, cst.SimpleString) and key.prefix == ""
-                        and isinstance(key.evaluated_value, str) and is_key(key.evaluated_value)):
-                    raise self.refuse(key, f"a result key must be an identifier string, not {snippet(key)!r}")
-                if key.evaluated_value in keys:
-                    raise self.refuse(key, f"result key {key.evaluated_value!r} appears twice")
-                keys.add(key.evaluated_value)
-            if isinstance(element.value, (cst.Tuple, cst.Dict)):
-                values += self.result_display(element.value, depth + 1)
-            else:
-                self.expression(element.value)
-                values += 1
-        if values > MAX_RESULT_LEAVES:
-            raise self.refuse(node, f"the result holds {values} values; at most {MAX_RESULT_LEAVES}")
-        return values
 
     def assignment_targets(self, target: cst.BaseAssignTargetExpression) -> list[cst.Name]:
         """One plain name, or a tuple of plain names for an op with several results (lax.scan)."""
@@ -286,7 +262,9 @@ class _Checker(DefinitionForms, ValueForms):
             raise self.refuse(node, f"name {node.value!r} is not bound before use")
         if node.value in self.trees:
             raise self.refuse(node, f"tree argument {node.value!r} may only be read leaf by leaf, as "
-                                    f"{label(node.value, sorted(self.trees[node.value])[0])}")
+                                    f"{label(node.value, sorted(self.trees[node.value])[0])}, or mapped over whole")
+        if node.value in self.tree_locals:
+            raise self.refuse(node, f"tree {node.value!r} may only be mapped over (jax.tree.map) or returned")
 
     def number(self, node: cst.Integer | cst.Float) -> None:
         if len(node.value) > MAX_NUMBER_CHARS:
@@ -312,6 +290,9 @@ class _Checker(DefinitionForms, ValueForms):
             return self.helper_call(node)
         if isinstance(node.func, cst.Attribute) and not self.is_module_chain(node.func):
             return self.method_call(node)
+        if self.is_whole_tree_map(node):
+            raise self.refuse(node, f"a map over whole trees, {snippet(node.func)!r}, is bound to a name by an "
+                                    "assignment of its own")
         target = dotted_name(node.func)
         if target is None:  # not ``module.name``: ``jnp(x).sin`` would run x before anything fails
             raise self.refuse(node, f"call of {snippet(node.func)!r} is not a grammar op")
@@ -370,17 +351,19 @@ class _Checker(DefinitionForms, ValueForms):
         if parameters is None:
             self.expression(node)
             return
+        self.lambda_operand(node, parameters, f"operand {position} of {op.render.target!r}")
+
+    def lambda_operand(self, node: cst.BaseExpression, parameters: int, what: str) -> None:
+        """A lambda of ``parameters`` plain parameters whose body is a value (or lax.scan's pair)."""
         if not isinstance(node, cst.Lambda):
-            raise self.refuse(node, f"operand {position} of {op.render.target!r} must be a lambda, "
-                                    f"not {snippet(node)!r}")
+            raise self.refuse(node, f"{what} must be a lambda, not {snippet(node)!r}")
         params = node.params
         if (params.posonly_params or params.kwonly_params or params.star_kwarg is not None
                 or not isinstance(params.star_arg, cst.MaybeSentinel)
                 or any(p.default is not None for p in params.params)):
             raise self.refuse(node, "a lambda may only have plain parameters")
         if len(params.params) != parameters:
-            raise self.refuse(node, f"operand {position} of {op.render.target!r} takes a lambda of {parameters} "
-                                    f"parameter(s), not {len(params.params)}")
+            raise self.refuse(node, f"{what} takes a lambda of {parameters} parameter(s), not {len(params.params)}")
         names = [self.fresh_name(p.name, "lambda parameter") for p in params.params]
         if len(set(names)) != len(names):
             raise self.refuse(node, "a lambda's parameters must have different names")

@@ -163,7 +163,7 @@ class DefinitionForms:
                 raise self.refuse(small, f"{where}, an assignment binds one name")
             self.value_of_one(small.value)
             target = small.targets[0].target
-            rebound = target.value in outer and target.value not in self.statics and target.value not in self.trees
+            rebound = target.value in outer and target.value not in self.statics | set(self.trees) | self.tree_locals
             if not rebound:
                 self.bound.add(self.fresh_name(target, "assigned name"))
 

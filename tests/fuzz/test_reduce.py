@@ -379,3 +379,22 @@ def test_a_bug_in_one_value_of_a_tree_result_reduces_to_the_op_alone(planted_op,
     args = tuple(ArgSpec(name, (2, 3), "float32") for name in ("param", "grad", "velocity"))
     assert reduced_source(drawn(TREE_RESULT, args, "optimizer"), ORACLE_FOR_RULE[rule]) == \
         "def optimizer_0000(a):\n    return ext.planted(a)\n"
+
+
+WHOLE_TREES = '''def optimizer_0000(params, grads, x):
+    v0 = jax.tree_util.tree_map(lambda p0, g1: p0 - 0.1 * g1, params, grads)
+    v1 = jax.tree.map(lambda t2: 0.9 * t2, v0)
+    v2 = ext.planted(jnp.tanh(x) * 2.0)
+    return v1, {'out': v2}
+'''
+
+
+def test_maps_over_whole_trees_reduce_away_when_the_bug_is_elsewhere(planted_op):
+    """A map over whole trees and the name bound to it are no values the probe types, so the
+    rest of the program still reduces; the maps, no longer read, go with their trees."""
+    planted_op("jit")
+    leaves = {"b": (3,), "w": (2, 3)}
+    args = (*(ArgSpec(tree, shape, "float32", (key,)) for tree in ("params", "grads") for key, shape in leaves.items()),
+            ArgSpec("x", (2, 3), "float32"))
+    assert reduced_source(drawn(WHOLE_TREES, args, "optimizer"), "eager_vs_jit") == \
+        "def optimizer_0000(a):\n    return ext.planted(a)\n"

@@ -633,6 +633,60 @@ def test_a_tree_result_passes_both_walls_and_runs_as_python_does():
             check_source(source, args, "optimizer_0004")
 
 
+TREE_MAP_PROGRAM = (
+    "def optimizer_0005(params, grads):\n"
+    "    v0 = jax.tree_util.tree_map(lambda g0: 0.001 * jnp.square(g0), grads)\n"
+    "    v1 = jax.tree.map(lambda p1, g2, v3: p1 - 0.1 * g2 / (jnp.sqrt(v3) + 1e-06), params, grads, v0)\n"
+    "    return v1, {'nu': v0}\n"
+)
+TREE_ARGS = tuple(ArgSpec(tree, shape, "float32", (key,)) for tree in ("params", "grads")
+                  for key, shape in (("b", (2,)), ("w", (3, 2))))
+
+
+def test_maps_over_whole_trees_pass_both_walls_and_run_as_python_does():
+    checked = check_source(TREE_MAP_PROGRAM, TREE_ARGS, "optimizer_0005")
+    function = load_checked_function(TREE_MAP_PROGRAM, TREE_ARGS, checked.function_name)
+    params = {"b": np.float32([1, 2]), "w": np.ones((3, 2), np.float32)}
+    grads = {"b": np.float32([3, 4]), "w": np.full((3, 2), 2, np.float32)}
+    new, state = function(params, grads)
+    for key in ("b", "w"):
+        nu = 0.001 * grads[key] ** 2
+        np.testing.assert_allclose(np.asarray(state["nu"][key]), nu, rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(new[key]), params[key] - 0.1 * grads[key] / (np.sqrt(nu) + 1e-6),
+                                   rtol=1e-5)
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ("    v0 = jax.tree.map(lambda p: OPEN(SENTINEL, 'w'), params)\n    return v0\n", "grammar op"),
+    ("    v0 = jax.tree.map(lambda p: p, params, is_leaf=lambda n: OPEN(SENTINEL, 'w'))\n    return v0\n",
+     "matches no grammar op"),
+    ("    v0 = jax.tree.map(lambda p: p, params)\n    return OPEN(SENTINEL, 'w')(v0)\n", "grammar op"),
+    ("    v0 = jax.tree.map(lambda p: p, params)\n    v1 = v0.__class__\n    return v1\n", "not a grammar op"),
+    ("    v0 = jax.tree.map(lambda p: p, params)\n    return v0 + 1.0\n", "may only be mapped over"),
+    ("    return jax.tree.map(lambda p: p, params)\n", "assignment of its own"),
+    ("    v0 = jnp.sin(jax.tree.map(lambda p: p, params))\n    return v0\n", "assignment of its own"),
+    ("    v0 = jax.tree.map(lambda p, q, r, s: p, params, grads, params, grads)\n    return v0\n", "at most 3"),
+    ("    v0 = jax.tree.map(lambda p, q: p, params)\n    return v0\n", "lambda of 1 parameter"),
+    ("    v0 = jax.tree.map(jnp.sin, params)\n    return v0\n", "must be a lambda"),
+    ("    v0 = jax.tree.map(lambda p: p, params, grads=grads)\n    return v0\n", "tree names, nothing else"),
+    ("    v0, v1 = jax.tree.map(lambda p: p, params)\n    return v0\n", "bound to one name"),
+    ("    v0 = jax.tree.map(lambda p: p, params)\n    v0 = jax.tree.map(lambda p: p, v0)\n    return v0\n",
+     "already bound"),
+])
+def test_maps_over_whole_trees_are_admitted_only_as_the_grammar_writes_them(tmp_path, body, fragment):
+    source, sentinel = materialize(tmp_path, "def f(params, grads):\n" + body.replace("OPEN", OPEN))
+    with pytest.raises(UntrustedSourceError, match=fragment):
+        check_source(source, TREE_ARGS, "f")
+    assert not sentinel.exists()
+
+
+def test_a_helper_maps_no_trees():
+    source = ("def g(x):\n    v0 = jax.tree.map(lambda p: p, x)\n    return x\n\n\n"
+              "def f(params, grads):\n    return g(params['b'])\n")
+    with pytest.raises(UntrustedSourceError, match="a helper maps no trees"):
+        check_source(source, TREE_ARGS, "f")
+
+
 def test_the_backstop_passes_grammar_programs():
     cross_check(ast.parse("def f(a, b):\n    v0 = jnp.sum(a * -1.0, axis=(0,), keepdims=True)\n"
                           "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"),

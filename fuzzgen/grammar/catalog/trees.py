@@ -5,6 +5,13 @@ optimizers and parameter updates write it: ``w, b = jax.tree.map(lambda p, g: p 
 The lambda is built on the first leaves' types and applied to every leaf, so its body must keep
 each leaf's shape and dtype: the productions give it elementwise steps only (unary functions,
 arithmetic between the lambda's parameters and with literals). Results are bound as a tuple.
+
+A tree map may also run over **whole trees**: ``jax.tree_util.tree_map(lambda p, g: p - 0.01 * g,
+params, grads)`` maps a lambda over every leaf of one to `MAX_MAPPED_TREES` trees of the same
+structure (tree arguments, or names bound to such a map). Its result is a tree: bound to a name
+of its own, then only mapped over again or returned (``return new, {'mu': mu, 'nu': nu}``). The
+builder (`ProgramBuilder.tree_map`) and the trust check share `WHOLE_TREE_MAPS`; each spelling is
+counted as the registry's tuple form of it.
 """
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from ..ops import OPS, Call, Op, require
 from .core import FLOAT
 
 TREES = frozenset({"tree_map"})
+WHOLE_TREE_MAPS = {"jax.tree.map": "tree_map", "jax.tree_util.tree_map": "tree_util_map"}  # target -> op counted
+MAX_MAPPED_TREES = 3
 
 
 def _one_tree_shapes(operands, params):

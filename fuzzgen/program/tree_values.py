@@ -1,0 +1,87 @@
+"""Whole trees as values: a tree argument read whole, a map over trees, and tree results.
+
+A mixin of `ProgramBuilder`. ``tree`` makes a tree argument (``params``) of given leaves and
+returns it whole; ``tree_map`` writes ``jax.tree_util.tree_map(lambda p, g: ..., params, grads)``
+over trees of one structure, its lambda built once on the first leaf's type, and binds the
+result to a name (a tree); ``results`` makes the program's result a tuple or dict of values and
+trees. The trust check admits exactly these forms (`fuzzgen.trust.tree_forms`).
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..grammar.catalog.trees import MAX_MAPPED_TREES, WHOLE_TREE_MAPS
+from .nodes import ResultTree, TreeExpr, TypedExpr, dotted
+from .structure import GrammarBug
+from .trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key
+
+
+def _leaf_order(path: tuple) -> tuple:
+    return tuple((isinstance(key, str), key) for key in path)
+
+
+class TreeValues:
+    def tree(self, name: str, leaves: dict) -> TreeExpr:
+        """A tree argument ``name`` with ``leaves`` (path -> type), read whole."""
+        for path, vtype in leaves.items():
+            self.leaf(name, tuple(path), vtype)
+        ordered = tuple(sorted(((tuple(p), t) for p, t in leaves.items()), key=lambda item: _leaf_order(item[0])))
+        return TreeExpr(cst.Name(name), ordered)
+
+    def tree_map(self, body, *trees: TreeExpr, spelling: str = "jax.tree_util.tree_map",
+                 hints: tuple[str, ...] = (), signs: tuple[str, ...] = ()) -> TreeExpr:
+        """``v = jax.tree_util.tree_map(lambda a, b: body(a, b), t1, t2)``: ``body`` builds one
+        leaf of the result from the trees' leaves at one path, typed as the first leaf (every leaf
+        of the trees must have its dtype, and the body must keep each leaf's shape and dtype: it is
+        applied to every one). ``signs`` are known signs of the trees' leaves (`function`).
+        Returns the bound name, a tree of the trees' structure."""
+        self._outside_helper("a map over whole trees")
+        if spelling not in WHOLE_TREE_MAPS or not 1 <= len(trees) <= MAX_MAPPED_TREES:
+            raise GrammarBug(f"{spelling} over {len(trees)} trees is no form of this grammar")
+        if any(t.paths != trees[0].paths for t in trees) or len({v.dtype for t in trees for _, v in t.leaves}) != 1:
+            raise GrammarBug("the trees of a map must share their structure and their leaves' dtype")
+        first = trees[0].leaves[0][1]
+        hints = tuple(hints) or (tuple("pgm"[:len(trees)]) if len(trees) > 1 else ("t",))
+        if len(hints) != len(trees) or any(hint == "v" for hint in hints):  # `v3` is a local's name
+            raise GrammarBug(f"{len(hints)} parameter names for a map over {len(trees)} trees")
+        function = self.function(tuple((hint, first) for hint in hints), body, signs)
+        if (function.vtype.shape, function.vtype.dtype) != (first.shape, first.dtype):
+            raise GrammarBug(f"a tree map's body turned {first} into {function.vtype}")
+        call = cst.Call(func=dotted(spelling), args=[cst.Arg(function.node), *(cst.Arg(t.node) for t in trees)])
+        self._ops.add(WHOLE_TREE_MAPS[spelling])
+        name = f"v{self._locals}"
+        self._locals += 1
+        self._statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], call)]))
+        return TreeExpr(cst.Name(name), trees[0].leaves)
+
+    def results(self, *values, keys: tuple[str, ...] | None = None) -> ResultTree:
+        """The program's result as a tuple of ``values`` (``return loss, w``), or, with ``keys``,
+        a dict (``return {'b': b, 'w': w}``); a value may be a tree, or another such display, one
+        level deep."""
+        self._outside_helper("a tree result")
+        if keys is not None and (len(keys) != len(values) or len(set(keys)) != len(keys)
+                                 or not all(isinstance(k, str) and is_key(k) for k in keys)):
+            raise GrammarBug(f"result keys {keys!r} are not {len(values)} distinct identifiers")
+        if len(values) < (1 if keys is not None else 2):
+            raise GrammarBug("a result tuple holds two values or more")
+        written = [v if isinstance(v, (ResultTree, TreeExpr)) else self.written(v) for v in values]
+        depth = 1 + max((v.depth for v in written if isinstance(v, ResultTree)), default=0)
+        order = sorted(range(len(values)), key=lambda k: keys[k]) if keys is not None else range(len(values))
+        leaves = tuple(t for k in order for t in _leaf_types(written[k]))
+        if depth > MAX_RESULT_NESTING or len(leaves) > MAX_RESULT_LEAVES:
+            raise GrammarBug(f"a result of {len(leaves)} values, {depth} displays deep, is too big")
+        if any(isinstance(t, tuple) for t in leaves):
+            raise GrammarBug("a value with several results cannot be a result's part; bind it first")
+        if keys is None:  # parenthesized inside another display; `finish` drops them on the outermost
+            node = cst.Tuple([cst.Element(v.node) for v in written])
+        else:
+            node = cst.Dict([cst.DictElement(cst.SimpleString(repr(k)), v.node) for k, v in zip(keys, written)])
+        return ResultTree(node, leaves, depth)
+
+
+def _leaf_types(value) -> tuple:
+    if isinstance(value, ResultTree):
+        return value.leaves
+    if isinstance(value, TreeExpr):
+        return tuple(t for _, t in value.leaves)
+    return (value.vtype,)
