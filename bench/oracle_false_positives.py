@@ -20,6 +20,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -131,7 +132,7 @@ def recheck(path: Path) -> int:
         for line in path.read_text(encoding="utf-8").splitlines():
             logged = json.loads(line)
             args = tuple(ArgSpec(a["name"], tuple(a["shape"]), a["dtype"], tuple(a.get("path", ()))) for a in logged["args"])
-            name = logged["python"].split("(", 1)[0].removeprefix("def ")
+            name = re.findall(r"^def (\w+)\(", logged["python"], re.M)[-1]  # the program's own, after any helpers
             case = Case(check_program(logged["python"], name, args), (logged["oracle"],), logged["index"])
             (verdict,) = checker.check(case).verdicts
             still += verdict.failed

@@ -6,6 +6,9 @@ Counting rules, so that numbers can be checked by hand:
   how many records have at least one argument of that kind.
 - primitives count **records** whose ``meta.primitives`` contain the primitive.
 - statements are ``meta.n_statements``, one value per record.
+- Python structure counts **records** whose program uses each form of `fuzzgen.dataset.structure`
+  (helpers, keyword-only parameters, ``if``, ``for``, tree arguments and results, maps over
+  whole trees, transforms in the source), found by parsing the source, never running it.
 - IR lengths are measured per IR kind (jaxpr, stablehlo, hlo, ...) and direction (forward,
   backward) in characters, lines (as `str.splitlines` counts them) and tokens. A missing text
   (a kind not stored, or no backward where reverse mode does not exist) is not measured.
@@ -34,6 +37,7 @@ from pathlib import Path
 from ..ir import ALL_IR_KINDS, DIRECTIONS
 from ..records.dataset import iter_dataset_records, ir_text, program_hash, split_of, split_sort_key
 from ..records.jsonl import ReadStats
+from .structure import FEATURES, structure_features
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|\S")
 MEASURES = ("chars", "lines", "tokens")
@@ -70,6 +74,7 @@ class DatasetStats:
     splits: Counter = field(default_factory=Counter)
     seeds: Counter = field(default_factory=Counter)
     jax_versions: Counter = field(default_factory=Counter)
+    structure: Counter = field(default_factory=Counter)  # feature -> records that use it
 
     def add(self, record: dict, canonical: str | None) -> None:
         """Tally one checked record; ``canonical`` is its `program_hash` (None: unparsable)."""
@@ -99,6 +104,7 @@ class DatasetStats:
         self.splits[split_of(record)] += 1
         self.seeds[record["seed"]] += 1
         self.jax_versions[meta["jax_version"]] += 1
+        self.structure.update(structure_features(record["python"], record["args"]) or ())
 
     @property
     def unique_programs(self) -> int:
@@ -122,6 +128,7 @@ class DatasetStats:
                              {str(r): n for r, n in self.rank_records.items()}),
             "primitives": {"distinct": len(self.primitives),
                            "records": _shares(_by_count(self.primitives), self.records)},
+            "structure": _shares({feature: self.structure[feature] for feature in FEATURES}, self.records),
             "statements": {**summarize(self.statements),
                            "histogram": {str(k): v for k, v in sorted(Counter(self.statements).items())}},
             "ir_lengths": {
@@ -210,6 +217,8 @@ def format_text(stats: DatasetStats, *, top_primitives: int | None = None) -> st
     lines += _table(f"primitive ({primitives['distinct']} distinct; share of records)", shown)
     if len(shown) < primitives["distinct"]:
         lines.insert(len(lines) - 1, f"  ... {primitives['distinct'] - len(shown)} more")
+    lines += _table("Python structure (share of records)",
+                    {FEATURES[feature]: entry for feature, entry in summary["structure"].items()})
     st = summary["statements"]
     lines.append(f"statements per program: min {st['min']}, median {st['median']}, mean {st['mean']}, "
                  f"p90 {st['p90']}, max {st['max']}")

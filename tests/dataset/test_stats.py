@@ -178,14 +178,14 @@ def test_cli_json_has_every_key_and_text_has_every_table(sampled):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert list(summary) == ["file", "records", "skipped_lines", "categories", "dtypes", "ranks", "primitives",
-                             "statements", "ir_lengths", "duplicates", "splits", "seeds", "jax_versions"]
+                             "structure", "statements", "ir_lengths", "duplicates", "splits", "seeds", "jax_versions"]
     assert summary == json.loads(json.dumps(collect_stats(sampled).to_json()))
     assert list(summary["ir_lengths"]["hlo"]["backward"]) == ["chars", "lines", "tokens"]
     assert list(summary["statements"])[:8] == ["count", "min", "median", "mean", "p90", "p99", "max", "total"]
     text = run_cli("stats", sampled)
     assert text.returncode == 0
     for fragment in ("30 records", "unique canonical", "category", "dtype (of", "rank", "distinct",
-                     "statements per program", "stablehlo", "tokens"):
+                     "Python structure", "statements per program", "stablehlo", "tokens"):
         assert fragment in text.stdout
 
 
@@ -242,3 +242,49 @@ def test_plot_into_a_file_fails_in_one_line(sampled, tmp_path):
     assert result.returncode == 2 and "is a file" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
     assert (tmp_path / "taken").read_text() == "mine"
+
+
+STRUCTURED = (
+    "def block(x, w, *, eps=1e-05):\n    return x @ w + eps\n\n\n"
+    "def optimizer_0001(params, grads, x, *, use_bias=True):\n"
+    "    v0 = jax.tree_util.tree_map(lambda p0, g1: p0 - 0.1 * g1, params, grads)\n"
+    "    h = jax.vmap(lambda r: block(r, params['w']))(x)\n"
+    "    if use_bias:\n        h = h + 1.0\n"
+    "    for i in range(2):\n        h = jnp.tanh(h)\n"
+    "    return v0, h\n"
+)
+
+
+@pytest.mark.parametrize("source, args, expected", [
+    ("def f(a):\n    return jnp.sin(a)\n", [{"name": "a"}], set()),
+    (STRUCTURED, [{"name": "params", "path": ["w"]}], {"helpers", "keyword_only", "if", "for", "tree_args",
+                                                      "tree_results", "tree_maps", "transforms"}),
+    ("def f(g):\n    v0 = jax.tree.map(lambda t: t * 0.9, g)\n    return v0\n", [{"name": "g", "path": ["w"]}],
+     {"tree_args", "tree_maps", "tree_results"}),
+    ("def f(a):\n    v0, v1 = jax.tree.map(lambda t: t * 0.9, (a, a))\n    return v0 + v1\n", [{"name": "a"}],
+     set()),  # the registry's tuple form: no whole tree, and one value returned
+    ("def f(a):\n    return {'w': a}\n", [{"name": "a"}], {"tree_results"}),
+    ("def f(a:\n", [{"name": "a"}], None),
+    ("(" * 200 + ")" * 200, [], None),
+])
+def test_structure_features_are_read_off_the_source_without_running_it(source, args, expected):
+    from fuzzgen.dataset.structure import structure_features
+
+    found = structure_features(source, args)
+    assert (None if found is None else set(found)) == expected
+
+
+def test_the_structure_table_counts_records_by_hand(tmp_path, sampled):
+    from fuzzgen.dataset.structure import FEATURES, structure_features
+
+    records = records_of(sampled)
+    helper = "def helper_0(x):\n    return x\n\n\ndef "
+    records[0] = {**records[0], "python": records[0]["python"].replace("def ", helper, 1)}
+    path = write_records(tmp_path / "edited.jsonl", records)
+    summary = collect_stats(path).to_json()["structure"]
+    assert list(summary) == list(FEATURES)
+    for feature in FEATURES:
+        by_hand = sum(feature in (structure_features(r["python"], r["args"]) or ()) for r in records)
+        assert summary[feature]["count"] == by_hand
+    assert summary["helpers"]["count"] >= 1
+    assert max(map(len, FEATURES.values())) <= 42  # the text table's name column
