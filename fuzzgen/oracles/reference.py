@@ -62,14 +62,22 @@ class NoReference(Exception):
 
 class _Tracked(np.ndarray):
     """A float64 (or bool/int) array of one reference run: operators and methods on it go through
-    the run, which models their rounding."""
+    the run, which models their rounding. ``inexact``: computed with rounding somewhere on the way
+    (an input or literal is exact), as views of it are."""
+
+    inexact = False
+
+    def __array_finalize__(self, obj):
+        self.inexact = getattr(obj, "inexact", False)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         raw = tuple(_raw(x) for x in inputs)
         kwargs.pop("out", None)  # NumPy's own methods (mean) divide in place; the result is returned too
         with np.errstate(all="ignore"):
             result = getattr(ufunc, method)(*raw, **kwargs)
-        return _current().ufunc(ufunc, method, raw, kwargs, result)
+        rounds = ufunc.__name__ not in _EXACT_UFUNCS | _JUMP_UFUNCS
+        return _marked(_current().ufunc(ufunc, method, raw, kwargs, result, _inexact(inputs)),
+                       rounds or _inexact(inputs))
 
     def astype(self, *args, **kwargs):
         raise NoReference("astype (casts are not modelled)")
@@ -77,6 +85,21 @@ class _Tracked(np.ndarray):
     @property
     def at(self):
         raise NoReference("x.at[...] (scatter)")
+
+
+def _inexact(values) -> bool:
+    """Whether any of ``values`` (arrays, or tuples and lists of them) carries rounding."""
+    if isinstance(values, (tuple, list)):
+        return any(_inexact(v) for v in values)
+    return bool(getattr(values, "inexact", False))
+
+
+def _marked(value, inexact: bool):
+    if isinstance(value, (tuple, list)):
+        return type(value)(_marked(v, inexact) for v in value)
+    if isinstance(value, _Tracked):
+        value.inexact = inexact
+    return value
 
 
 def _raw(value):
@@ -140,7 +163,7 @@ class _Run:
             held = [np.float64(flush(v, self.range)) if type(v) is np.float64 else v for v in held]
         return type(values)(held)
 
-    def ufunc(self, ufunc, method, raw, kwargs, result):
+    def ufunc(self, ufunc, method, raw, kwargs, result, inexact_operands: bool = False):
         if self.mode in ("rounded", "flushed") and any(type(v) is float for v in raw):
             raw = self.literals(raw)
             with np.errstate(all="ignore"):
@@ -172,6 +195,13 @@ class _Run:
                 result = np.multiply(raw[0], reciprocal)
         if name in _SIGNLESS_UFUNCS or (method == "reduce" and name in ("maximum", "minimum")):
             return self.free_zero_sign(result)
+        if name in ("add", "subtract") and method == "__call__" and self.mode == "noisy" and inexact_operands:
+            # Operands computed with rounding carry it, and XLA may not round them alike where
+            # this run does (x recomputed in two fusions, or a product contracted into the sum as
+            # a fused multiply-add): x - max(x) errs by a few ulps of |x|, not of the difference.
+            with np.errstate(all="ignore"):
+                scale = np.abs(np.asarray(raw[0], np.float64)) + np.abs(np.asarray(raw[1], np.float64))
+            return self.finish(result, "rounded", scale)
         return self.finish(result, "exact" if name in _EXACT_UFUNCS else "rounded")
 
     def free_zero_sign(self, result):
@@ -183,6 +213,11 @@ class _Run:
         return _tracked(value)
 
     def call(self, reference: Reference, args, kwargs):
+        if reference.kind == "composite":  # its NumPy operations run on this run's arrays, each as an op
+            return _tracked(reference.function(*_tracked(args), **{k: _raw(v) for k, v in kwargs.items()}))
+        return _marked(self._call(reference, args, kwargs), reference.kind != "exact" or _inexact(args))
+
+    def _call(self, reference: Reference, args, kwargs):
         raw_args, raw_kwargs = self.literals(_raw(args)), {k: _raw(v) for k, v in kwargs.items()}
         if reference.in_working_dtype and self.mode in ("rounded", "flushed"):
             raw_args = type(raw_args)(np.asarray(a).astype(self.compute) if isinstance(a, np.ndarray)

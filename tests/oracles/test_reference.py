@@ -224,3 +224,25 @@ def test_a_padded_tap_against_a_nan_kernel_entry_may_be_skipped_as_xla_on_cpu_do
     with pytest.MonkeyPatch.context() as patch:  # without the CPU variant the same draw fails
         patch.setitem(REFERENCES, "conv", ieee_only)
         assert "NumPy/SciPy nan" in _judge_draw(program, [a, b], 0).problem
+
+
+@pytest.mark.parametrize("body", ["jax.nn.softmax(a / 1.414214, axis=-1)",
+                                  "jnp.exp(a / 1.414214 - (a / 1.414214).max(axis=-1, keepdims=True))"])
+def test_a_difference_may_err_by_its_operands_rounding_as_xla_computes_it(body):
+    """XLA on CPU computes ``x / c`` as ``x * (1 / c)``, takes ``max`` over that rounded product,
+    and contracts the product into ``x - max`` as one fused multiply-add: for |x| near 1e37 the
+    difference is the product's rounding error, about 1e30, and exp makes it inf or 0 (softmax:
+    nan where IEEE gives 1). A realistic false-alarm run met it in attention scores. The noisy
+    runs perturb a difference by a few ulps of its operands (softmax and logsumexp are computed
+    op by op), so the envelope holds it; a wrong value in an ordinary row still fails."""
+    args = (ArgSpec("a", (3, 2), "float32"),)
+    a = np.float32([[3e38, 1.479e38], [5.44725e37, 1.0696], [0.5, -0.5]])
+    s = subject(body, args)
+    actual = np.asarray(s.compiled("forward")(a))
+    assert not np.isclose(actual[1, 0], 1.0)  # XLA's fused multiply-add, not IEEE's 1
+    outputs, jumped, _ = reference_runs(s, [a], 0)
+    envelope = spread(outputs, [actual.dtype], None)
+    assert not jumped and not envelope.violations(0, actual).any()
+    wrong = actual.copy()
+    wrong[2, 0] *= 1.01
+    assert envelope.violations(0, wrong)[2, 0] and not envelope.violations(0, wrong)[2, 1]
