@@ -122,6 +122,16 @@ def _softmax(x, axis=-1):
     return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
 
+def _tree_map(function, tree, *rest):
+    """``jax.tree_util.tree_map``: ``function`` of the leaves at each position of trees of one
+    structure (dicts in sorted key order, lists, tuples), each leaf's ops run as the run's."""
+    if isinstance(tree, dict):
+        return {key: _tree_map(function, tree[key], *(other[key] for other in rest)) for key in sorted(tree)}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_tree_map(function, *items) for items in zip(tree, *rest))
+    return function(tree, *rest)
+
+
 def _logsumexp(x, axis=None, keepdims=False):
     """As jax.nn.logsumexp computes it: the maximum (0 where it is not finite) taken out first."""
     top = np.max(x, axis=axis, keepdims=True)
@@ -360,6 +370,7 @@ REFERENCES: dict[str, Reference] = {
     "softmax": _r(_softmax, "composite"),
     "log_softmax": _r(_log_softmax, "composite"),
     "standardize": _r(_standardize, scale=_standardize_scale, in_working_dtype=True),
+    **{name: _r(_tree_map, "composite") for name in ("tree_map", "tree_map2", "tree_util_map", "tree_util_map2")},
     "logsumexp": _r(_logsumexp, "composite"),
     "scipy_logsumexp": _r(_logsumexp, "composite"),
     # Reductions and scans.

@@ -272,6 +272,7 @@ def layer_0000(x, gamma, w, *, eps=0.001):
 '''
 
 
+@pytest.mark.slow  # about 10 s; the quick loop keeps the bug inside a helper's body
 def test_helper_calls_reduce_away_and_take_their_definitions_with_them(planted_op):
     """A program with helpers (issue 14) reduces like any other: a helper call is a value the
     reducer may replace by an operand of its type, and a helper no longer called leaves the source."""
@@ -371,7 +372,8 @@ TREE_RESULT = '''def optimizer_0000(param, grad, velocity):
 '''
 
 
-@pytest.mark.parametrize("rule", list(ORACLE_FOR_RULE))
+@pytest.mark.parametrize("rule", [rule if rule == "jit" else pytest.param(rule, marks=pytest.mark.slow)
+                                  for rule in ORACLE_FOR_RULE])  # the quick loop keeps one rule
 def test_a_bug_in_one_value_of_a_tree_result_reduces_to_the_op_alone(planted_op, rule):
     """A tree result (``return new, {'mu': ..., 'nu': ...}``) is judged value by value, and the
     reducer first returns the one value the failure is in, then reduces it as any program."""

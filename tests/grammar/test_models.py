@@ -95,14 +95,14 @@ def test_causal_attention_reads_no_later_token():
         assert np.array_equal(after[0], before[0]), program.source
         assert not np.allclose(after[-1], before[-1]), program.source
         checked += 1
-        if checked == 10:
-            break  # each one runs eagerly, op by op: ten are enough, and the quick loop stays quick
-    assert checked == 10
+        if checked == 6:
+            break  # each one runs eagerly, op by op: six are enough, and the quick loop stays quick
+    assert checked == 6
 
 
 def test_losses_are_finite_scalars_on_the_inputs_fuzzgen_draws():
     """The labels are kept in range and the log terms stay finite, so a loss is a number."""
-    for program in draws("loss", 30, GrammarSettings(dtypes=("float32", "int32"))):
+    for program in draws("loss", 20, GrammarSettings(dtypes=("float32", "int32"))):
         _, value = run(program, seed=program.args[0].shape[0] if program.args[0].shape else 1)
         assert value.shape == () and np.isfinite(value), program.source
 

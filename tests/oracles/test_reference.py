@@ -246,3 +246,25 @@ def test_a_difference_may_err_by_its_operands_rounding_as_xla_computes_it(body):
     wrong = actual.copy()
     wrong[2, 0] *= 1.01
     assert envelope.violations(0, wrong)[2, 0] and not envelope.violations(0, wrong)[2, 1]
+
+
+def test_maps_over_whole_trees_are_judged_leaf_by_leaf():
+    """``jax.tree_util.tree_map`` has a reference that maps the lambda over the trees' leaves, its
+    ops run as the run's: such programs are judged (they were skipped), and a wrong leaf fails."""
+    args = tuple(ArgSpec(tree, shape, "float32", (key,)) for tree in ("params", "grads")
+                 for key, shape in (("b", (2,)), ("w", (3, 2))))
+    source = ("def f(params, grads):\n"
+              "    v0 = jax.tree_util.tree_map(lambda g0: 0.001 * jnp.square(g0), grads)\n"
+              "    v1 = jax.tree.map(lambda p1, g2, n3: p1 - 0.1 * g2 / (jnp.sqrt(n3 + 1e-06) + 1e-06), params, grads, v0)\n"
+              "    return v1, {'nu': v0}\n")
+    s = Subject(ProgramSpec(grammar_built(source, "f"), args))
+    verdict = reference_oracle(s, 0)
+    assert verdict.status == "passed", verdict
+    inputs = [np.linspace(-1, 1, int(np.prod(a.shape)), dtype=np.float32).reshape(a.shape) for a in args]
+    actual = [np.asarray(x) for x in jax.tree_util.tree_leaves(s.compiled("forward")(*inputs))]
+    outputs, jumped, _ = reference_runs(s, inputs, 0)
+    envelope = spread(outputs, [a.dtype for a in actual], None)
+    assert not jumped and len(actual) == 4 and not any(envelope.violations(i, a).any() for i, a in enumerate(actual))
+    wrong = actual[1].copy()  # v1['w']
+    wrong[0, 0] = wrong[0, 0] * 1.01 + 0.01
+    assert envelope.violations(1, wrong)[0, 0]

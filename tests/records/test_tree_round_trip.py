@@ -1,6 +1,8 @@
-"""Tree-argument records end to end (issue 14, item 1): a sample whose programs take a ``params``
-pytree is byte-identical across worker counts, shards and resume, and `validate`, `replay`,
-`stats` and the Parquet export read it back leaf by leaf; the oracles judge every leaf."""
+"""Tree records end to end (issue 14, item 1): a sample whose programs take a ``params`` pytree
+or return several values (optimizer updates over whole trees, with their state) is
+byte-identical across worker counts, shards and resume, and `validate`, `replay`, `stats` and
+the Parquet export read it back leaf by leaf; every returned value is stored; the oracles judge
+every leaf of arguments and results."""
 import json
 
 import pytest
@@ -10,8 +12,10 @@ from fuzzgen.sample.run import Shard, run_sample
 
 from inprocess import run_main
 
-# norm, layer and attention take their learned arrays as a params tree half the time
-CONFIG = SampleConfig(seed=21, ir=("jaxpr", "stablehlo", "hlo"), categories=("layer", "norm", "attention"), io=True)
+# norm, layer and attention take their learned arrays as a params tree half the time; optimizer
+# updates map over whole parameter trees (40%) and return their new state beside them
+CONFIG = SampleConfig(seed=21, ir=("jaxpr", "stablehlo", "hlo"), categories=("layer", "norm", "attention", "optimizer"),
+                      io=True)
 COUNT = 12
 
 
@@ -117,19 +121,42 @@ def test_parquet_keeps_every_leaf_path(tmp_path, tree_sample, capsys):
 
 @pytest.mark.slow
 def test_every_oracle_judges_every_leaf_of_tree_programs():
-    """Eight oracles on tree programs of stock JAX: no false alarm, and every leaf is an input."""
+    """Every oracle on tree programs of stock JAX (tree arguments, tree results, and both): no
+    false alarm, and every leaf is an input or a value judged."""
     from fuzzgen.oracles import ORACLE_NAMES, Subject, run_oracles
     from fuzzgen.program import RandomChooser, build_program
 
-    judged = 0
+    judged = set()
     for seed in range(60):
-        program = build_program(RandomChooser(seed), ("layer", "norm", "attention")[seed % 3])
-        if not any(a.path for a in program.args):
+        program = build_program(RandomChooser(seed), ("layer", "norm", "attention", "optimizer")[seed % 4])
+        form = ("results" if len(program.result_types) > 1 else "") + ("args" if any(a.path for a in program.args) else "")
+        if not form or form in judged:
             continue
         verdicts = run_oracles(Subject(program.spec), ORACLE_NAMES, seed=seed)
         failed = [v for v in verdicts if v.failed]
         assert not failed, (program.source, [(v.oracle, v.details) for v in failed])
-        judged += 1
-        if judged == 4:
+        judged.add(form)
+        if len(judged) == 3:  # tree arguments, tree results, and both (a map over whole trees)
             return
-    raise AssertionError("too few tree programs drawn")
+    raise AssertionError(f"too few tree programs drawn: {judged}")
+
+
+def test_a_record_stores_every_value_of_a_tree_result(tree_sample):
+    from fuzzgen.lowering.execution import abstract_inputs
+    from fuzzgen.program.trees import with_leaves
+    from fuzzgen.records.schema import parse_args
+    from fuzzgen.trust import check_program
+    from fuzzgen.trust.sandbox import load_function
+    import jax
+
+    records = _records(tree_sample)
+    several = 0
+    for record in records:
+        args = parse_args(record["args"])
+        function = with_leaves(load_function(check_program(record["python"], record["function_name"], args).source), args)
+        values = jax.tree_util.tree_leaves(jax.eval_shape(function, *abstract_inputs(args)))
+        assert [o["shape"] for o in record["io"]["outputs"]] == [list(v.shape) for v in values], record["python"]
+        main = next(line for line in record["stablehlo"]["forward"].splitlines() if "func.func public @main(" in line)
+        assert main.split("->")[1].count("tensor<") == len(values), record["python"]
+        several += len(values) > 1
+    assert several >= 2, "the fixture's categories drew too few tree results"
