@@ -75,7 +75,7 @@ class _Tracked(np.ndarray):
         kwargs.pop("out", None)  # NumPy's own methods (mean) divide in place; the result is returned too
         with np.errstate(all="ignore"):
             result = getattr(ufunc, method)(*raw, **kwargs)
-        rounds = ufunc.__name__ not in _EXACT_UFUNCS | _JUMP_UFUNCS
+        rounds = ufunc.__name__ not in _EXACT_UFUNCS | _JUMP_UFUNCS or ufunc.__name__ in _QUOTIENT | {"arctan2"}
         return _marked(_current().ufunc(ufunc, method, raw, kwargs, result, _inexact(inputs)),
                        rounds or _inexact(inputs))
 

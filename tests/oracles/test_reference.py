@@ -255,7 +255,8 @@ def test_maps_over_whole_trees_are_judged_leaf_by_leaf():
                  for key, shape in (("b", (2,)), ("w", (3, 2))))
     source = ("def f(params, grads):\n"
               "    v0 = jax.tree_util.tree_map(lambda g0: 0.001 * jnp.square(g0), grads)\n"
-              "    v1 = jax.tree.map(lambda p1, g2, n3: p1 - 0.1 * g2 / (jnp.sqrt(n3 + 1e-06) + 1e-06), params, grads, v0)\n"
+              "    v1 = jax.tree.map(lambda p1, g2, n3: p1 - 0.1 * g2 / (jnp.sqrt(n3 + 1e-06) + 1e-06),"
+              " params, grads, v0)\n"
               "    return v1, {'nu': v0}\n")
     s = Subject(ProgramSpec(grammar_built(source, "f"), args))
     verdict = reference_oracle(s, 0)

@@ -129,7 +129,8 @@ def test_every_oracle_judges_every_leaf_of_tree_programs():
     judged = set()
     for seed in range(60):
         program = build_program(RandomChooser(seed), ("layer", "norm", "attention", "optimizer")[seed % 4])
-        form = ("results" if len(program.result_types) > 1 else "") + ("args" if any(a.path for a in program.args) else "")
+        form = ("results" if len(program.result_types) > 1 else "") + \
+            ("args" if any(a.path for a in program.args) else "")
         if not form or form in judged:
             continue
         verdicts = run_oracles(Subject(program.spec), ORACLE_NAMES, seed=seed)
@@ -153,7 +154,8 @@ def test_a_record_stores_every_value_of_a_tree_result(tree_sample):
     several = 0
     for record in records:
         args = parse_args(record["args"])
-        function = with_leaves(load_function(check_program(record["python"], record["function_name"], args).source), args)
+        checked = check_program(record["python"], record["function_name"], args)
+        function = with_leaves(load_function(checked.source), args)
         values = jax.tree_util.tree_leaves(jax.eval_shape(function, *abstract_inputs(args)))
         assert [o["shape"] for o in record["io"]["outputs"]] == [list(v.shape) for v in values], record["python"]
         main = next(line for line in record["stablehlo"]["forward"].splitlines() if "func.func public @main(" in line)
