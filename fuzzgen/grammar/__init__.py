@@ -23,7 +23,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # optimizer updates with their new state, training steps with the loss, losses with their
 # predictions, attention with its weights. 9: optimizers update whole parameter trees with
 # `jax.tree_util.tree_map(lambda p, g: ..., params, grads)` (SGD, momentum, Adam's first step).
-GRAMMAR_VERSION = 9
+# 10: layers may apply a stack of square layers with `lax.scan` over its leading axis.
+GRAMMAR_VERSION = 10
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

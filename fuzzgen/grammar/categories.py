@@ -46,7 +46,7 @@ CATEGORY_TABLE = (
     CategoryRow("vmap", None, False, "a program of a base or model category under jax.vmap",
                 bodies=("elementwise", "unary", "branch", "reduction", "dot", "matmul", "multi_statement", "compound",
                         "layer", "norm", "attention", "loss")),  # per-example model code, as real code vmaps it
-    CategoryRow("layer", layer, False, "dense layers and MLPs: x @ w + b, activations, residuals"),
+    CategoryRow("layer", layer, False, "dense layers and MLPs: x @ w + b, activations, residuals, scans"),
     CategoryRow("norm", norm, False, "layer, RMS, batch and group norm with scale and shift"),
     CategoryRow("attention", attention, False, "scaled dot-product attention, masks, heads"),
     CategoryRow("loss", loss, False, "cross-entropy, MSE, Huber, sigmoid BCE, L2 penalties"),

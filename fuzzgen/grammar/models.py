@@ -83,6 +83,10 @@ def layer(w: Walk):
         h = _batch_leading(w, _dim(w, 2), dtype)
     if h.vtype.rank and w.chooser.chance(0.25):  # inputs normalized first, as a pre-norm block does
         h = w.let(normalized(w, h, argument=False))
+    if h.vtype.rank and w.settings.max_rank >= 3 and w.chooser.chance(0.12):
+        scanned = _scanned_layers(w, h, params)
+        if scanned is not None:
+            return scanned
     if h.vtype.rank and w.chooser.chance(0.3) and arg_fits(w, (h.vtype.shape[-1],) * 2) and w.arguments_left() >= 4:
         h = _stacked_blocks(w, h, params)
         if w.chooser.chance(0.5):
@@ -105,6 +109,28 @@ def layer(w: Walk):
     if h.vtype.rank and w.chooser.chance(0.25):  # a classifier head: probabilities over the last axis
         return softmax(w, h) if w.chooser.chance(0.6) else w.apply("log_softmax", h, axis=-1)
     return h
+
+
+def _scanned_layers(w: Walk, h, params: Params):
+    """``h, hs = lax.scan(lambda h0, w1: (jax.nn.relu(h0 @ w1), h0), x, w)``: a stack of square
+    layers, one weight array of (layers, d, d), applied by ``lax.scan`` over its leading axis
+    (residually now and then), as scanned transformer blocks are; None where no stack fits."""
+    depth, dtype = h.vtype.shape[-1], h.vtype.dtype
+    layers = w.chooser.choice((2, 3, 4))
+    while layers > 2 and not arg_fits(w, (layers, depth, depth)):
+        layers -= 1
+    if not arg_fits(w, (layers, depth, depth)):
+        return None
+    stack = params.module("dense").get("weight", ValueType((layers, depth, depth), dtype))
+    residual = w.chooser.chance(0.4)
+
+    def step(carry, weight):
+        out = activation(w, w.apply("matmul_operator", carry, weight))
+        return (w.apply("add", carry, out) if residual else out), carry
+
+    function = w.function((("h", h.vtype), ("w", ValueType((depth, depth), dtype))), step)
+    final, _ = w.let(w.apply("scan_layers", function, h, stack))
+    return final
 
 
 def _stacked_blocks(w: Walk, h, params: Params):

@@ -1,4 +1,5 @@
-"""Structured control flow: lax.cond, lax.switch, lax.fori_loop, lax.scan, lax.while_loop.
+"""Structured control flow: lax.cond, lax.switch, lax.fori_loop, lax.scan, lax.while_loop; and
+lax.scan over a stack of layers' weights (model code's scanned blocks).
 
 Their function operands are lambdas the walk builds (`Walk.function`); a function operand's type
 is the type its body returns, so the same shape and dtype rules as for any op apply.
@@ -57,6 +58,16 @@ def scan_shapes(operands, params):
     return (init.shape, (xs.shape[0],) + init.shape)
 
 
+def scan_layers_shapes(operands, params):
+    """(f, h, ws) -> (h, hs): a stack of square layers ``ws`` (layers, d, d) applied to a carry
+    whose last axis is d, one layer a step, as Flax's ``nn.scan`` applies scanned blocks."""
+    function, init, xs = operands
+    _all_equal((function, init), "the scan body's carry and the initial carry")
+    require(init.rank >= 1 and xs.rank == 3 and xs.shape[1] == xs.shape[2] == init.shape[-1],
+            f"a scan over the layers {xs} with carry {init}")
+    return (init.shape, (xs.shape[0],) + init.shape)
+
+
 def scan_dtypes(operands, params):
     return (operands[1].dtype, operands[1].dtype)
 
@@ -82,6 +93,9 @@ CONTROL_OPS = (
        limitations="static bounds only, so that reverse mode exists (it lowers to scan)"),
     Op(name="scan", render=Call("lax.scan"), arity=3, operand_dtypes=(ANY, NUMERIC, NUMERIC),
        dtype_rule=scan_dtypes, shape_rule=scan_shapes, tags=CONTROL, callables=((0, 2),), results=2,
+       primitives=("scan",)),
+    Op(name="scan_layers", render=Call("lax.scan"), arity=3, operand_dtypes=(ANY, NUMERIC, NUMERIC),
+       dtype_rule=scan_dtypes, shape_rule=scan_layers_shapes, tags=CONTROL, callables=((0, 2),), results=2,
        primitives=("scan",)),
     Op(name="while_loop", render=Call("lax.while_loop"), arity=3, operand_dtypes=(ANY, ANY, NUMERIC),
        dtype_rule=body_dtype, shape_rule=loop_shape, tags=CONTROL, callables=((0, 1), (1, 1)),
