@@ -162,9 +162,9 @@ class Program:
 
     def probe_source(self) -> str:
         """The same function as its flags' defaults trace it (`flags.specialized`: no ``if``),
-        returning every assigned value (not a map over whole trees) and then the result's values (a
-        tree's leaves), as a tuple; tests use it to check
-        each statement's inferred type against JAX."""
+        returning every assigned value (not a map over whole trees) and then the result's values
+        (a returned tree's leaves), as a tuple; tests use it to check each statement's inferred
+        type against JAX."""
         import libcst as cst
 
         from .flags import specialized
