@@ -238,11 +238,13 @@ def test_a_difference_may_err_by_its_operands_rounding_as_xla_computes_it(body):
     args = (ArgSpec("a", (3, 2), "float32"),)
     a = np.float32([[3e38, 1.479e38], [5.44725e37, 1.0696], [0.5, -0.5]])
     s = subject(body, args)
-    actual = np.asarray(s.compiled("forward")(a))
-    assert not np.isclose(actual[1, 0], 1.0)  # XLA's fused multiply-add, not IEEE's 1
+    actual = np.asarray(s.compiled("forward")(a))  # jax 0.10.2 gives the fused result, 0.4.30 IEEE's
     outputs, jumped, _ = reference_runs(s, [a], 0)
     envelope = spread(outputs, [actual.dtype], None)
     assert not jumped and not envelope.violations(0, actual).any()
+    deviant = actual.copy()  # what the contracted difference gives there: softmax's nan, exp's 0
+    deviant[1, 0] = np.nan if "softmax" in body else 0.0
+    assert not envelope.violations(0, deviant)[1, 0] and not envelope.violations(0, deviant)[2].any()
     wrong = actual.copy()
     wrong[2, 0] *= 1.01
     assert envelope.violations(0, wrong)[2, 0] and not envelope.violations(0, wrong)[2, 1]
