@@ -24,7 +24,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # predictions, attention with its weights. 9: optimizers update whole parameter trees with
 # `jax.tree_util.tree_map(lambda p, g: ..., params, grads)` (SGD, momentum, Adam's first step).
 # 10: layers may apply a stack of square layers with `lax.scan` over its leading axis.
-GRAMMAR_VERSION = 10
+# 11: a float32 tree update may clip the gradient tree by its global norm first.
+GRAMMAR_VERSION = 11
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

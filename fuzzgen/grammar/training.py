@@ -158,11 +158,26 @@ def _tree_layout(w: Walk, dtype: str) -> dict:
     return {(k, key): vtype for k, layer in enumerate(layers) for key, vtype in zip(("b", "w"), layer)}
 
 
+def _clipped_tree(w: Walk, grads, mapped):
+    """``optax.clip_by_global_norm`` written out: the norm of every leaf of the gradient tree
+    together, ``jnp.sqrt(jnp.sum(jnp.square(grads['b'])) + ... + 1e-06)``, then the tree scaled by
+    ``jnp.minimum(1.0, max_norm / (norm + 1e-6))`` (float32 trees: the factor is float32)."""
+    total = None
+    for path in grads.paths:
+        term = w.apply_plain("sum", w.apply("square", w.tree_leaf(grads, path)))
+        total = term if total is None else w.apply("add", total, term)
+    norm = w.let(w.apply("sqrt", w.apply("add", total, 1e-6)))  # eps inside: sqrt's gradient at 0 is inf
+    limit = w.chooser.choice((1.0, 0.5, 5.0))
+    factor = w.let(w.apply("minimum", 1.0, w.apply("divide", limit, w.apply("add", norm, 1e-6))))
+    return mapped(lambda g: w.apply("multiply", g, factor), grads, hints=("g",))
+
+
 def tree_update(w: Walk, dtype: str):
     """An optimizer step over a whole parameter tree, as optax and Flax training loops write it:
     ``jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)`` (SGD), with a velocity
     tree (momentum), or Adam's first step from zero moments, ``mu`` and ``nu`` mapped from the
-    gradients; now and then after weight decay, and returned with the new state."""
+    gradients; now and then after clipping by global norm and weight decay, and returned with
+    the new state."""
     leaves = _tree_layout(w, dtype)
     params, grads = w.tree("params", leaves), w.tree("grads", leaves)
     spelling = w.chooser.choice(("jax.tree_util.tree_map", "jax.tree.map"))
@@ -170,6 +185,8 @@ def tree_update(w: Walk, dtype: str):
     def mapped(body, *trees, hints: tuple[str, ...], signs=()):
         return w.tree_map(body, *trees, spelling=spelling, hints=hints, signs=signs)
 
+    if dtype == "float32" and w.chooser.chance(0.3):
+        grads = _clipped_tree(w, grads, mapped)
     if w.chooser.chance(0.25):  # weight decay added to the gradients, as optax.add_decayed_weights does
         decay = w.chooser.choice((1e-4, 1e-2))
         grads = mapped(lambda g, p: w.apply("add", g, w.apply("multiply", decay, p)), grads, params,

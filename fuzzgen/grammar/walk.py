@@ -80,6 +80,9 @@ class Walk(Protocol):
     def tree(self, name: str, leaves: dict) -> Any:
         """A tree argument ``name`` of ``leaves`` (path -> type), as a whole tree for `tree_map`."""
 
+    def tree_leaf(self, tree: Any, path: tuple) -> Value:
+        """``grads['w']``: a leaf of a tree argument that is also read whole."""
+
     def tree_map(self, body, *trees: Any, spelling: str = "jax.tree_util.tree_map", hints: tuple[str, ...] = (),
                  signs: tuple[str, ...] = ()) -> Any:
         """``v = jax.tree_util.tree_map(lambda p, g: body(p, g), params, grads)`` over trees of one

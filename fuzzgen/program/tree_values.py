@@ -28,6 +28,20 @@ class TreeValues:
         ordered = tuple(sorted(((tuple(p), t) for p, t in leaves.items()), key=lambda item: _leaf_order(item[0])))
         return TreeExpr(cst.Name(name), ordered)
 
+    def tree_leaf(self, tree: TreeExpr, path: tuple) -> TypedExpr:
+        """``grads['w']``: one leaf of a tree argument that is also read whole (a map's operand)."""
+        leaves = dict(tree.leaves)
+        if not isinstance(tree.node, cst.Name) or tuple(path) not in leaves or not any(
+                a.name == tree.node.value and a.path == tuple(path) for a in self._args):
+            raise GrammarBug(f"{path} is no leaf of a tree argument")
+        node = tree.node
+        for key in path:
+            index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
+            node = cst.Subscript(node, [cst.SubscriptElement(cst.Index(index))])
+        expr = TypedExpr(node, leaves[tuple(path)])
+        self._leaves[id(expr)] = expr  # written as it is, as a leaf read by `leaf` is
+        return expr
+
     def tree_map(self, body, *trees: TreeExpr, spelling: str = "jax.tree_util.tree_map",
                  hints: tuple[str, ...] = (), signs: tuple[str, ...] = ()) -> TreeExpr:
         """``v = jax.tree_util.tree_map(lambda a, b: body(a, b), t1, t2)``: ``body`` builds one

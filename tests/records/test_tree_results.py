@@ -60,3 +60,28 @@ def test_the_backward_direction_differentiates_the_sum_of_every_value():
                                            err_msg=program.source)
             checked += 1
     assert checked == 4
+
+
+def test_a_gradient_tree_is_clipped_by_its_global_norm_over_every_leaf():
+    """``optax.clip_by_global_norm`` written out before a map over the tree: the norm squares
+    and sums every leaf of ``grads`` once, and the map scales the whole tree by one factor, so
+    past the limit the update no longer depends on the gradients' scale."""
+    settings = GrammarSettings(dtypes=("float32",))
+    clipped = [p for p in (build_program(RandomChooser(seed), "optimizer", settings) for seed in range(120))
+               if "grads[" in p.source and "jnp.minimum(1.0" in p.source]
+    assert len(clipped) >= 3
+    for program in clipped[:3]:
+        leaves = [a.label for a in program.args if a.name == "grads"]
+        assert sorted(leaf for leaf in leaves if leaf in program.source) == sorted(leaves), program.source
+        assert all(program.source.count(leaf) == 1 for leaf in leaves), program.source
+        limit = float(program.source.split("jnp.minimum(1.0, ")[1].split(" /")[0])
+        function = jax.jit(_function(program))
+        inputs = make_inputs(program.lowered_args, 1)
+        results = []
+        for scale in (100.0, 200.0):  # global norms far past the limit
+            scaled = [x * scale if a.name == "grads" else x for a, x in zip(program.args, inputs)]
+            norm = np.sqrt(sum(np.sum(np.square(x.astype(np.float64))) for a, x in zip(program.args, scaled)
+                               if a.name == "grads"))
+            assert norm > limit
+            results.append(np.concatenate([np.ravel(v) for v in jax.tree_util.tree_leaves(function(*scaled))]))
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-6, err_msg=program.source)
