@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 
 from ..grammar.catalog.trees import WHOLE_TREE_MAPS
+from ..trust.limits import UntrustedSourceError, attribute_chain, parse_bounded
 
 # feature -> what the stats table calls it (at most 42 characters, its column), in the table's order
 FEATURES = {
@@ -25,24 +26,14 @@ TRANSFORMS = ("jax.vmap", "jax.grad", "jax.value_and_grad", "jax.jit", "jax.chec
               "jnp.vectorize")
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
-
-
 def _is_whole_tree_map(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Call) and _dotted(node.func) in WHOLE_TREE_MAPS and len(node.args) >= 2
+    return (isinstance(node, ast.Call) and attribute_chain(node.func) in WHOLE_TREE_MAPS and len(node.args) >= 2
             and all(isinstance(a, ast.Name) for a in node.args[1:]))
 
 
 def structure_features(python: str, args) -> frozenset[str] | None:
     """The `FEATURES` a record's ``python`` (with its ``args``, as JSON) uses; None where the
     source does not parse within the trust check's bounds."""
-    from ..trust.limits import UntrustedSourceError, parse_bounded
-
     try:
         module = parse_bounded(python)
     except UntrustedSourceError:
@@ -70,7 +61,7 @@ def structure_features(python: str, args) -> frozenset[str] | None:
         elif isinstance(node, ast.Call):
             if _is_whole_tree_map(node):
                 found.add("tree_maps")
-            if isinstance(node.func, ast.Call) and _dotted(node.func.func) in TRANSFORMS:
+            if isinstance(node.func, ast.Call) and attribute_chain(node.func.func) in TRANSFORMS:
                 found.add("transforms")  # `jax.vmap(lambda r: ...)(x)`
     last = program.body[-1] if program.body else None
     returned = last.value if isinstance(last, ast.Return) else None

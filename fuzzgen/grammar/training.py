@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .models import _batch_leading, _dim, dense
 from .ops import DTypeName, StaticDim
+from .params import TREE_NAME
 from .pieces import arg_fits, draw_float_dtype, draw_shape, fitted_shape, unary
 from .types import ValueType
 from .walk import Walk
@@ -179,7 +180,7 @@ def tree_update(w: Walk, dtype: str):
     gradients; now and then after clipping by global norm and weight decay, and returned with
     the new state."""
     leaves = _tree_layout(w, dtype)
-    params, grads = w.tree("params", leaves), w.tree("grads", leaves)
+    params, grads = w.tree(TREE_NAME, leaves), w.tree("grads", leaves)
     spelling = w.chooser.choice(("jax.tree_util.tree_map", "jax.tree.map"))
 
     def mapped(body, *trees, hints: tuple[str, ...], signs=()):

@@ -76,8 +76,8 @@ class _Tracked(np.ndarray):
         with np.errstate(all="ignore"):
             result = getattr(ufunc, method)(*raw, **kwargs)
         rounds = ufunc.__name__ not in _EXACT_UFUNCS | _JUMP_UFUNCS or ufunc.__name__ in _QUOTIENT | {"arctan2"}
-        return _marked(_current().ufunc(ufunc, method, raw, kwargs, result, _inexact(inputs)),
-                       rounds or _inexact(inputs))
+        inexact = _inexact(inputs)
+        return _marked(_current().ufunc(ufunc, method, raw, kwargs, result, inexact), rounds or inexact)
 
     def astype(self, *args, **kwargs):
         raise NoReference("astype (casts are not modelled)")

@@ -16,7 +16,7 @@ from ..grammar import OPS, Chooser, GrammarSettings, Operator, ValueType, catego
 from ..grammar.ops import DOMAIN_GUARDS, LITERAL_GUARDS, Domain, MachineEpsilon, StaticDim
 from ..grammar.params import TREE_NAME
 from ..grammar.structured import draw_vmap_axes
-from .nodes import ATOM, ResultTree, TreeExpr, TypedExpr, lambda_node, literal, literal_precedence, pair_node, render_op
+from .nodes import ATOM, ResultTree, TreeExpr, TypedExpr, lambda_node, leaf_read, literal, literal_precedence, pair_node, render_op
 from .signs import is_number as _is_number, keyword_sign as _keyword_sign, sign_of as _sign_of
 from .structure import GrammarBug, StatementBlocks
 from .tree_values import TreeValues
@@ -100,11 +100,7 @@ class ProgramBuilder(StatementBlocks, TreeValues):
             raise GrammarBug(f"{tree}{list(path)} is already an argument")
         spec = ArgSpec(tree, tuple(vtype.shape), vtype.dtype, tuple(path))
         self._args.append(spec)
-        node = cst.Name(tree)
-        for key in path:
-            index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
-            node = cst.Subscript(node, [cst.SubscriptElement(cst.Index(index))])
-        expr = TypedExpr(node, spec.vtype)
+        expr = TypedExpr(leaf_read(cst.Name(tree), path), spec.vtype)
         self._leaves[id(expr)] = expr
         return expr
 

@@ -66,6 +66,14 @@ class TreeExpr:
         return tuple(path for path, _ in self.leaves)
 
 
+def leaf_read(node: cst.BaseExpression, path) -> cst.BaseExpression:
+    """``node`` subscripted along a tree path: ``params['Dense_0']['bias']``, ``layers[0]['w']``."""
+    for key in path:
+        index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
+        node = cst.Subscript(node, [cst.SubscriptElement(cst.Index(index))])
+    return node
+
+
 def parenthesized(expr: TypedExpr, needs: bool) -> cst.BaseExpression:
     if not needs:
         return expr.node

@@ -168,6 +168,7 @@ class Program:
         import libcst as cst
 
         from .flags import specialized
+        from .nodes import leaf_read
 
         from ..trust.tree_forms import is_whole_tree_map
 
@@ -185,12 +186,8 @@ class Program:
             names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
         elements = [cst.Element(n) for n in names]
         for node in result_leaf_nodes(body[-1].body[0].value):
-            for path in trees.get(node.value, [()]) if isinstance(node, cst.Name) else [()]:
-                leaf = node
-                for key in path:  # a tree's leaves: `v3['Dense_0']['bias']`
-                    index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
-                    leaf = cst.Subscript(leaf, [cst.SubscriptElement(cst.Index(index))])
-                elements.append(cst.Element(leaf))
+            paths = trees.get(node.value, [()]) if isinstance(node, cst.Name) else [()]
+            elements += [cst.Element(leaf_read(node, path)) for path in paths]  # a tree's: `v3['Dense_0']['bias']`
         probe_return = cst.SimpleStatementLine([cst.Return(cst.Tuple(elements))])
         function = specialized_function.with_changes(body=specialized_function.body.with_changes(
             body=body[:-1] + [probe_return]))

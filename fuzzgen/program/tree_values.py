@@ -11,13 +11,9 @@ from __future__ import annotations
 import libcst as cst
 
 from ..grammar.catalog.trees import MAX_MAPPED_TREES, WHOLE_TREE_MAPS
-from .nodes import ResultTree, TreeExpr, TypedExpr, dotted
+from .nodes import ResultTree, TreeExpr, TypedExpr, dotted, leaf_read
 from .structure import GrammarBug
-from .trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key
-
-
-def _leaf_order(path: tuple) -> tuple:
-    return tuple((isinstance(key, str), key) for key in path)
+from .trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key, leaf_order
 
 
 class TreeValues:
@@ -25,7 +21,7 @@ class TreeValues:
         """A tree argument ``name`` with ``leaves`` (path -> type), read whole."""
         for path, vtype in leaves.items():
             self.leaf(name, tuple(path), vtype)
-        ordered = tuple(sorted(((tuple(p), t) for p, t in leaves.items()), key=lambda item: _leaf_order(item[0])))
+        ordered = tuple(sorted(((tuple(p), t) for p, t in leaves.items()), key=lambda item: leaf_order(item[0])))
         return TreeExpr(cst.Name(name), ordered)
 
     def tree_leaf(self, tree: TreeExpr, path: tuple) -> TypedExpr:
@@ -34,11 +30,7 @@ class TreeValues:
         if not isinstance(tree.node, cst.Name) or tuple(path) not in leaves or not any(
                 a.name == tree.node.value and a.path == tuple(path) for a in self._args):
             raise GrammarBug(f"{path} is no leaf of a tree argument")
-        node = tree.node
-        for key in path:
-            index = cst.SimpleString(repr(key)) if isinstance(key, str) else cst.Integer(str(key))
-            node = cst.Subscript(node, [cst.SubscriptElement(cst.Index(index))])
-        expr = TypedExpr(node, leaves[tuple(path)])
+        expr = TypedExpr(leaf_read(tree.node, path), leaves[tuple(path)])
         self._leaves[id(expr)] = expr  # written as it is, as a leaf read by `leaf` is
         return expr
 

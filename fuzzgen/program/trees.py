@@ -154,10 +154,16 @@ def with_leaves(function, args):
     return on_leaves
 
 
+def leaf_order(path) -> tuple:
+    """The sort key of a leaf's path in ``jax.tree_util.tree_leaves`` order (dict keys sorted,
+    list positions ascending)."""
+    return tuple((isinstance(key, str), key) for key in path)
+
+
 def in_leaf_order(args) -> tuple:
     """``args`` (leaves in the order a production drew them) reordered as records hold them:
     parameters in order of their first leaf, each tree's leaves in tree_leaves order."""
     first = {}
     for position, arg in enumerate(args):
         first.setdefault(arg.name, position)
-    return tuple(sorted(args, key=lambda a: (first[a.name], tuple((isinstance(k, str), k) for k in a.path))))
+    return tuple(sorted(args, key=lambda a: (first[a.name], leaf_order(a.path))))

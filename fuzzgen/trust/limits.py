@@ -136,7 +136,7 @@ def _admitted_strings(tree: ast.Module, axis_name_calls: dict[str, int], axis_na
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        chain = _chain(node.func)
+        chain = attribute_chain(node.func)
         slots = []
         if chain == "jnp.einsum" and node.args:
             slots.append((node.args[0], is_einsum_text))
@@ -184,7 +184,9 @@ def _tree_keys(tree: ast.Module, tree_parameters: frozenset[str]) -> set[int]:
     return admitted
 
 
-def _chain(node: ast.AST) -> str | None:
+def attribute_chain(node: ast.AST) -> str | None:
+    """``jax.tree.map`` for that attribute chain in CPython's tree; None for anything else (a bare
+    name included)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -195,7 +197,7 @@ def _chain(node: ast.AST) -> str | None:
 def _attribute_problem(node: ast.Attribute, modules, chains, value_attributes, inside_chain: set[int]) -> str | None:
     if not isinstance(node.ctx, ast.Load):
         return f"assigning to attribute {node.attr!r} is not allowed"
-    chain = _chain(node)
+    chain = attribute_chain(node)
     if chain is not None and chain.partition(".")[0] in modules:
         if chain not in chains:
             return f"attribute {chain!r} is not a grammar op"
