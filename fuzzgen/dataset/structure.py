@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from ..grammar.catalog.trees import WHOLE_TREE_MAPS
+from ..grammar.catalog.trees import TREE_GRADIENTS, WHOLE_TREE_MAPS
 from ..trust.limits import UntrustedSourceError, attribute_chain, parse_bounded
 
 # feature -> what the stats table calls it (at most 42 characters, its column), in the table's order
@@ -20,6 +20,7 @@ FEATURES = {
     "tree_args": "tree arguments (params['w'])",
     "tree_results": "tree results (return loss, {'w': w})",
     "tree_maps": "maps over whole trees (tree_map)",
+    "tree_gradients": "gradients over whole trees (grad(f)(p))",
     "transforms": "transforms in the source (jax.vmap, ...)",
 }
 TRANSFORMS = ("jax.vmap", "jax.grad", "jax.value_and_grad", "jax.jit", "jax.checkpoint", "jax.vectorize",
@@ -29,6 +30,13 @@ TRANSFORMS = ("jax.vmap", "jax.grad", "jax.value_and_grad", "jax.jit", "jax.chec
 def _is_whole_tree_map(node: ast.AST) -> bool:
     return (isinstance(node, ast.Call) and attribute_chain(node.func) in WHOLE_TREE_MAPS and len(node.args) >= 2
             and all(isinstance(a, ast.Name) for a in node.args[1:]))
+
+
+def _tree_gradient_of(node: ast.AST, trees: set[str]) -> bool:
+    """``jax.value_and_grad(lambda p: ...)(params)`` of a tree (an argument or a name bound to one)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
+            and attribute_chain(node.func.func) in TREE_GRADIENTS and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name) and node.args[0].id in trees)
 
 
 def structure_features(python: str, args) -> frozenset[str] | None:
@@ -47,20 +55,26 @@ def structure_features(python: str, args) -> frozenset[str] | None:
         found.add("helpers")
     if any(d.args.kwonlyargs for d in definitions):
         found.add("keyword_only")
-    if any(isinstance(a, dict) and a.get("path") for a in args):
+    trees = {a["name"] for a in args if isinstance(a, dict) and a.get("path") and isinstance(a.get("name"), str)}
+    if trees:
         found.add("tree_args")
-    trees = set()  # names bound to maps over whole trees
-    for node in ast.walk(program):
+    for node in ast.walk(program):  # parents before children: a tree is bound before its uses
         if isinstance(node, ast.If):
             found.add("if")
         elif isinstance(node, ast.For):
             found.add("for")
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and _is_whole_tree_map(node.value):
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _is_whole_tree_map(node.value) \
+                and isinstance(node.targets[0], ast.Name):
             trees.add(node.targets[0].id)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and _tree_gradient_of(node.value, trees):
+            target = node.targets[0]
+            names = target.elts if isinstance(target, ast.Tuple) else [target]
+            trees.update(n.id for n in names[-1:] if isinstance(n, ast.Name))
         elif isinstance(node, ast.Call):
             if _is_whole_tree_map(node):
                 found.add("tree_maps")
+            if _tree_gradient_of(node, trees):
+                found.add("tree_gradients")
             if isinstance(node.func, ast.Call) and attribute_chain(node.func.func) in TRANSFORMS:
                 found.add("transforms")  # `jax.vmap(lambda r: ...)(x)`
     last = program.body[-1] if program.body else None

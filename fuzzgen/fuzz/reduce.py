@@ -37,9 +37,9 @@ from ..program.builder import ARG_NAMES
 from ..program.trees import parameter_names, with_leaves
 from ..program.spec import FORWARD_ONLY_REASON, ArgSpec, ProgramSpec, batched_args, program_id, result_leaf_nodes
 from ..trust import UntrustedSourceError, check_program, check_source
-from ..trust.tree_forms import is_whole_tree_map
+from ..trust.tree_forms import is_whole_tree_map, tree_bindings, tree_gradient_target
 from ..program.flags import specialized
-from . import syntax
+from . import lambdas, syntax
 from .isolation import Case, CheckResult
 from .triage import normalize_message
 
@@ -254,11 +254,13 @@ class Reducer:
     def _types_of(self, program: Reducible, where: syntax.Layout):
         """The type of every array value outside lambdas, and of every argument and local, by id;
         not of a tree argument or a part of a leaf's path (``params``, ``params[0]``), nor of a
-        map over whole trees or a name bound to one, which are no values (the probe could not
+        map or gradient over whole trees or a name bound to one, which are no values (the probe could not
         return them)."""
-        trees = {a.name for a in program.source_args if a.path} | {  # and names bound to maps over whole trees
-            names[0] for line, names in where.statements if is_whole_tree_map(line.body[0].value)}
-        values = [v for v in where.values if not _tree_part(v, trees, where) and not is_whole_tree_map(v)]
+        trees = {a.name for a in program.source_args if a.path}
+        for line, names in where.statements:  # and names bound to maps or gradients over whole trees
+            trees |= set(tree_bindings(line.body[0].value, names, trees))
+        values = [v for v in where.values if not _tree_part(v, trees, where) and not is_whole_tree_map(v)
+                  and not tree_gradient_target(v)]
         names = [cst.Name(n) for n in where.uses if n not in trees]
         text = syntax.render(syntax.probe(program.function, values + names), program.helpers)
         try:
@@ -282,6 +284,8 @@ def _structural(program: Reducible, where: syntax.Layout):
     if isinstance(returned, (cst.Tuple, cst.Dict)):  # a tree result: the one value the failure is in, alone
         for value in result_leaf_nodes(returned):
             yield _edited(program, syntax.returning(program.function, value))
+    for function in lambdas.inlined_applications(program.function, where):  # a bug inside a transformed lambda
+        yield _edited(program, function)
     unread = syntax.without_unused_keywords(program.function)
     if unread is not None:
         yield _edited(program, unread)

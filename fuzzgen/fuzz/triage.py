@@ -23,7 +23,7 @@ _PATTERNS = (
     (re.compile(r"0x[0-9a-fA-F]+"), "<address>"),
     (re.compile(r"(?:/[\w.-]+)+\.(?:py|cc|h|cpp)(?::\d+)?"), "<path>"),
     (re.compile(r"\b(?:[fiu]\d+|bf16|bool|pred)\[[\d,\s]*\]"), "<type>"),
-    (re.compile(r"\[[\d,\s]*\]"), "[#]"),
+    (re.compile(r"\[(?:[-\d,\s]|None)*\]"), "[#]"),  # shapes, indices, in_axes=[0, None, -1]
     (re.compile(r"\(\s*\d+(?:\s*,\s*\d*)*\s*\)"), "(#)"),
     (re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!\w)"), "#"),
     (re.compile(r"\b(?:inf|nan)\b"), "#"),

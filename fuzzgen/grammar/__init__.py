@@ -25,7 +25,9 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # `jax.tree_util.tree_map(lambda p, g: ..., params, grads)` (SGD, momentum, Adam's first step).
 # 10: layers may apply a stack of square layers with `lax.scan` over its leading axis.
 # 11: a float32 tree update may clip the gradient tree by its global norm first.
-GRAMMAR_VERSION = 11
+# 12: half the training steps take the gradient over a whole parameter tree
+# (`loss, grads = jax.value_and_grad(lambda p: ...)(params)`) and update the tree with maps.
+GRAMMAR_VERSION = 12
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

@@ -5,13 +5,14 @@ binary cross-entropy, each sometimes with an L2 penalty), now and then with its 
 ``optimizer`` returns an updated parameter (SGD, momentum, Adam from optax's zero-initialized
 moments, each sometimes after clipping by global norm or with a warm-up learning rate), or a
 whole parameter tree updated by ``jax.tree_util.tree_map``, now and then with the new state;
-``train_step`` returns the parameter after one step of ``jax.value_and_grad`` of a loss, now
-and then with the loss.
+``train_step`` returns the parameter after one step of ``jax.value_and_grad`` of a loss, or a
+whole parameter tree after a step along the gradient of a loss over the tree, now and then
+with the loss.
 """
 from __future__ import annotations
 
-from .models import _batch_leading, _dim, dense
-from .ops import DTypeName, StaticDim
+from .models import _batch_leading, _dim, activation, dense
+from .ops import DTypeName, StaticDim, Subscripts
 from .params import TREE_NAME
 from .pieces import arg_fits, draw_float_dtype, draw_shape, fitted_shape, unary
 from .types import ValueType
@@ -143,11 +144,14 @@ def optimizer(w: Walk):
 TREE_LAYOUTS = ("dense", "dense", "mlp", "flax")
 
 
-def _tree_layout(w: Walk, dtype: str) -> dict:
+def _tree_layout(w: Walk, dtype: str, inputs: int | None = None) -> dict:
     """The leaves of a parameter tree, path -> type: a dense layer's ``{'b', 'w'}``, an MLP's
-    list of two of them, or Flax's ``{'Dense_0': {'bias', 'kernel'}}``."""
+    list of two of them, or Flax's ``{'Dense_0': {'bias', 'kernel'}}``; the first layer takes
+    ``inputs`` features where given."""
     layout = w.chooser.choice(TREE_LAYOUTS)
     widths = [_dim(w, 2) for _ in range(3 if layout == "mlp" else 2)]
+    if inputs is not None:
+        widths[0] = inputs
     for k in range(len(widths) - 1):
         while widths[k + 1] > 1 and not arg_fits(w, (widths[k], widths[k + 1])):
             widths[k + 1] //= 2
@@ -175,18 +179,26 @@ def _clipped_tree(w: Walk, grads, mapped):
 
 def tree_update(w: Walk, dtype: str):
     """An optimizer step over a whole parameter tree, as optax and Flax training loops write it:
-    ``jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)`` (SGD), with a velocity
-    tree (momentum), or Adam's first step from zero moments, ``mu`` and ``nu`` mapped from the
-    gradients; now and then after clipping by global norm and weight decay, and returned with
-    the new state."""
+    ``jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)``, returned now and then
+    with the optimizer's new state (`_tree_step`)."""
     leaves = _tree_layout(w, dtype)
     params, grads = w.tree(TREE_NAME, leaves), w.tree("grads", leaves)
+    new, state = _tree_step(w, dtype, leaves, params, grads)
+    return w.results(new, state) if state is not None and w.chooser.chance(0.5) else new
+
+
+def _tree_step(w: Walk, dtype: str, leaves: dict, params, grads, leaves_readable: bool = True):
+    """``params`` after one step along the gradient tree ``grads``: SGD, with a velocity tree
+    (momentum), or Adam's first step from zero moments, ``mu`` and ``nu`` mapped from the
+    gradients; now and then after clipping by global norm (which reads ``grads`` leaf by leaf:
+    only where ``leaves_readable``, a tree argument) and weight decay. Returns the new
+    tree and the optimizer's new state (the velocity tree, Adam's ``{'mu', 'nu'}``, or None)."""
     spelling = w.chooser.choice(("jax.tree_util.tree_map", "jax.tree.map"))
 
     def mapped(body, *trees, hints: tuple[str, ...], signs=()):
         return w.tree_map(body, *trees, spelling=spelling, hints=hints, signs=signs)
 
-    if dtype == "float32" and w.chooser.chance(0.3):
+    if dtype == "float32" and leaves_readable and w.chooser.chance(0.3):
         grads = _clipped_tree(w, grads, mapped)
     if w.chooser.chance(0.25):  # weight decay added to the gradients, as optax.add_decayed_weights does
         decay = w.chooser.choice((1e-4, 1e-2))
@@ -196,14 +208,14 @@ def tree_update(w: Walk, dtype: str):
     form = w.chooser.choice(("sgd", "momentum", "adam", "adam"))
     if form == "sgd":
         return mapped(lambda p, g: w.apply("subtract", p, w.apply("multiply", rate, g)), params, grads,
-                      hints=("p", "g"))
+                      hints=("p", "g")), None
     if form == "momentum":
         beta = w.chooser.choice((0.9, 0.99))
         velocity = mapped(lambda m, g: w.apply("add", w.apply("multiply", beta, m), g),
                           w.tree("velocity", leaves), grads, hints=("m", "g"))  # optax's `trace`
         new = mapped(lambda p, m: w.apply("subtract", p, w.apply("multiply", rate, m)), params, velocity,
                      hints=("p", "m"))
-        return w.results(new, velocity) if w.chooser.chance(0.5) else new
+        return new, velocity
     mu = mapped(lambda g: w.apply("multiply", 0.1, g), grads, hints=("g",))
     nu = mapped(lambda g: w.apply("multiply", 0.001, w.apply("square", g)), grads, hints=("g",))
     floor = 1e-2 if dtype == "float16" else 1e-6
@@ -216,7 +228,7 @@ def tree_update(w: Walk, dtype: str):
         return w.apply("subtract", p, w.apply("multiply", rate, direction))
 
     new = mapped(step, params, mu, nu, hints=("p", "mu", "nu"), signs=("", "", "nonnegative"))
-    return w.results(new, w.results(mu, nu, keys=("mu", "nu"))) if w.chooser.chance(0.5) else new
+    return new, w.results(mu, nu, keys=("mu", "nu"))
 
 
 def update(w: Walk, param, grad):
@@ -266,8 +278,11 @@ def _adam_direction(w: Walk, param, grad):
 def train_step(w: Walk):
     """``loss, g = jax.value_and_grad(lambda p: loss(p, x, y))(w)`` then ``w - lr * g``: a
     training step of a linear model (or one layer) as one function, returning the new weights,
-    half the time with the loss (``return loss, w``)."""
+    half the time with the loss (``return loss, w``); half the time a step over a whole parameter
+    tree (`tree_train_step`)."""
     dtype = draw_float_dtype(w)
+    if w.settings.max_rank >= 2 and w.arguments_left() >= 12 and w.chooser.chance(0.5):
+        return tree_train_step(w, dtype)
     if w.settings.max_rank < 2:
         weight = w.arg(ValueType(fitted_shape(w, [_dim(w)]), dtype), "w")
         target = w.arg(ValueType(weight.vtype.shape, dtype), "y")
@@ -293,3 +308,42 @@ def train_step(w: Walk):
     if w.chooser.chance(0.5):  # the loss beside the new parameters, as a training loop logs it
         return w.results(total, new) if w.chooser.chance(0.6) else w.results(new, total)
     return new
+
+
+def tree_train_step(w: Walk, dtype: str):
+    """A training step over a whole parameter tree, as Flax and optax code writes one:
+    ``loss, grads = jax.value_and_grad(lambda p: loss_fn(model(p, x), y))(params)`` (or
+    ``jax.grad``), then ``params`` updated by the gradient tree leaf by leaf (`_tree_step`), and
+    the new tree returned, now and then with the loss (``return loss, new``) or the optimizer's
+    new state. The model is the tree's dense layers, an activation between two."""
+    x = _batch_leading(w, _dim(w, 2), dtype, extra=False)
+    leaves = _tree_layout(w, dtype, inputs=x.vtype.shape[-1])
+    params = w.tree(TREE_NAME, leaves)
+    layers = sorted({path[:-1] for path in leaves})  # (), ('Dense_0',), or an MLP's (0,) and (1,)
+    form = w.chooser.choice(LOSS_FORMS)
+
+    def objective(p):
+        h = x
+        for k, layer in enumerate(layers):
+            bias, kernel = (("bias", "kernel") if layer == ("Dense_0",) else ("b", "w"))
+            h = _affine(w, h, w.tree_leaf(p, layer + (kernel,)), w.tree_leaf(p, layer + (bias,)))
+            if k < len(layers) - 1:
+                h = activation(w, h)
+        return loss_value(w, h, form, bind=lambda value: value)
+
+    with_value = w.chooser.chance(0.7)
+    gradient = w.tree_gradient(objective, params, with_value=with_value)
+    total, grads = gradient if with_value else (None, gradient)
+    new, state = _tree_step(w, dtype, leaves, params, grads, leaves_readable=False)
+    parts = [new, state] if state is not None and w.chooser.chance(0.3) else [new]
+    if total is not None and w.chooser.chance(0.6):  # the loss logged beside the new parameters
+        parts.insert(0 if w.chooser.chance(0.6) else len(parts), total)
+    return w.results(*parts) if len(parts) > 1 else new
+
+
+def _affine(w: Walk, h, kernel, bias):
+    """``h @ kernel + bias``, or with ``jnp.dot`` or ``jnp.einsum('...i,io->...o', ...)``."""
+    spelling = w.chooser.choice(("matmul_operator",) * 3 + ("einsum", "dot" if h.vtype.rank <= 2 else "matmul"))
+    if spelling == "einsum":
+        return w.apply("add", w.apply("einsum", h, kernel, subscripts=Subscripts("...i,io->...o")), bias)
+    return w.apply("add", w.apply(spelling, h, kernel), bias)

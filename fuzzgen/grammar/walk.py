@@ -81,13 +81,20 @@ class Walk(Protocol):
         """A tree argument ``name`` of ``leaves`` (path -> type), as a whole tree for `tree_map`."""
 
     def tree_leaf(self, tree: Any, path: tuple) -> Value:
-        """``grads['w']``: a leaf of a tree argument that is also read whole."""
+        """``grads['w']``: a leaf of a tree argument that is also read whole, or of a gradient's
+        lambda parameter (``p0['w']``)."""
 
     def tree_map(self, body, *trees: Any, spelling: str = "jax.tree_util.tree_map", hints: tuple[str, ...] = (),
                  signs: tuple[str, ...] = ()) -> Any:
         """``v = jax.tree_util.tree_map(lambda p, g: body(p, g), params, grads)`` over trees of one
         structure and dtype; ``body`` builds one leaf from the leaves at one path and must keep
         its shape and dtype. Returns the bound name, a tree, for another map or `results`."""
+
+    def tree_gradient(self, body, tree: Any, *, with_value: bool, hint: str = "p") -> Any:
+        """``v0, v1 = jax.value_and_grad(lambda p0: body(p0))(params)`` (or ``jax.grad``, without
+        the loss) of a tree argument: ``body`` gets the lambda's parameter as a tree (read with
+        `tree_leaf`) and returns a floating scalar. Returns the loss and the gradient tree, or
+        the gradient tree alone."""
 
     def results(self, *values: Any, keys: tuple[str, ...] | None = None) -> Any:
         """The program's result as several values, for a production to return: a tuple (``return

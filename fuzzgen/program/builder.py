@@ -59,6 +59,7 @@ class ProgramBuilder(StatementBlocks, TreeValues):
         self._locals = 0
         self._lambda_params = 0
         self._lambda_names: set[str] = set()
+        self._lambda_trees: set[str] = set()  # a gradient's lambda parameter, a tree while its body is built
         # Inside a lambda's body nothing is named (its statement would sit outside it), nor inside a
         # domain guard (`jnp.abs(x) + 1.0` stays one expression).
         self._inline_depth = 0
@@ -163,13 +164,7 @@ class ProgramBuilder(StatementBlocks, TreeValues):
         them, for ``lax.scan``). The lambda's type is the type its body returns. ``signs`` says
         what is known of each parameter's sign where the caller knows it (a map over Adam's
         ``nu``: "nonnegative")."""
-        arguments, names = {a.name for a in self._args}, []
-        for hint, _ in params:  # `x0`, `p1`: numbered past any argument of that name (a role's `x2`)
-            while f"{hint}{self._lambda_params}" in arguments:
-                self._lambda_params += 1
-            names.append(f"{hint}{self._lambda_params}")
-            self._lambda_params += 1
-        self._lambda_names.update(names)
+        names = [self._lambda_parameter(hint) for hint, _ in params]
         self._inline_depth += 1
         try:
             signs = tuple(signs) + ("",) * (len(params) - len(signs))
@@ -183,6 +178,17 @@ class ProgramBuilder(StatementBlocks, TreeValues):
             node = lambda_node(names, pair_node(first.node, second.node))
             return TypedExpr(node, first.vtype, 0)
         return TypedExpr(lambda_node(names, result.node), result.vtype, 0)
+
+    def _lambda_parameter(self, hint: str) -> str:
+        """A lambda parameter's name: ``x0``, ``p1``, numbered past any argument of that name (a
+        role's ``x2``)."""
+        arguments = {a.name for a in self._args}
+        while f"{hint}{self._lambda_params}" in arguments:
+            self._lambda_params += 1
+        name = f"{hint}{self._lambda_params}"
+        self._lambda_params += 1
+        self._lambda_names.add(name)
+        return name
 
     def keyword(self, name: str, value: float, float16: bool = False) -> TypedExpr:
         """A keyword-only parameter of the program with a default (``*, eps=1e-06``): a static

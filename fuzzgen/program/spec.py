@@ -162,7 +162,7 @@ class Program:
 
     def probe_source(self) -> str:
         """The same function as its flags' defaults trace it (`flags.specialized`: no ``if``),
-        returning every assigned value (not a map over whole trees) and then the result's values
+        returning every assigned value (not a tree: a map over whole trees, a gradient over one) and then the result's values
         (a returned tree's leaves), as a tuple; tests use it to check each statement's inferred
         type against JAX."""
         import libcst as cst
@@ -170,7 +170,7 @@ class Program:
         from .flags import specialized
         from .nodes import leaf_read
 
-        from ..trust.tree_forms import is_whole_tree_map
+        from ..trust.tree_forms import tree_bindings
 
         specialized_function = specialized(self.function, frozenset(h.name.value for h in self.helpers))
         body = list(specialized_function.body.body)
@@ -180,10 +180,11 @@ class Program:
                 trees.setdefault(arg.name, []).append(arg.path)
         for statement in body[:-1]:
             target = statement.body[0].targets[0].target
-            if is_whole_tree_map(statement.body[0].value):  # a tree, not a value: its leaves count where returned
-                trees[target.value] = trees[statement.body[0].value.args[1].value.value]
-                continue
-            names.extend(e.value for e in target.elements) if isinstance(target, cst.Tuple) else names.append(target)
+            bound = [e.value for e in target.elements] if isinstance(target, cst.Tuple) else [target]
+            tree_names = tree_bindings(statement.body[0].value, [n.value for n in bound], trees)
+            for name, structure in tree_names.items():  # a tree, not a value: its leaves count where returned
+                trees[name] = trees[structure]
+            names.extend(n for n in bound if n.value not in tree_names)
         elements = [cst.Element(n) for n in names]
         for node in result_leaf_nodes(body[-1].body[0].value):
             paths = trees.get(node.value, [()]) if isinstance(node, cst.Name) else [()]

@@ -3,15 +3,16 @@
 A mixin of `ProgramBuilder`. ``tree`` makes a tree argument (``params``) of given leaves and
 returns it whole; ``tree_map`` writes ``jax.tree_util.tree_map(lambda p, g: ..., params, grads)``
 over trees of one structure, its lambda built once on the first leaf's type, and binds the
-result to a name (a tree); ``results`` makes the program's result a tuple or dict of values and
+result to a name (a tree); ``tree_gradient`` writes ``jax.value_and_grad(lambda p: loss)(params)``
+and binds the gradient, a tree, to a name; ``results`` makes the program's result a tuple or dict of values and
 trees. The trust check admits exactly these forms (`fuzzgen.trust.tree_forms`).
 """
 from __future__ import annotations
 
 import libcst as cst
 
-from ..grammar.catalog.trees import MAX_MAPPED_TREES, WHOLE_TREE_MAPS
-from .nodes import ResultTree, TreeExpr, TypedExpr, dotted, leaf_read
+from ..grammar.catalog.trees import MAX_MAPPED_TREES, TREE_GRADIENTS, WHOLE_TREE_MAPS
+from .nodes import ResultTree, TreeExpr, TypedExpr, dotted, lambda_node, leaf_read
 from .structure import GrammarBug
 from .trees import MAX_RESULT_LEAVES, MAX_RESULT_NESTING, is_key, leaf_order
 
@@ -25,10 +26,12 @@ class TreeValues:
         return TreeExpr(cst.Name(name), ordered)
 
     def tree_leaf(self, tree: TreeExpr, path: tuple) -> TypedExpr:
-        """``grads['w']``: one leaf of a tree argument that is also read whole (a map's operand)."""
+        """``grads['w']``: one leaf of a tree argument that is also read whole (a map's operand),
+        or of a gradient's lambda parameter (``p0['w']``, in `tree_gradient`)."""
         leaves = dict(tree.leaves)
-        if not isinstance(tree.node, cst.Name) or tuple(path) not in leaves or not any(
-                a.name == tree.node.value and a.path == tuple(path) for a in self._args):
+        if not isinstance(tree.node, cst.Name) or tuple(path) not in leaves or not (
+                tree.node.value in self._lambda_trees
+                or any(a.name == tree.node.value and a.path == tuple(path) for a in self._args)):
             raise GrammarBug(f"{path} is no leaf of a tree argument")
         expr = TypedExpr(leaf_read(tree.node, path), leaves[tuple(path)])
         self._leaves[id(expr)] = expr  # written as it is, as a leaf read by `leaf` is
@@ -59,6 +62,45 @@ class TreeValues:
         self._locals += 1
         self._statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))], call)]))
         return TreeExpr(cst.Name(name), trees[0].leaves)
+
+    def tree_gradient(self, body, tree: TreeExpr, *, with_value: bool, hint: str = "p"):
+        """``v0, v1 = jax.value_and_grad(lambda p0: loss)(params)``, or ``v1 = jax.grad(lambda p0:
+        loss)(params)``: the gradient of a scalar floating loss with respect to every leaf of the
+        tree argument ``tree``. ``body`` gets the lambda's parameter as a tree of ``tree``'s
+        structure (its leaves read with `tree_leaf`) and returns the loss. Returns the loss's name
+        and the gradient, a name bound to a tree of ``tree``'s structure (with_value), or the
+        gradient alone."""
+        self._outside_helper("a gradient over a whole tree")
+        if self._inline_depth or not isinstance(tree.node, cst.Name) or not any(
+                a.name == tree.node.value and a.path for a in self._args):
+            raise GrammarBug("a gradient over a whole tree is taken of a tree argument, in the program's body")
+        if not all(vtype.is_float for _, vtype in tree.leaves):
+            raise GrammarBug("a gradient over a tree needs floating leaves")
+        name = self._lambda_parameter(hint)
+        self._lambda_trees.add(name)
+        self._inline_depth += 1
+        try:
+            loss = body(TreeExpr(cst.Name(name), tree.leaves))
+        finally:
+            self._inline_depth -= 1
+            self._lambda_trees.discard(name)
+        if loss.vtype.shape != () or not loss.vtype.is_float:
+            raise GrammarBug(f"a gradient over a tree is taken of a floating scalar, not {loss.vtype}")
+        target = "jax.value_and_grad" if with_value else "jax.grad"
+        op_name, results = TREE_GRADIENTS[target]
+        function = cst.Call(func=dotted(target), args=[cst.Arg(lambda_node([name], loss.node))])
+        names = [f"v{self._locals + k}" for k in range(results)]
+        self._locals += results
+        bound = cst.Name(names[0]) if results == 1 else cst.Tuple(
+            [cst.Element(cst.Name(n)) for n in names], lpar=[], rpar=[])
+        self._statements.append(cst.SimpleStatementLine([cst.Assign(
+            [cst.AssignTarget(bound)], cst.Call(func=function, args=[cst.Arg(tree.node)]))]))
+        self._ops.add(op_name)
+        gradient = TreeExpr(cst.Name(names[-1]), tree.leaves)
+        if not with_value:
+            return gradient
+        self._statement_types.append(loss.vtype)  # the loss is a value; the gradient, a tree, is not
+        return TypedExpr(cst.Name(names[0]), loss.vtype), gradient
 
     def results(self, *values, keys: tuple[str, ...] | None = None) -> ResultTree:
         """The program's result as a tuple of ``values`` (``return loss, w``), or, with ``keys``,

@@ -169,6 +169,9 @@ class _Checker(DefinitionForms, TreeForms, ValueForms):
         if self.is_whole_tree_map(small.value):
             self.tree_assignment(small)
             return
+        if self.is_tree_gradient(small.value):
+            self.tree_gradient_assignment(small)
+            return
         results = self.value(small.value)
         targets = self.assignment_targets(small.targets[0].target)
         if len(targets) != results:
@@ -284,6 +287,9 @@ class _Checker(DefinitionForms, TreeForms, ValueForms):
 
     def call(self, node: cst.Call) -> int:
         """A call of a registered op; returns how many results the op has."""
+        if isinstance(node.func, cst.Call) and self.is_tree_gradient(node):
+            raise self.refuse(node, f"a gradient over a whole tree, {snippet(node.func.func)!r}, is bound to names "
+                                    "by an assignment of its own")
         if isinstance(node.func, cst.Call):
             return self.transformed_call(node)
         if isinstance(node.func, cst.Name) and node.func.value in self.callable_helpers:
@@ -353,8 +359,11 @@ class _Checker(DefinitionForms, TreeForms, ValueForms):
             return
         self.lambda_operand(node, parameters, f"operand {position} of {op.render.target!r}")
 
-    def lambda_operand(self, node: cst.BaseExpression, parameters: int, what: str) -> None:
-        """A lambda of ``parameters`` plain parameters whose body is a value (or lax.scan's pair)."""
+    def lambda_operand(self, node: cst.BaseExpression, parameters: int, what: str,
+                       trees: dict[str, set[tuple]] | None = None) -> None:
+        """A lambda of ``parameters`` plain parameters whose body is a value (or lax.scan's pair);
+        ``trees`` names the parameters that are trees (a gradient's over a whole tree), with
+        their leaves' paths: inside the body they are read leaf by leaf, as a tree argument is."""
         if not isinstance(node, cst.Lambda):
             raise self.refuse(node, f"{what} must be a lambda, not {snippet(node)!r}")
         params = node.params
@@ -367,8 +376,9 @@ class _Checker(DefinitionForms, TreeForms, ValueForms):
         names = [self.fresh_name(p.name, "lambda parameter") for p in params.params]
         if len(set(names)) != len(names):
             raise self.refuse(node, "a lambda's parameters must have different names")
-        outer = set(self.bound)
+        outer, outer_trees = set(self.bound), self.trees
         self.bound.update(names)
+        self.trees = {**self.trees, **(trees or {})}
         try:
             body = node.body
             if isinstance(body, cst.Tuple) and body.elements and all(isinstance(e, cst.Element) for e in body.elements):
@@ -377,7 +387,7 @@ class _Checker(DefinitionForms, TreeForms, ValueForms):
             else:
                 self.expression(body)
         finally:
-            self.bound = outer
+            self.bound, self.trees = outer, outer_trees
 
 def check_program(source: str, function_name: str | None, args: Sequence[ArgSpec], *, vmap_axes=None,
                   forward_only: str | None = None, registry: Registry = OPS) -> ProgramSpec:

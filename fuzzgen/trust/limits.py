@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 
 from ..errors import FuzzgenError
+from ..grammar.catalog.trees import TREE_GRADIENTS
 from ..grammar.ops import is_axis_name, is_einsum_text
 from ..program.trees import is_key
 
@@ -169,8 +170,22 @@ def _result_displays(program: ast.FunctionDef) -> set[int]:
 
 def _tree_keys(tree: ast.Module, tree_parameters: frozenset[str]) -> set[int]:
     """The dict keys of ``params['w']``-style reads, by node id: an identifier string indexing a
-    chain of subscripts that starts at a tree parameter's name (the libcst pass has checked
-    that the whole path is a declared leaf)."""
+    chain of subscripts that starts at a tree parameter's name, or, inside the lambda of a
+    gradient over a tree parameter, at the lambda's parameter (the libcst pass has checked that
+    the whole path is a declared leaf)."""
+    admitted = _keys_under(tree, tree_parameters)
+    for node in ast.walk(tree):  # `jax.value_and_grad(lambda p: ... p['w'] ...)(params)`: p is a tree in its body
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
+                and attribute_chain(node.func.func) in TREE_GRADIENTS and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in tree_parameters \
+                and len(node.func.args) == 1 and isinstance(node.func.args[0], ast.Lambda) \
+                and len(node.func.args[0].args.args) == 1:
+            function = node.func.args[0]
+            admitted |= _keys_under(function.body, frozenset({function.args.args[0].arg}))
+    return admitted
+
+
+def _keys_under(tree: ast.AST, roots: frozenset[str]) -> set[int]:
     admitted = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Subscript):
@@ -178,7 +193,7 @@ def _tree_keys(tree: ast.Module, tree_parameters: frozenset[str]) -> set[int]:
         root = node.value
         while isinstance(root, ast.Subscript):
             root = root.value
-        if isinstance(root, ast.Name) and root.id in tree_parameters and isinstance(node.slice, ast.Constant) \
+        if isinstance(root, ast.Name) and root.id in roots and isinstance(node.slice, ast.Constant) \
                 and isinstance(node.slice.value, str) and is_key(node.slice.value):
             admitted.add(id(node.slice))
     return admitted

@@ -264,6 +264,14 @@ STRUCTURED = (
     ("def f(a):\n    v0, v1 = jax.tree.map(lambda t: t * 0.9, (a, a))\n    return v0 + v1\n", [{"name": "a"}],
      set()),  # the registry's tuple form: no whole tree, and one value returned
     ("def f(a):\n    return {'w': a}\n", [{"name": "a"}], {"tree_results"}),
+    ("def f(params, x):\n    v0, v1 = jax.value_and_grad(lambda p0: jnp.sum(x @ p0['w']))(params)\n"
+     "    v2 = jax.tree.map(lambda p1, g2: p1 - 0.1 * g2, params, v1)\n    return v0, v2\n",
+     [{"name": "params", "path": ["w"]}, {"name": "x"}],
+     {"tree_args", "tree_gradients", "tree_maps", "tree_results", "transforms"}),
+    ("def f(params):\n    v0 = jax.grad(lambda p0: jnp.sum(p0['w']))(params)\n    return v0\n",
+     [{"name": "params", "path": ["w"]}], {"tree_args", "tree_gradients", "tree_results", "transforms"}),
+    ("def f(a):\n    v0 = jax.grad(lambda t: jnp.sum(t))(a)\n    return v0\n", [{"name": "a"}],
+     {"transforms"}),  # the gradient of an array: no tree
     ("def f(a:\n", [{"name": "a"}], None),
     ("(" * 200 + ")" * 200, [], None),
 ])

@@ -400,3 +400,42 @@ def test_maps_over_whole_trees_reduce_away_when_the_bug_is_elsewhere(planted_op)
             ArgSpec("x", (2, 3), "float32"))
     assert reduced_source(drawn(WHOLE_TREES, args, "optimizer"), "eager_vs_jit") == \
         "def optimizer_0000(a):\n    return ext.planted(a)\n"
+
+
+TREE_STEP = '''def train_step_0000(params, x, y):
+    v0, v1 = jax.value_and_grad(lambda p0: jnp.mean(jnp.square(ext.planted(x @ p0['w'] + p0['b']) - y)))(params)
+    v2 = jax.tree.map(lambda p1, g2: p1 - 0.1 * g2, params, v1)
+    return v0, v2
+'''
+
+
+@pytest.mark.parametrize("rule", [rule if rule == "jvp" else pytest.param(rule, marks=pytest.mark.slow)
+                                  for rule in ORACLE_FOR_RULE if rule != "jit"])  # jit: traced under the grad
+def test_a_bug_in_the_loss_of_a_tree_training_step_reduces_to_the_op_alone(planted_op, rule):
+    """The bug sits inside the lambda of ``jax.value_and_grad`` over a whole parameter tree, where
+    no other edit reaches: once the gradient tree is no longer read, the lambda is inlined
+    (``p0['w']`` reading ``params['w']``), and the loss around the op reduces away. The vmap
+    oracle's message names in_axes with a None in them; they vary with the arguments left, and
+    the family of the failure does not."""
+    planted_op(rule)
+    args = (ArgSpec("params", (3,), "float32", ("b",)), ArgSpec("params", (2, 3), "float32", ("w",)),
+            ArgSpec("x", (4, 2), "float32"), ArgSpec("y", (4, 3), "float32"))
+    assert reduced_source(drawn(TREE_STEP, args, "train_step"), ORACLE_FOR_RULE[rule]) == \
+        "def train_step_0000(a):\n    return ext.planted(a)\n"
+
+
+def test_transformed_lambdas_are_inlined_only_where_the_value_is_the_lambdas_own():
+    from fuzzgen.fuzz.lambdas import inlined_applications
+
+    def inlined(source):
+        function = cst.parse_module(source).body[0]
+        return [syntax.render(f) for f in inlined_applications(function, syntax.layout(function))]
+
+    assert inlined("def f(a, b):\n    v0 = jax.jit(lambda x0, y1: x0.sum() * y1)(a + 1.0, b)\n    return v0\n") == \
+        ["def f(a, b):\n    v0 = (a + 1.0).sum() * b\n    return v0\n"]
+    assert inlined("def f(a):\n    v0, v1 = jax.value_and_grad(lambda x0: jnp.sum(x0))(a)\n    return v0\n") == \
+        ["def f(a):\n    v0 = jnp.sum(a)\n    return v0\n"]
+    for kept in ("    v0, v1 = jax.value_and_grad(lambda x0: jnp.sum(x0))(a)\n    return v1\n",  # the gradient read
+                 "    v0 = jax.grad(lambda x0: jnp.sum(x0))(a)\n    return v0\n",  # a gradient is not the lambda's value
+                 "    v0 = jax.vmap(lambda x0: jnp.sum(x0))(a)\n    return v0\n"):
+        assert inlined("def f(a):\n" + kept) == []

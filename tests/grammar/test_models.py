@@ -35,7 +35,7 @@ IDIOM = {  # what every program of the category writes, as real code spells it
     "attention": ("jax.nn.softmax(", "jnp.exp("),
     "loss": ("mean(", "sum("),
     "optimizer": (" - ",),
-    "train_step": ("jax.value_and_grad(",),
+    "train_step": ("jax.value_and_grad(", "jax.grad("),
 }
 
 

@@ -2,6 +2,8 @@
 'nu': nu}``, ``return loss, w``) are drawn with the types JAX gives them, and their backward IR
 differentiates the sum of every value. Their records round-trip with the tree-argument ones
 (`test_tree_round_trip.py`)."""
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -85,3 +87,44 @@ def test_a_gradient_tree_is_clipped_by_its_global_norm_over_every_leaf():
             assert norm > limit
             results.append(np.concatenate([np.ravel(v) for v in jax.tree_util.tree_leaves(function(*scaled))]))
         np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-6, err_msg=program.source)
+
+
+SGD_OVER_GRADIENT = re.compile(r"map\(lambda (p\d+), (g\d+): \1 - ([0-9.e-]+) \* \2, params, v1\)")
+
+
+def test_a_tree_training_step_moves_every_leaf_along_the_gradient_of_its_own_loss():
+    """``v0, v1 = jax.value_and_grad(lambda p0: loss)(params)`` then SGD over the tree: each new
+    leaf is the old one minus the learning rate times the derivative of the returned loss with
+    respect to that leaf, taken here by `jax.grad` of the whole program. So the lambda's
+    parameter stands for the whole tree, and no leaf is left out or mixed up with another."""
+    settings = GrammarSettings(dtypes=("float32",))
+    checked = 0
+    for seed in range(300):
+        program = build_program(RandomChooser(seed), "train_step", settings)
+        sgd = SGD_OVER_GRADIENT.search(program.source)
+        if "jax.value_and_grad(lambda p0" not in program.source or not sgd or program.source.count("map(") != 1 \
+                or () not in [t.shape for t in program.result_types]:  # the loss returned beside the tree
+            continue
+        rate = float(sgd.group(3))
+        function = jax.jit(_function(program))
+        inputs = [jnp.asarray(x) for x in make_inputs(program.lowered_args, 2)]
+        (loss_at,) = [k for k, t in enumerate(program.result_types) if t.shape == ()]
+        tree = [k for k, a in enumerate(program.lowered_args) if a.name == "params"]
+
+        def loss(*leaves):
+            xs = list(inputs)
+            for k, leaf in zip(tree, leaves):
+                xs[k] = leaf
+            return jax.tree_util.tree_leaves(function(*xs))[loss_at]
+
+        gradients = jax.grad(loss, argnums=tuple(range(len(tree))))(*(inputs[k] for k in tree))
+        new = [v for k, v in enumerate(jax.tree_util.tree_leaves(function(*inputs))) if k != loss_at]
+        assert len(new) == len(tree) >= 2, program.source
+        for k, gradient, leaf in zip(tree, gradients, new):
+            expected = np.asarray(inputs[k], np.float64) - rate * np.asarray(gradient, np.float64)
+            np.testing.assert_allclose(np.asarray(leaf, np.float64), expected, rtol=1e-5, atol=1e-6,
+                                       err_msg=program.source)
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3

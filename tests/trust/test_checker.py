@@ -687,6 +687,74 @@ def test_a_helper_maps_no_trees():
         check_source(source, TREE_ARGS, "f")
 
 
+TREE_STEP_PROGRAM = (
+    "def train_step_0006(params, x):\n"
+    "    v0, v1 = jax.value_and_grad(lambda p0: jnp.mean(jnp.square(x @ p0['w'] + p0['b'])))(params)\n"
+    "    v2 = jax.tree.map(lambda p1, g2: p1 - 0.1 * g2, params, v1)\n"
+    "    return v0, v2\n"
+)
+TREE_STEP_ARGS = TREE_ARGS[:2] + (ArgSpec("x", (4, 3), "float32"),)
+
+
+def test_gradients_over_whole_trees_pass_both_walls_and_run_as_python_does():
+    checked = check_source(TREE_STEP_PROGRAM, TREE_STEP_ARGS, "train_step_0006")
+    function = load_checked_function(TREE_STEP_PROGRAM, TREE_STEP_ARGS, checked.function_name)
+    params = {"b": np.float32([1, -2]), "w": np.arange(6, dtype=np.float32).reshape(3, 2) / 10}
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    loss, new = function(params, x)
+    z = x.astype(np.float64) @ params["w"] + params["b"]
+    dz = 2 * z / z.size  # d mean(z ** 2) / dz
+    np.testing.assert_allclose(float(loss), np.mean(z ** 2), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(new["w"]), params["w"] - 0.1 * (x.T @ dz), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(new["b"]), params["b"] - 0.1 * dz.sum(axis=0), rtol=1e-5)
+    grad_only = TREE_STEP_PROGRAM.replace("v0, v1 = jax.value_and_grad", "v1 = jax.grad").replace("v0, v2", "v2")
+    check_source(grad_only, TREE_STEP_ARGS, "train_step_0006")
+
+
+GRADIENT = "jax.value_and_grad(lambda p: jnp.sum(p['w']))"
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ("    v0, v1 = jax.value_and_grad(lambda p: OPEN(SENTINEL, 'w'))(params)\n    return v0\n", "grammar op"),
+    ("    v0, v1 = jax.value_and_grad(lambda p: jnp.sum(p['w']), has_aux=OPEN(SENTINEL, 'w'))(params)\n"
+     "    return v0\n", "one lambda, nothing else"),
+    (f"    v0, v1 = {GRADIENT}(tree=params)\n    return v0\n", "applied to the tree alone"),
+    ("    v0, v1 = jax.value_and_grad(lambda p: jnp.sum(p))(params)\n    return v0\n", "leaf by leaf"),
+    ("    v0, v1 = jax.value_and_grad(lambda p: jnp.sum(p['z']))(params)\n    return v0\n", "must be integers"),
+    ("    v0, v1 = jax.value_and_grad(lambda p, q: jnp.sum(p['w']))(params)\n    return v0\n",
+     "lambda of 1 parameter"),
+    (f"    v0 = {GRADIENT}(params)\n    return v0\n", "bound to 2 name"),
+    ("    v0, v1 = jax.grad(lambda p: jnp.sum(p['w']))(params)\n    return v0\n", "bound to 1 name"),
+    (f"    v0, v1 = {GRADIENT}(params)\n    return v1 + 1.0\n", "may only be mapped over"),
+    (f"    v0, v1 = {GRADIENT}(params)\n    v2, v3 = jax.value_and_grad(lambda q: jnp.sum(q['w']))(v1)\n"
+     "    return v2\n", "'v1' is not one"),
+    (f"    v0, v1 = {GRADIENT}(params)\n    return p['w']\n", "must be integers"),  # p is a tree in the lambda only
+    (f"    v0, v1 = {GRADIENT}(params)\n    return p\n", "not bound"),
+    (f"    return {GRADIENT}(params)\n", "assignment of its own"),
+    (f"    v0 = jnp.sin({GRADIENT}(params)[0])\n    return v0\n", "assignment of its own"),
+    (f"    v0, v1 = {GRADIENT}(params)\n    v1 = jnp.sin(v0)\n    return v1\n", "already bound"),
+])
+def test_gradients_over_whole_trees_are_admitted_only_as_the_grammar_writes_them(tmp_path, body, fragment):
+    source, sentinel = materialize(tmp_path, "def f(params, grads):\n" + body.replace("OPEN", OPEN))
+    with pytest.raises(UntrustedSourceError, match=fragment):
+        check_source(source, TREE_ARGS, "f")
+    assert not sentinel.exists()
+
+
+def test_a_helper_takes_no_gradient_over_a_tree_and_the_backstop_reads_keys_only_of_tree_gradients():
+    source = (f"def g(x):\n    v0, v1 = {GRADIENT}(params)\n    return x\n\n\n"
+              "def f(params, grads):\n    return g(params['b'])\n")
+    with pytest.raises(UntrustedSourceError, match="a helper takes no gradient over a tree"):
+        check_source(source, TREE_ARGS, "f")
+    with pytest.raises(UntrustedSourceError, match="must be integers"):  # of its own array: p is no tree
+        check_source(source.replace("(params)\n    return x", "(x)\n    return x"), TREE_ARGS, "f")
+    targets = frozenset({"jax.value_and_grad", "jnp.sum"})
+    tree = ast.parse(f"def f(params):\n    v0, v1 = {GRADIENT}(params)\n    return v0\n")
+    cross_check(tree, targets, subscripts=True, tree_parameters=frozenset({"params"}))
+    with pytest.raises(UntrustedSourceError, match="CPython"):  # the same lambda over an array: no tree, no key
+        cross_check(tree, targets, subscripts=True, tree_parameters=frozenset())
+
+
 def test_the_backstop_passes_grammar_programs():
     cross_check(ast.parse("def f(a, b):\n    v0 = jnp.sum(a * -1.0, axis=(0,), keepdims=True)\n"
                           "    return jnp.where(v0 > b, lax.logistic(v0), -b)\n"),

@@ -12,6 +12,12 @@ structure (tree arguments, or names bound to such a map). Its result is a tree: 
 of its own, then only mapped over again or returned (``return new, {'mu': mu, 'nu': nu}``). The
 builder (`ProgramBuilder.tree_map`) and the trust check share `WHOLE_TREE_MAPS`; each spelling is
 counted as the registry's tuple form of it.
+
+The gradient of a loss with respect to a whole tree argument is one too (a training step):
+``v0, v1 = jax.value_and_grad(lambda p: loss)(params)`` or ``v1 = jax.grad(lambda p: loss)(params)``
+binds the gradient, a tree of ``params``' structure, to a name (`TREE_GRADIENTS`: the target ->
+the transform op it is counted as, and how many names it binds); inside the lambda ``p`` is read
+leaf by leaf, as ``params`` is (``p['Dense_0']['kernel']``).
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from .core import FLOAT
 TREES = frozenset({"tree_map"})
 WHOLE_TREE_MAPS = {"jax.tree.map": "tree_map", "jax.tree_util.tree_map": "tree_util_map"}  # target -> op counted
 MAX_MAPPED_TREES = 3
+TREE_GRADIENTS = {"jax.value_and_grad": ("value_and_grad_call", 2), "jax.grad": ("grad_call", 1)}
 
 
 def _one_tree_shapes(operands, params):
