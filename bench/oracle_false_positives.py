@@ -44,7 +44,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--oracles", default=",".join(ORACLE_NAMES))
-    parser.add_argument("--mix", default=None, help="a named category mix (as `fuzzgen sample --mix`)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--mix", default=None, help="a named category mix (as `fuzzgen sample --mix`)")
+    group.add_argument("--categories", default=None, help="comma-separated categories, drawn equally often")
     parser.add_argument("--out", type=Path, default=RESULTS / "oracle_false_positives.jsonl")
     parser.add_argument("--recheck", type=Path, default=None, metavar="FAILURES_JSONL")
     args = parser.parse_args(argv)
@@ -54,6 +56,8 @@ def main(argv=None) -> int:
     if args.mix:
         names, weights = mix_categories_and_weights(args.mix)
         config = SampleConfig(seed=args.seed, categories=names, weights=weights)
+    elif args.categories:
+        config = SampleConfig(seed=args.seed, categories=tuple(args.categories.split(",")), weights=None)
     else:
         config = SampleConfig(seed=args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +107,7 @@ def main(argv=None) -> int:
             thread.join()
 
     seconds = time.monotonic() - began
-    print(f"{done[0]} programs (seed {args.seed}, mix {args.mix or 'default'}, indices {args.start}..{args.start + args.programs - 1}), "
+    print(f"{done[0]} programs (seed {args.seed}, mix {args.mix or args.categories or 'default'}, indices {args.start}..{args.start + args.programs - 1}), "
           f"{seconds:.0f} s, {args.workers} workers")
     print(f"{'oracle':<20}{'passed':>8}{'failed':>8}{'skipped':>9}  false-positive rate")
     for oracle in oracles:

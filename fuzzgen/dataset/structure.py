@@ -15,7 +15,7 @@ from ..trust.limits import UntrustedSourceError, attribute_chain, parse_bounded
 FEATURES = {
     "helpers": "helpers (a def before the program's)",
     "keyword_only": "keyword-only parameters (*, eps=...)",
-    "if": "if on a flag",
+    "if": "if on a flag or a rank (x.ndim > 2)",
     "for": "for over a range",
     "tree_args": "tree arguments (params['w'])",
     "tree_results": "tree results (return loss, {'w': w})",

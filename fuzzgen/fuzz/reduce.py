@@ -64,10 +64,10 @@ class Reducible:
 
     @classmethod
     def of(cls, program) -> Reducible:
-        """``program`` as the reducer edits it: its ``if``s resolved by its flags' defaults (what
-        is traced, `flags.specialized`), so that each name is bound once."""
+        """``program`` as the reducer edits it: its ``if``s resolved by its flags' defaults and its
+        arguments' ranks (what is traced, `flags.specialized`), so that each name is bound once."""
         helpers = tuple(getattr(program, "helpers", ()))
-        function = specialized(program.function, frozenset(h.name.value for h in helpers))
+        function = specialized(program.function, frozenset(h.name.value for h in helpers), tuple(program.args))
         return cls(program.category, function, tuple(program.args), program.vmap_axes, program.axis_size, helpers)
 
     @property

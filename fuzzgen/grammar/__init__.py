@@ -27,7 +27,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # 11: a float32 tree update may clip the gradient tree by its global norm first.
 # 12: half the training steps take the gradient over a whole parameter tree
 # (`loss, grads = jax.value_and_grad(lambda p: ...)(params)`) and update the tree with maps.
-GRAMMAR_VERSION = 12
+# 13: a fifth of layers on an argument test its rank first (`if x.ndim > 2: x = x.reshape(-1, x.shape[-1])`).
+GRAMMAR_VERSION = 13
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

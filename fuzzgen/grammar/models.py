@@ -15,7 +15,7 @@ import math
 from .blocks import conv_block, embedded, rotary, rotary_angles
 from .functions import block_helper, norm_helper, other_eps
 from .idioms import normalized
-from .ops import Subscripts
+from .ops import StaticDim, Subscripts
 from .pieces import arg_fits, draw_float_dtype, fitted_shape, tag_names
 from .types import ValueType
 from .params import PROJECTIONS, ROLE_KEYS, TREE_NAME, Params
@@ -81,6 +81,8 @@ def layer(w: Walk):
     h = embedded(w, _dim(w, 2), dtype, params) if start == "embedding" else None
     if h is None:
         h = _batch_leading(w, _dim(w, 2), dtype)
+        if w.chooser.chance(0.2):
+            h = _rank_guard(w, h)
     if h.vtype.rank and w.chooser.chance(0.25):  # inputs normalized first, as a pre-norm block does
         h = w.let(normalized(w, h, argument=False))
     if h.vtype.rank and w.settings.max_rank >= 3 and w.chooser.chance(0.12):
@@ -109,6 +111,17 @@ def layer(w: Walk):
     if h.vtype.rank and w.chooser.chance(0.25):  # a classifier head: probabilities over the last axis
         return softmax(w, h) if w.chooser.chance(0.6) else w.apply("log_softmax", h, axis=-1)
     return h
+
+
+def _rank_guard(w: Walk, x):
+    """``if x.ndim > 2: x = x.reshape(-1, x.shape[-1])`` (tokens folded into the batch) or ``if
+    x.ndim == 1: x = jnp.expand_dims(x, 0)`` (a batch of one): model code that takes either
+    input, the test decided by the argument's rank (traced only where it passes)."""
+    name = w.name_of(x)
+    if w.chooser.chance(0.6):
+        return w.when_rank(x, ">", 2, lambda v: w.apply(
+            "reshape_method", v, shape=(-1, StaticDim(v.vtype.shape[-1], name, -1) if v.vtype.rank else 1)))
+    return w.when_rank(x, "==", 1, lambda v: w.apply("expand_dims", v, axis=0))
 
 
 def _scanned_layers(w: Walk, h, params: Params):

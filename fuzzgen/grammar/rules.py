@@ -91,9 +91,15 @@ def matmul_shape(operands, params):
 
 
 def reshaped(operands, params):
+    """The new shape; one -1 in it stands for what the others leave (``x.reshape(-1, x.shape[-1])``)."""
     shape = tuple(params["shape"])
-    require(math.prod(shape) == operands[0].size, f"cannot reshape {operands[0].shape} to {shape}")
-    return shape
+    if shape.count(-1) == 1:
+        rest = math.prod(d for d in shape if d != -1)
+        require(rest > 0 and operands[0].size % rest == 0, f"cannot reshape {operands[0].shape} to {shape}")
+        shape = tuple(operands[0].size // rest if d == -1 else d for d in shape)
+    require(all(d >= 0 for d in shape) and math.prod(shape) == operands[0].size,
+            f"cannot reshape {operands[0].shape} to {shape}")
+    return tuple(int(d) for d in shape)  # plain ints: a `StaticDim` is rendered, a type's dims are not
 
 
 def transposed(operands, params):

@@ -108,6 +108,12 @@ class Walk(Protocol):
         """``if flag:`` around what ``body`` builds from ``value``, rebinding ``value``'s name to
         it (``if use_bias: h = h + b``); the result has ``value``'s type."""
 
+    def when_rank(self, value: Value, symbol: str, rank: int, body) -> Value:
+        """``if x.ndim > 2:`` (``symbol`` one of ==, !=, >, >=, <, <=) on the rank of the argument
+        ``value``, around what ``body`` builds from it, rebinding the argument's name to it
+        (``x = x.reshape(-1, x.shape[-1])``); the result has the body's type where the test
+        passes (the block is traced), ``value``'s where not."""
+
     def repeat(self, start: int, stop: int, value: Value, body) -> Value:
         """``for i in range(start, stop):`` around what ``body(i, value)`` builds, rebinding
         ``value``'s name to it; the result has ``value``'s type."""

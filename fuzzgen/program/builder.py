@@ -75,6 +75,7 @@ class ProgramBuilder(StatementBlocks, TreeValues):
         # inside a helper's body: the names its values may mention (its parameters); None outside
         self._scope_names: set[str] | None = None
         self._loop: tuple[str, int, int] | None = None  # inside `for i in range(start, stop)`: (i, start, stop)
+        self._rebound: set[str] = set()  # arguments an `if` on their rank bound again: no later test reads them
 
     # --- the Walk interface ---------------------------------------------------------------
 

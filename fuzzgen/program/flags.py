@@ -3,8 +3,9 @@
 A program may take keyword-only booleans (``*, use_bias=True``) and guard statements with them
 (``if use_bias: h = h + b``), and loop over a literal range (``for i in range(2): h = block(h,
 params[i]['w'])``); the IR is traced with the defaults, each loop unrolled. `specialized` writes
-the function as it is traced: the body of an ``if`` whose flag defaults to True spliced in place,
-one whose flag defaults to False dropped, a loop's body once per position (``params[0]['w']``),
+the function as it is traced: the body of an ``if`` whose flag defaults to True (or whose
+argument's rank passes its test, ``if x.ndim > 2:``) spliced in place, one whose flag defaults
+to False dropped, a loop's body once per position (``params[0]['w']``),
 and each name bound again renamed from there on (``h_2 = h + b``; later reads of ``h`` read ``h_2``), so that every name is bound once. The
 typing probe and the reducer work on that form.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..trust.definitions import range_bounds
+from ..trust.definitions import range_bounds, rank_test
+from .structure import RANK_TESTS
 
 
-def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) -> cst.FunctionDef:
-    """``function`` without ``if`` statements, as its defaults trace it; ``taken`` are names a
-    new name must also avoid (the helpers')."""
+def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset(), args=()) -> cst.FunctionDef:
+    """``function`` without ``if`` statements, as its defaults and its arguments' ranks trace it;
+    ``taken`` are names a new name must also avoid (the helpers'); ``args`` are the function's
+    arg specs (an ``if x.ndim > 2:`` reads ``x``'s)."""
     body = list(function.body.body)
     if not any(isinstance(s, (cst.If, cst.For)) for s in body):
         return function
@@ -29,7 +32,7 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
     out = []
     for statement in body:
         if isinstance(statement, cst.If):
-            if not defaults[statement.test.value]:
+            if not _taken(statement.test, defaults, args):
                 continue
             inner = list(statement.body.body)
         elif isinstance(statement, cst.For):  # unrolled: the loop variable becomes each position
@@ -60,6 +63,18 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset()) 
                 small = small.with_changes(value=small.value.visit(_Reads(current)))
             out.append(line.with_changes(body=[small]))
     return function.with_changes(body=function.body.with_changes(body=out))
+
+
+def _taken(test: cst.BaseExpression, defaults: dict[str, bool], args) -> bool:
+    """Whether an if's block is traced: its flag's default, or its argument's rank test (the
+    argument is not bound again before it: the trust check and the builder see to that)."""
+    if isinstance(test, cst.Name):
+        return defaults[test.value]
+    name, symbol, rank = rank_test(test)
+    shapes = {tuple(a.shape) for a in args if a.name == name and not a.path}
+    if len(shapes) != 1:
+        raise ValueError(f"`if {name}.ndim {symbol} {rank}:` is resolved by the arg specs, and none is named {name!r}")
+    return RANK_TESTS[symbol](len(shapes.pop()), rank)
 
 
 class _Position(cst.CSTTransformer):

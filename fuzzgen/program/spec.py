@@ -172,7 +172,7 @@ class Program:
 
         from ..trust.tree_forms import tree_bindings
 
-        specialized_function = specialized(self.function, frozenset(h.name.value for h in self.helpers))
+        specialized_function = specialized(self.function, frozenset(h.name.value for h in self.helpers), self.args)
         body = list(specialized_function.body.body)
         names, trees = [], {}  # tree name -> its leaves' paths, in tree_leaves order
         for arg in self.args:

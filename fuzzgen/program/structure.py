@@ -1,9 +1,12 @@
-"""Statements around statements: ``if`` on a keyword-only flag and ``for`` over a static range.
+"""Statements around statements: ``if`` on a keyword-only flag or on an argument's rank, and
+``for`` over a static range.
 
 A mixin of `ProgramBuilder`. Both blocks carry one value through: the block's statements end by
 binding their result to that value's name again (``if use_bias: h = h + b``; ``for i in
 range(3): h = block(h, params[i]['w'], params[i]['b'])``), so the value after the block has the
-type it had before, whatever the flag or the iteration. Names first bound inside a block are not
+type it had before, whatever the flag or the iteration (an ``if`` on a rank, whose truth the
+builder knows, may change it: ``if x.ndim > 2: x = x.reshape(-1, x.shape[-1])``). Names first
+bound inside a block are not
 used after it. `fuzzgen.program.flags.specialized` writes the function as it is traced (ifs
 resolved by their defaults, loops unrolled), for the typing probe and the reducer.
 """
@@ -15,6 +18,14 @@ from ..grammar import ValueType
 from .nodes import ATOM, TypedExpr
 
 MAX_TRIPS = 8  # iterations of one loop; every one reads its own leaves, and arguments are few
+
+
+# `if x.ndim > 2:`: the comparisons an if may make of an argument's rank with an int literal, and
+# what each decides (the trust check reads the same test with `fuzzgen.trust.definitions.rank_test`)
+RANK_TESTS = {"==": int.__eq__, "!=": int.__ne__, ">": int.__gt__, ">=": int.__ge__, "<": int.__lt__,
+              "<=": int.__le__}
+_COMPARISONS = {"==": cst.Equal, "!=": cst.NotEqual, ">": cst.GreaterThan, ">=": cst.GreaterThanEqual,
+                "<": cst.LessThan, "<=": cst.LessThanEqual}
 
 
 class GrammarBug(RuntimeError):
@@ -45,6 +56,26 @@ class StatementBlocks:
             del self._statement_types[mark:]
         self._statements.append(cst.If(test=cst.Name(flag), body=cst.IndentedBlock(inner)))
         return value
+
+    def when_rank(self, value: TypedExpr, symbol: str, rank: int, body) -> TypedExpr:
+        """``if x.ndim > 2:`` around the statements ``body`` builds from the argument ``value``,
+        ending by binding their result to the argument's name again (``x = x.reshape(-1,
+        x.shape[-1])``). The test is static: where ``value``'s rank passes it, the block is traced
+        and the value after it has the body's type; where not, the block is not traced (it
+        leaves no statement types) and the value keeps its type."""
+        if symbol not in RANK_TESTS or not isinstance(value.node, cst.Name) or value.node.value not in {
+                a.name for a in self._args if not a.path} or value.node.value in self._rebound:
+            raise GrammarBug(f"`if {value.node}.ndim {symbol} {rank}` tests no argument's rank")
+        taken = RANK_TESTS[symbol](value.vtype.rank, rank)
+        mark = len(self._statement_types)
+        after, inner = self._carried_block(f"if ndim {symbol}", value, body, keep_type=False)
+        if not taken:
+            del self._statement_types[mark:]
+            after = value
+        test = cst.Comparison(cst.Attribute(value.node, cst.Name("ndim")),
+                              [cst.ComparisonTarget(_COMPARISONS[symbol](), cst.Integer(str(rank)))])
+        self._statements.append(cst.If(test=test, body=cst.IndentedBlock(inner)))
+        return after
 
     def repeat(self, start: int, stop: int, value: TypedExpr, body) -> TypedExpr:
         """``for i in range(start, stop):`` around the statements ``body(i, value)`` builds,
@@ -84,20 +115,22 @@ class StatementBlocks:
         self._leaves[id(expr)] = expr
         return expr
 
-    def _carried_block(self, what: str, value: TypedExpr, body):
+    def _carried_block(self, what: str, value: TypedExpr, body, keep_type: bool = True):
         """Build ``body(value)`` into statements of their own, the last binding ``value``'s name;
-        returns the value after the block (that name) and the statements."""
+        returns the value after the block (that name, of the body's type: ``value``'s own where
+        ``keep_type``) and the statements."""
         self._outside_helper(f"`{what}`")
         if self._inline_depth:
             raise GrammarBug(f"`{what}` cannot sit inside a lambda or a guard")
         value = self.let(value)
         name = self.name_of(value)
+        self._rebound.add(name)  # bound again: an argument's rank is no longer its name's
         outer, named = self._statements, dict(self._named)
         self._statements = []
         try:
             result = body(value)
             result = self.written(result)
-            if (result.vtype.shape, result.vtype.dtype) != (value.vtype.shape, value.vtype.dtype) or \
+            if keep_type and (result.vtype.shape, result.vtype.dtype) != (value.vtype.shape, value.vtype.dtype) or \
                     self.name_of(result) == name:
                 raise GrammarBug(f"`{what}` turned {value.vtype} into {result.vtype}")
             self._statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))],
@@ -106,4 +139,4 @@ class StatementBlocks:
             inner = self._statements
         finally:
             self._statements, self._named = outer, named  # what the block bound first ends with it
-        return TypedExpr(cst.Name(name), value.vtype, ATOM), inner
+        return TypedExpr(cst.Name(name), result.vtype, ATOM), inner

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..program.structure import RANK_TESTS
 from .values import snippet
 
 MAX_HELPERS = 8
@@ -69,6 +70,8 @@ class DefinitionForms:
         if function_name is not None and name != function_name:
             raise self.refuse(node.name, f"function is named {name!r}, but the record says {function_name!r}")
         self.check_parameters(node.params, parameters)
+        # whose rank an if may test: the program's own array arguments, until bound again
+        self.testable = {p.name.value for p in node.params.params} - set(self.trees) if parameters is not None else set()
         self.in_program = parameters is not None  # the reducer's tuple-returning probe is the program's alone
         if not isinstance(node.body, cst.IndentedBlock):
             raise self.refuse(node, "the body must be an indented block")
@@ -138,10 +141,14 @@ class DefinitionForms:
         self.bound = outer
 
     def if_statement(self, node: cst.If) -> None:
-        """``if use_bias:`` on a keyword-only flag, no ``else``: assignments that bind new names,
-        which end with the block, or bind a name from before it again (``h = h + b``)."""
-        if not isinstance(node.test, cst.Name) or node.test.value not in self.flags:
-            raise self.refuse(node.test, f"an if tests a keyword-only flag of the function (`*, use_bias=True`), "
+        """``if use_bias:`` on a keyword-only flag, or ``if x.ndim > 2:`` on the rank of an
+        argument of the program not bound again before, no ``else``: assignments that bind new
+        names, which end with the block, or bind a name from before it again (``h = h + b``)."""
+        flag = isinstance(node.test, cst.Name) and node.test.value in self.flags
+        tested = rank_test(node.test)
+        if not flag and (tested is None or tested[0] not in self.testable):
+            raise self.refuse(node.test, f"an if tests a keyword-only flag of the function (`*, use_bias=True`) or "
+                                         f"the rank of an argument not bound again before (`x.ndim > 2`), "
                                          f"not {snippet(node.test)!r}")
         if node.orelse is not None:
             raise self.refuse(node.orelse, "an if has no else or elif")
@@ -164,6 +171,7 @@ class DefinitionForms:
             self.value_of_one(small.value)
             target = small.targets[0].target
             rebound = target.value in outer and target.value not in self.statics | set(self.trees) | self.tree_locals
+            self.testable.discard(target.value)  # its rank may be another from here on
             if not rebound:
                 self.bound.add(self.fresh_name(target, "assigned name"))
 
@@ -196,6 +204,22 @@ class DefinitionForms:
                 raise self.refuse(arg, f"keyword {key!r} of {name!r} must be a number, not {snippet(arg.value)!r}")
         self.called.add(name)
         return 1
+
+
+def rank_test(node: cst.BaseExpression) -> tuple[str, str, int] | None:
+    """(name, comparison, rank) of ``x.ndim > 2``: a name's rank compared with a small int
+    literal by one of `RANK_TESTS`; None for anything else."""
+    if not (isinstance(node, cst.Comparison) and len(node.comparisons) == 1):
+        return None
+    left, (comparison,) = node.left, node.comparisons
+    symbol = {cst.Equal: "==", cst.NotEqual: "!=", cst.GreaterThan: ">", cst.GreaterThanEqual: ">=",
+              cst.LessThan: "<", cst.LessThanEqual: "<="}.get(type(comparison.operator))
+    right = comparison.comparator
+    if symbol not in RANK_TESTS or not (isinstance(left, cst.Attribute) and isinstance(left.value, cst.Name)
+                              and left.attr.value == "ndim" and isinstance(right, cst.Integer)
+                              and right.value.isdigit() and len(right.value) <= 2):
+        return None
+    return left.value.value, symbol, int(right.value)
 
 
 def range_bounds(node: cst.BaseExpression) -> tuple[int, int] | None:

@@ -226,13 +226,22 @@ def _attribute_problem(node: ast.Attribute, modules, chains, value_attributes, i
     return None
 
 
+def _is_rank_test(node: ast.AST) -> bool:
+    """``x.ndim > 2``: a name's rank compared with one int literal (the libcst pass has checked
+    that the name is an argument of the program)."""
+    return (isinstance(node, ast.Compare) and len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.Eq, ast.NotEq, ast.Gt, ast.GtE, ast.Lt, ast.LtE))
+            and isinstance(node.left, ast.Attribute) and node.left.attr == "ndim" and isinstance(node.left.value, ast.Name)
+            and isinstance(node.comparators[0], ast.Constant) and type(node.comparators[0].value) is int)
+
+
 def _problem(node: ast.AST) -> str | None:
     if not isinstance(node, ALLOWED_NODES):
         return f"{type(node).__name__} node is not allowed"
     if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns or not _plain_definition(node.args)):
         return "only a plain function, without decorators, annotations or special parameters, is allowed"
-    if isinstance(node, ast.If) and (node.orelse or not isinstance(node.test, ast.Name)):
-        return "an if may only test a flag's name, without else"
+    if isinstance(node, ast.If) and (node.orelse or not (isinstance(node.test, ast.Name) or _is_rank_test(node.test))):
+        return "an if may only test a flag's name or an argument's rank (x.ndim > 2), without else"
     if isinstance(node, ast.For) and (node.orelse or not isinstance(node.target, ast.Name)
                                       or not _literal_range(node.iter)):
         return "a for loop may only bind a name over range() of literals, without else"

@@ -195,3 +195,36 @@ def test_stacked_layers_loop_over_their_positions_in_a_list_of_layer_dicts(loope
         spec = program.spec
         other = type(spec)(check_source(unrolled, program.lowered_args, program.function_name), spec.args)
         assert lower_spec(spec, ("jaxpr",)).ir["jaxpr"] == lower_spec(other, ("jaxpr",)).ir["jaxpr"]
+
+
+def test_an_if_on_an_arguments_rank_is_traced_exactly_where_the_rank_passes(looped_and_guarded):
+    """``if x.ndim > 2: x = x.reshape(-1, x.shape[-1])`` and ``if x.ndim == 1: x =
+    jnp.expand_dims(x, 0)``: drawn on inputs of either rank, the block is in the jaxpr exactly
+    where the test passes, and the source specialized by the arguments' ranks (no ``if``) has
+    the same jaxpr."""
+    from fuzzgen.lowering.lower import lower_spec
+
+    outcomes = set()
+    for program in looped_and_guarded:
+        guard = next(s for s in program.function.body.body if type(s).__name__ == "If")
+        name = guard.test.left.value.value
+        (rank,) = {len(a.shape) for a in program.args if a.name == name}
+        folds = type(guard.test.comparisons[0].operator).__name__ == "GreaterThan"  # `> 2`, else `== 1`
+        taken = rank > 2 if folds else rank == 1
+        outcomes.add(taken)
+        if taken:  # the block's own primitive is traced
+            jaxpr = lower_spec(program.spec, ("jaxpr",)).ir["jaxpr"]["forward"]
+            assert "reshape" in jaxpr or "broadcast_in_dim" in jaxpr, program.source
+        resolved = __import__("libcst").Module(body=[specialized(program.function, args=program.args)]).code
+        assert "    if " not in resolved and (f"{name}_2 = " in resolved) == taken, resolved
+        spec = program.spec
+        other = type(spec)(check_source(resolved, program.lowered_args, program.function_name), spec.args)
+        assert lower_spec(spec, ("jaxpr",)).ir["jaxpr"] == lower_spec(other, ("jaxpr",)).ir["jaxpr"]
+    assert outcomes == {True, False}
+
+
+@pytest.fixture(scope="module")
+def looped_and_guarded():
+    config = SampleConfig(seed=0, categories=("layer",), weights=None)
+    programs = (program_for_index(config, i) for i in range(400))
+    return [p for p in programs if ".ndim" in p.source and "    if " in p.source and not p.helpers][:8]

@@ -577,6 +577,56 @@ def test_flags_and_ifs_pass_both_walls_and_run_as_python_does():
                                rtol=1e-6)
 
 
+RANK_PROGRAM = (
+    "def layer_0005(x, w):\n"
+    "    if x.ndim > 2:\n"
+    "        x = x.reshape((-1, x.shape[-1]))\n"
+    "    if w.ndim == 1:\n"
+    "        w = jnp.expand_dims(w, 1)\n"
+    "    return x @ w\n"
+)
+
+
+def test_ifs_on_an_arguments_rank_pass_both_walls_and_run_as_python_does():
+    """``if x.ndim > 2:`` is decided by the argument's rank when traced: a rank-3 input is folded
+    into a batch of rows, a rank-2 one is used as it is."""
+    for shape in ((2, 3, 4), (6, 4)):
+        args = (ArgSpec("x", shape, "float32"), ArgSpec("w", (4,), "float32"))
+        checked = check_source(RANK_PROGRAM, args, "layer_0005")
+        function = load_checked_function(RANK_PROGRAM, args, checked.function_name)
+        x, w = np.arange(24, dtype=np.float32).reshape(shape), np.float32([1, -1, 2, 0])
+        np.testing.assert_allclose(np.asarray(function(x, w)), x.reshape(6, 4) @ w[:, None], rtol=1e-6)
+    cross_check(ast.parse(RANK_PROGRAM), frozenset({"jnp.expand_dims"}), frozenset({"reshape", "ndim", "shape"}),
+                subscripts=True)
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (("x.ndim > 2", "x.ndim > w.ndim"), "an if tests a keyword-only flag .* or the rank"),
+    (("x.ndim > 2", "x.shape[0] > 2"), "the rank of an argument"),
+    (("x.ndim > 2", "x.ndim > 2.0"), "the rank of an argument"),
+    (("x.ndim > 2", "x.ndim > 2 > 1"), "chained comparison"),
+    (("x.ndim > 2", "x.ndim is 2"), "the rank of an argument"),
+    (("x.ndim > 2", "OPEN(SENTINEL, 'w').ndim > 2"), "the rank of an argument"),
+    (("w.ndim == 1", "x.ndim == 1"), "not bound again before"),  # x was bound again by the first if
+    (("    return x @ w", "    v0 = x @ w\n    if v0.ndim == 1:\n        v0 = jnp.sin(v0)\n    return v0"),
+     "the rank of an argument"),  # a local's rank: only arguments are tested
+    (("        w = jnp.expand_dims(w, 1)\n", "        w = jnp.expand_dims(w, 1)\n    else:\n"
+                                               "        w = OPEN(SENTINEL, 'w')\n"), "an if has no else"),
+])
+def test_ifs_on_a_rank_are_admitted_only_on_arguments(tmp_path, edit, fragment):
+    source, sentinel = materialize(tmp_path, RANK_PROGRAM.replace(*edit).replace("OPEN", OPEN))
+    args = (ArgSpec("x", (2, 3, 4), "float32"), ArgSpec("w", (4,), "float32"))
+    with pytest.raises(UntrustedSourceError, match=fragment):
+        check_source(source, args, "layer_0005")
+    assert not sentinel.exists()
+
+
+def test_an_if_on_a_trees_rank_is_refused():
+    source = "def f(params, x):\n    if params.ndim == 2:\n        x = jnp.sin(x)\n    return x\n"
+    with pytest.raises(UntrustedSourceError, match="the rank of an argument"):
+        check_source(source, (*TREE_ARGS[:2], ArgSpec("x", (2,), "float32")), "f")
+
+
 LOOP_PROGRAM = (
     "def layer_0003(x, params):\n"
     "    for i in range(1, 3):\n"
