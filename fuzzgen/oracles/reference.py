@@ -16,8 +16,10 @@ subnormals as zero, as XLA on CPU does; and
 `NOISY_RUNS` perturbing each result by a few ulps of its scale. Discontinuous ops whose result
 differs between runs mean the inputs lie within rounding of a jump: other inputs are drawn.
 
-Judged: programs whose arguments are all floating, not under vmap, whose every call has a
-reference (anything else, a cast or ``.at[]`` say, makes the oracle skip, naming it).
+Judged: programs not under vmap whose every call has a reference (anything else, a cast to an
+integer or ``.at[]`` say, makes the oracle skip, naming it). Integer and bool arguments are
+judged too: the reference computes in int64 and checks every integer result, so an input draw
+whose arithmetic leaves int32 (which JAX wraps) or divides an integer by zero is passed over.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from .arbitration import Outcome
 from .edges import edge_inputs
 from .envelope import noise_amplitude, spread
 from .precision import is_floating, largest, overflow_threshold, smallest_normal
-from .references import REFERENCES, Reference, ieee_matmul
+from .references import REFERENCES, Reference, Undefined, ieee_matmul
 from .subject import Subject, flat_outputs
 
 NOISY_RUNS = 6
@@ -60,31 +62,86 @@ class NoReference(Exception):
     """The program calls something without a NumPy reference."""
 
 
+
+INT32 = np.iinfo(np.int32)
+_INT_QUOTIENTS = frozenset({"floor_divide", "remainder", "fmod", "divmod"})
+_SHIFTS = frozenset({"left_shift", "right_shift"})
+
+
+def _check_integers(name: str, raw, result) -> None:
+    """Raise `Undefined` where integer arithmetic leaves what int32 defines alike in JAX and NumPy
+    (each op's result is checked, so no wrapped intermediate goes unseen)."""
+    operands = [np.asarray(r) for r in raw if isinstance(r, (np.ndarray, np.generic, int)) and not isinstance(r, bool)]
+    integral = [o for o in operands if o.dtype.kind in "iu"]
+    if integral and name in _INT_QUOTIENTS and len(operands) >= 2 and np.asarray(operands[1]).dtype.kind in "iu" \
+            and np.any(np.asarray(operands[1]) == 0):
+        raise Undefined(f"integer {name} by zero")
+    if integral and name in _SHIFTS and len(operands) >= 2 and np.any((operands[1] < 0) | (operands[1] > 31)):
+        raise Undefined(f"{name} by an amount outside 0..31")
+    for value in result if isinstance(result, (tuple, list)) else (result,):
+        value = np.asarray(value)
+        if value.dtype.kind in "iu" and value.size and (value.min() < INT32.min or value.max() > INT32.max):
+            raise Undefined(f"{name} leaves int32 (JAX wraps)")
+
+
 class _Tracked(np.ndarray):
     """A float64 (or bool/int) array of one reference run: operators and methods on it go through
     the run, which models their rounding. ``inexact``: computed with rounding somewhere on the way
     (an input or literal is exact), as views of it are."""
 
     inexact = False
+    mask = False  # a 0/1 mask: a bool array, a cast or one-hot encoding of one, or a view of such
 
     def __array_finalize__(self, obj):
         self.inexact = getattr(obj, "inexact", False)
+        self.mask = getattr(obj, "mask", False)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         raw = tuple(_raw(x) for x in inputs)
         kwargs.pop("out", None)  # NumPy's own methods (mean) divide in place; the result is returned too
         with np.errstate(all="ignore"):
             result = getattr(ufunc, method)(*raw, **kwargs)
+        _check_integers(ufunc.__name__, raw, result)
         rounds = ufunc.__name__ not in _EXACT_UFUNCS | _JUMP_UFUNCS or ufunc.__name__ in _QUOTIENT | {"arctan2"}
         inexact = _inexact(inputs)
-        return _marked(_current().ufunc(ufunc, method, raw, kwargs, result, inexact), rounds or inexact)
+        run = _current()
+        if run.mode == "masked" and ufunc.__name__ == "multiply" and method == "__call__" and len(inputs) == 2 \
+                and any(getattr(x, "mask", False) for x in inputs):
+            result = _selected(inputs, raw)
+        value = _marked(run.ufunc(ufunc, method, raw, kwargs, result, inexact), rounds or inexact)
+        if isinstance(value, _Tracked):
+            value.mask = value.dtype == np.bool_
+        return value
 
-    def astype(self, *args, **kwargs):
-        raise NoReference("astype (casts are not modelled)")
+    def astype(self, dtype, *args, **kwargs):
+        """A cast to a floating dtype, of an integer, bool or floating array: rounded as the
+        program's least precise dtype rounds (`reference.working_dtypes` counts the dtype the
+        source names). A cast to an integer or bool (truncation, saturation) is not modelled."""
+        source, target = self.dtype, np.dtype(dtype)
+        if not is_floating(target) or not (is_floating(source) or source.kind in "iub"):
+            raise NoReference(f"astype to {target} (casts to integers and bools are not modelled)")
+        cast = _current().finish(_raw(self).astype(np.float64), "exact" if source == np.bool_ else "rounded")
+        cast.mask = bool(self.mask)
+        return _marked(cast, source != np.bool_ or self.inexact)
 
     @property
     def at(self):
         raise NoReference("x.at[...] (scatter)")
+
+
+# XLA's algebraic simplifier rewrites a product with a converted predicate, ``x * convert(p)``
+# (``a * (b > 0)``, ``jax.nn.one_hot(labels, n) * log_probs``, ``mask.astype(x.dtype) * x``), into
+# ``select(p, x, 0)``: 0 where the mask is 0 even for x = nan or inf, which IEEE's 0 * nan is not
+# (eager may give either). The "masked" run computes such products as the select, so where it and
+# the exact run differ in class both classes are accepted; elsewhere they agree
+# (`fuzzgen.oracles.envelope` models the same rewrite for the float64 oracles).
+def _selected(inputs, raw):
+    """``select(mask != 0, other, 0)`` for a product of a mask and another operand."""
+    mask_first = bool(getattr(inputs[0], "mask", False))
+    mask, other = (raw[0], raw[1]) if mask_first else (raw[1], raw[0])
+    with np.errstate(all="ignore"):
+        product = np.multiply(raw[0], raw[1])
+        return np.where(np.asarray(mask) != 0, product, np.zeros_like(product))
 
 
 def _inexact(values) -> bool:
@@ -130,7 +187,8 @@ def _current() -> "_Run":
 
 
 class _Run:
-    """One float64 execution of the program through the references: exact, rounded, flushed or noisy."""
+    """One float64 execution of the program through the references: exact, rounded, flushed,
+    masked (`_selected`) or noisy."""
 
     def __init__(self, mode: str, working, rng: np.random.Generator, range_dtype=None, sign: float | None = None):
         # ``working`` is the least precise dtype, ``range`` the one of least range: a program
@@ -215,7 +273,11 @@ class _Run:
     def call(self, reference: Reference, args, kwargs):
         if reference.kind == "composite":  # its NumPy operations run on this run's arrays, each as an op
             return _tracked(reference.function(*_tracked(args), **{k: _raw(v) for k, v in kwargs.items()}))
-        return _marked(self._call(reference, args, kwargs), reference.kind != "exact" or _inexact(args))
+        value = _marked(self._call(reference, args, kwargs), reference.kind != "exact" or _inexact(args))
+        if isinstance(value, _Tracked):  # a one-hot encoding is a mask; a mask reshaped stays one
+            value.mask = reference.makes_mask or (reference.keeps_mask and bool(getattr(args[0], "mask", False))) \
+                or value.dtype == np.bool_
+        return value
 
     def _call(self, reference: Reference, args, kwargs):
         raw_args, raw_kwargs = self.literals(_raw(args)), {k: _raw(v) for k, v in kwargs.items()}
@@ -225,6 +287,8 @@ class _Run:
         function = reference.on_xla_cpu if self.mode == "flushed" and reference.on_xla_cpu else reference.function
         with np.errstate(all="ignore"):
             result = function(*raw_args, **raw_kwargs)
+        _check_integers(getattr(reference.function, "__name__", ""), raw_args, result)
+        with np.errstate(all="ignore"):
             scale = reference.scale(*raw_args, **raw_kwargs) if reference.scale is not None else None
             overflow = reference.overflow(*raw_args, **raw_kwargs) if reference.overflow is not None else None
         if reference.kind == "jump":
@@ -240,7 +304,7 @@ class _Run:
         if isinstance(result, (tuple, list)):
             return type(result)(self.finish(r, kind, scale, overflow) for r in result)
         value = np.asarray(result)
-        if not is_floating(value.dtype) or self.mode == "exact" or kind == "exact":
+        if not is_floating(value.dtype) or self.mode in ("exact", "masked") or kind == "exact":
             return _tracked(value)
         value = value.astype(np.float64)
         magnitude = np.abs(value) if scale is None else np.maximum(np.abs(np.asarray(scale, np.float64)), 0.0)
@@ -336,6 +400,7 @@ def working_dtypes(subject: Subject) -> tuple[np.dtype, np.dtype]:
     """The least precise floating dtype the program has (arguments, or named in its source), and
     the one of least range (float16's largest finite value is 65504, bfloat16's float32's)."""
     names = {a.dtype for a in subject.args} | {name for name in PRECISION_ORDER if name in subject.spec.text}
+    names.add("float32")  # an integer program's floats are float32 (`x / 2`, `jnp.mean(x)`)
     precise = np.dtype(DTYPE_NAMES[[n for n in PRECISION_ORDER if n in names][-1]])
     return precise, np.dtype(np.float16) if "float16" in names else precise
 
@@ -346,19 +411,19 @@ def reference_runs(subject: Subject, inputs, seed: int):
     function = with_leaves(load_function(subject.spec.source, modules=reference_modules()), subject.args)
     working, least_range = working_dtypes(subject)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x4EF])
-    runs = [_Run(mode, working, rng, least_range) for mode in ("exact", "rounded", "flushed")]
+    runs = [_Run(mode, working, rng, least_range) for mode in ("exact", "rounded", "flushed", "masked")]
     runs += [_Run("noisy", working, rng, least_range, sign) for sign in (1.0, -1.0)]
     runs += [_Run("noisy", working, rng, least_range) for _ in range(NOISY_RUNS - 2)]
     outputs = []
     for run in runs:
-        widened = [_tracked(np.asarray(x, np.float64)) for x in inputs]
+        widened = [_tracked(_widened(x)) for x in inputs]
         if run.mode == "flushed":
-            widened = [_tracked(flush(x, least_range)) for x in widened]
+            widened = [_tracked(flush(x, least_range)) if is_floating(x.dtype) else x for x in widened]
         _RUNS.append(run)
         try:
             with np.errstate(all="ignore"):
                 result = function(*widened)
-        except NoReference:
+        except (NoReference, Undefined):
             raise
         except AttributeError as error:  # a call target without a reference
             raise NoReference(repr(error.name) if error.name else str(error)[:120]) from None
@@ -369,6 +434,15 @@ def reference_runs(subject: Subject, inputs, seed: int):
         outputs.append([np.asarray(_raw(leaf), np.float64) for leaf in _leaves(result)])
     jumped = any(not all(_same(run.sites[i], runs[0].sites[i]) for run in runs[1:]) for i in range(len(runs[0].sites)))
     return outputs, jumped, any(run.ambiguous for run in runs)
+
+
+def _widened(value) -> np.ndarray:
+    """An input as the reference computes with it: float64, int64 (int32 wrapping is checked op
+    by op instead, `Undefined`) or bool."""
+    value = np.asarray(value)
+    if value.dtype.kind in "iu":
+        return value.astype(np.int64)
+    return value if value.dtype.kind == "b" else value.astype(np.float64)
 
 
 def judging_envelope(outputs, dtypes, ambiguous: bool):
@@ -399,9 +473,6 @@ def reference_oracle(subject: Subject, seed: int):
 
     if subject.spec.vmap_axes is not None:
         return skipped(ORACLE, "a vmap program: the reference has no vmap")
-    integral = [a.name for a in subject.args if not a.is_float]
-    if integral:
-        return skipped(ORACLE, f"argument {integral[0]} is not floating: integer wrapping is not modelled")
 
     def attempt(input_seed: int) -> Outcome:
         return _judge_draw(subject, edge_inputs(subject.args, input_seed), input_seed)
@@ -432,6 +503,8 @@ def _judge_draw(subject: Subject, inputs, input_seed: int) -> Outcome:
         outputs, jumped, ambiguous = reference_runs(subject, inputs, input_seed)
     except NoReference as error:
         return Outcome(unsupported=f"no NumPy reference for {error}")
+    except Undefined as error:
+        return Outcome(near_jump=str(error))
     if jumped:
         return Outcome(near_jump="a discontinuous op")
     if len(outputs[0]) != len(actual) or any(np.shape(r) != np.shape(a) for r, a in zip(outputs[0], actual)):

@@ -18,9 +18,13 @@ does not (``jnp.mean([3e38, 3e38])`` is inf in float32): ``scale`` gives that ma
 Semantics that differ between NumPy and JAX, and how they are settled here:
 - dtypes: NumPy computes in float64 whatever ``dtype=`` a constructor names; the envelope models
   the program's own precision (`reference`).
-- integers: programs with integer arguments are not judged (int32 wrapping is not modelled).
-- out-of-bound indices (JAX clamps or fills, NumPy raises): gathers have no reference; the
-  windows at run-time starts (``lax.dynamic_slice_in_dim``) clamp their start as JAX documents.
+- integers: computed in int64; an op whose integer result leaves int32 (JAX wraps it), an
+  integer division by zero and a shift by a negative amount or 32 or more raise `Undefined`, and
+  that input draw is passed over (`reference`).
+- out-of-bound indices (JAX clamps or fills, NumPy raises): ``jnp.take_along_axis`` is judged
+  where every index is in range (else `Undefined`), other gathers have no reference; the windows
+  at run-time starts (``lax.dynamic_slice_in_dim``) clamp their start as JAX documents;
+  ``jax.nn.one_hot`` encodes an index outside [0, num_classes) as zeros, as JAX documents.
 - denormals: XLA on CPU treats subnormal inputs as zero (``jnp.log(1e-40)`` is -inf); one run of
   the envelope flushes them (`reference`).
 """
@@ -38,6 +42,12 @@ import scipy.special as special
 from ..grammar.catalog.windows import clamped_start
 
 NATIVE = None  # the rendered syntax on NumPy arrays is the reference
+
+
+class Undefined(Exception):
+    """An integer result int32 cannot hold (JAX wraps it, the reference does not), or one JAX
+    and NumPy define differently (division by zero, a shift by 32 or more, a gather's index out
+    of range): the input draw is passed over, as one within rounding of a jump is."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,10 @@ class Reference:
     # What XLA's CPU emitter computes where it departs from IEEE (the flushed run, which models XLA
     # on CPU, uses it): elements where the two differ in class are not judged.
     on_xla_cpu: Callable | None = None
+    # Its result is a 0/1 mask (a one-hot encoding), or is one where its first operand is (layout):
+    # XLA turns a product with a mask into a select (`reference._selected`).
+    makes_mask: bool = False
+    keeps_mask: bool = False
 
     def __post_init__(self):
         if self.kind not in ("exact", "rounded", "jump", "sum", "composite"):
@@ -217,6 +231,19 @@ def _prod_scale(x, axis=None, keepdims=False):
 _EXACT, _JUMP = "exact", "jump"
 
 
+def _take_along_axis(x, indices, axis=-1, **_):
+    indices = np.asarray(indices)
+    size = np.shape(x)[axis]
+    if np.any((indices < 0) | (indices >= size)):  # JAX fills (or, in old versions, clamps) them
+        raise Undefined("take_along_axis with an index out of range")
+    return np.take_along_axis(x, indices, axis=axis)
+
+
+def _one_hot(x, num_classes, dtype=None, axis=-1):
+    encoded = np.asarray(x)[..., None] == np.arange(int(num_classes))
+    return np.moveaxis(encoded, -1, axis).astype(np.float64)
+
+
 def _r(function, kind="rounded", scale=None, in_working_dtype=False, overflow=None, zero_sign_free=False) -> Reference:
     return Reference(function, kind, scale, in_working_dtype, overflow, zero_sign_free)
 
@@ -319,6 +346,8 @@ def _conv_scale(x, kernel, window_strides, padding, preferred_element_type=None)
     return _ieee_conv(np.abs(x), np.abs(kernel), window_strides, padding) * (math.ceil(math.log2(terms)) + 1)
 
 
+MASK_KEEPING = frozenset({"reshape", "transpose", "broadcast_to", "expand_dims", "squeeze"})  # as `envelope`'s
+
 REFERENCES: dict[str, Reference] = {
     # Operators, methods and subscripts: NumPy's own semantics are JAX's on these.
     **{name: _r(NATIVE) for name in ("add", "subtract", "multiply", "divide", "negative", "power_operator",
@@ -388,11 +417,13 @@ REFERENCES: dict[str, Reference] = {
                        scale=lambda x, axis=0: 1.0 + np.maximum.accumulate(np.abs(x), axis=axis)),
     "argmax": _r(np.argmax, _JUMP), "argmin": _r(np.argmin, _JUMP), "sort": _r(np.sort, _EXACT),
     # Layout and joining: exact.
-    **{name: _r(getattr(np, name), _EXACT) for name in (
+    **{name: dataclasses.replace(_r(getattr(np, name), _EXACT), keeps_mask=name in MASK_KEEPING) for name in (
         "reshape", "transpose", "broadcast_to", "expand_dims", "tile", "flip", "roll", "squeeze", "swapaxes",
         "moveaxis", "concatenate", "stack", "hstack", "vstack", "append", "tril", "triu", "diag", "repeat", "pad",
         "zeros_like", "ones_like", "full_like")},
     "slice": _r(_lax_slice, _EXACT),
+    "take_along_axis": _r(_take_along_axis, _EXACT),
+    "one_hot": dataclasses.replace(_r(_one_hot, _EXACT), makes_mask=True),
     "dynamic_slice_in_dim": _r(_dynamic_slice_in_dim, _EXACT), "dynamic_index_in_dim": _r(_dynamic_index_in_dim, _EXACT),
     "dynamic_update_slice_in_dim": _r(_dynamic_update_slice_in_dim, _EXACT),
     # Constructors: float64 whatever dtype= says.

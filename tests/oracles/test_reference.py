@@ -16,7 +16,7 @@ from fuzzgen.oracles import Subject, run_oracles
 from fuzzgen.oracles.edges import EDGE_SHARE, edge_inputs, edge_values
 from fuzzgen.oracles.envelope import spread
 from fuzzgen.oracles.reference import judging_envelope, reference_oracle, reference_runs
-from fuzzgen.oracles.references import REFERENCES
+from fuzzgen.oracles.references import REFERENCES, Undefined
 from fuzzgen.program.spec import ArgSpec, ProgramSpec
 from fuzzgen.trust import grammar_built
 from fuzzgen.grammar import OPS
@@ -168,8 +168,7 @@ def test_a_value_outside_every_allowance_is_a_violation():
 
 
 @pytest.mark.parametrize("body, args, reason", [
-    ("a.astype(jnp.float16)", F32, "astype"),
-    ("a[b]", (ArgSpec("a", (4,), "float32"), ArgSpec("b", (2,), "int32")), "not floating"),
+    ("a.astype(jnp.int32)", F32, "astype to int32"),
     ("lax.dot_general(a, b, (((1,), (1,)), ((), ())))", F32, "'dot_general'"),
 ])
 def test_what_has_no_reference_is_skipped_naming_it(body, args, reason):
@@ -271,3 +270,64 @@ def test_maps_over_whole_trees_are_judged_leaf_by_leaf():
     wrong = actual[1].copy()  # v1['w']
     wrong[0, 0] = wrong[0, 0] * 1.01 + 0.01
     assert envelope.violations(1, wrong)[0, 0]
+
+
+INTS = (ArgSpec("a", (4, 3), "float32"), ArgSpec("b", (4, 3), "int32"))
+
+
+@pytest.mark.parametrize("body", [
+    "b % 3", "jnp.remainder(b, 3) * a", "jnp.sum(jax.nn.one_hot(b[:, 0], 3) * jax.nn.log_softmax(a, axis=-1), axis=-1)", "b.astype(jnp.float32) / 3.0", "jax.nn.one_hot(b, 3)",
+    "jnp.take_along_axis(a, b % 3, axis=-1)", "a * (b > 0)", "(b + 1) * 2", "jnp.sum(b * b)",
+])
+def test_integer_arguments_are_judged_in_int64_and_pass_on_stock_jax(body):
+    verdict = reference_oracle(subject(body, INTS), 0)
+    assert verdict.status == "passed", verdict
+
+
+def test_a_product_with_a_mask_may_be_the_select_xla_rewrites_it_into():
+    """``x * (b > 0)`` and ``jax.nn.one_hot(labels, n) * log_probs``: XLA computes them as
+    ``select(mask, x, 0)``, so where x is inf or nan and the mask 0 the result is 0, not IEEE's
+    nan; both are accepted there (the element is volatile, as `envelope` makes it), and a wrong
+    value where the mask is 1 still fails."""
+    inputs = [np.float32([[np.inf, np.nan, -2.0]]), np.int32([[-1, -1, 5]])]
+    args = (ArgSpec("a", (1, 3), "float32"), ArgSpec("b", (1, 3), "int32"))
+    outputs, _, _ = reference_runs(subject("a * (b > 0)", args), inputs, 0)
+    envelope = judging_envelope(outputs, [np.dtype(np.float32)], False)
+    assert not envelope.violations(0, np.float32([[0.0, 0.0, -2.0]])).any()
+    assert not envelope.violations(0, np.float32([[np.nan, np.nan, -2.0]])).any()
+    assert envelope.violations(0, np.float32([[0.0, 0.0, -2.5]]))[0, 2]
+
+
+def test_a_draw_whose_integer_arithmetic_leaves_int32_is_passed_over_not_failed():
+    """JAX wraps int32 (2147483647 + 1 is -2147483648); the int64 reference does not: such a draw
+    says nothing, so it is passed over, as a draw within rounding of a jump is."""
+    extreme = np.full((4, 3), np.iinfo(np.int32).max, np.int32)
+    inputs = [np.ones((4, 3), np.float32), extreme]
+    with pytest.raises(Undefined, match="leaves int32"):
+        reference_runs(subject("(b + 1) * a", INTS), inputs, 0)
+    reference_runs(subject("(b - 1) * a", INTS), inputs, 0)  # in range: judged
+    with pytest.raises(Undefined, match="by zero"):
+        reference_runs(subject("b // (b - b)", INTS), inputs, 0)
+    verdict = reference_oracle(subject("(b + 2147483647) * a", INTS), 0)
+    assert verdict.status in ("passed", "skipped") and not verdict.failed, verdict
+
+
+def test_a_jax_whose_integer_remainder_truncates_is_caught(monkeypatch):
+    """``jnp.remainder`` takes the divisor's sign (-7 % 3 is 2): a JAX computing C's truncated
+    remainder instead (-1), in eager and jit alike, fails against the int64 reference."""
+    assert reference_oracle(subject("jnp.remainder(b, 3)", INTS), 0).status == "passed"
+    monkeypatch.setattr(jax.numpy, "remainder", lambda x, y: jax.lax.rem(x, jax.numpy.int32(y)))
+    verdicts = [reference_oracle(subject("jnp.remainder(b, 3)", INTS), seed) for seed in range(3)]
+    assert any(v.failed for v in verdicts), verdicts
+
+
+def test_a_one_hot_that_wraps_negative_labels_is_caught(monkeypatch):
+    """``jax.nn.one_hot`` encodes a label outside [0, num_classes) as a row of zeros; one that
+    wrapped a negative label around (as a Python index would) fails against the reference."""
+    from fuzzgen.trust.sandbox import jax_namespace  # `jax` as checked programs see it
+
+    original = jax.nn.one_hot
+    monkeypatch.setattr(jax_namespace().nn, "one_hot",
+                        lambda x, n, **k: original(jax.numpy.where(x < 0, x % n, x), n, **k))
+    verdicts = [reference_oracle(subject("jax.nn.one_hot(b, 3)", INTS), seed) for seed in range(3)]
+    assert any(v.failed for v in verdicts), verdicts
