@@ -126,7 +126,7 @@ MODEL_FAMILIES = (  # (category, what the program must write): each category's f
     *((name, "") for name in ("layer", "norm", "attention", "loss", "optimizer", "train_step")),
     ("layer", "jax.nn.one_hot("), ("layer", "lax.conv_general_dilated("), ("attention", "jnp.concatenate("),
     ("layer", "def block("), ("norm", "def layer_norm("), ("attention", "    if causal:"),
-    ("layer", "    for i in range("), ("layer", "lax.scan("), ("optimizer", ", {'mu': "), ("optimizer", ", params, grads)"),
+    ("layer", "    for i in range("), ("layer", " in layers:\n"), ("layer", "    if x.ndim > 2"), ("layer", "lax.scan("), ("optimizer", ", {'mu': "), ("optimizer", ", params, grads)"),
     ("train_step", "    return v0, "), ("train_step", ")(params)\n"),
 )
 
@@ -135,7 +135,7 @@ def model_programs() -> str:
     """The first program of each model-code category in `fuzzgen sample --mix realistic` (seed 0),
     the first embedding lookup and convolution block of `layer`, the first rotary attention, and
     the first layer and norm that define helpers, the first attention with a flag, the first
-    loop and scanned stack, the first optimizer and training step with tree results, the first
+    loop over positions and over a list of layers, the first rank test and scanned stack, the first optimizer and training step with tree results, the first
     optimizer over whole parameter trees and the first training step over one, with its record
     index and argument types."""
     from fuzzgen.grammar import MODEL_CATEGORY_NAMES, mix_categories_and_weights

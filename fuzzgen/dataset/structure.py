@@ -16,7 +16,7 @@ FEATURES = {
     "helpers": "helpers (a def before the program's)",
     "keyword_only": "keyword-only parameters (*, eps=...)",
     "if": "if on a flag or a rank (x.ndim > 2)",
-    "for": "for over a range",
+    "for": "for over a range or a list of layers",
     "tree_args": "tree arguments (params['w'])",
     "tree_results": "tree results (return loss, {'w': w})",
     "tree_maps": "maps over whole trees (tree_map)",

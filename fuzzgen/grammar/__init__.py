@@ -28,7 +28,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # 12: half the training steps take the gradient over a whole parameter tree
 # (`loss, grads = jax.value_and_grad(lambda p: ...)(params)`) and update the tree with maps.
 # 13: a fifth of layers on an argument test its rank first (`if x.ndim > 2: x = x.reshape(-1, x.shape[-1])`).
-GRAMMAR_VERSION = 13
+# 14: a third of the looped layer stacks loop over a list of their own (`for layer in layers:`).
+GRAMMAR_VERSION = 14
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

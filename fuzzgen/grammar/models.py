@@ -176,25 +176,33 @@ def _stacked_blocks(w: Walk, h, params: Params):
 def _looped_blocks(w: Walk, h, params: Params, block, norm_function, eps, layers: int):
     """The stacked layers as a Python loop over their positions in a list of layer dicts:
     ``for i in range(2): h = block(h, params[i]['w'], params[i]['b'])``, each layer's norm
-    parameters beside its weights (``params[i]['scale']``)."""
+    parameters beside its weights (``params[i]['scale']``); or, a third of the time, over a list
+    of their own, ``for layer in layers: h = block(h, layer['w'], layer['b'])``."""
     features, dtype = h.vtype.shape[-1], h.vtype.dtype
     keys = ROLE_KEYS["layers"]
     eps_call = other_eps(w, dtype, eps) if norm_function is not None else {}
+    over = BLOCKS_NAME if w.chooser.chance(0.35) else None
+    tree = over or TREE_NAME
 
     def layer(_, value):
         if norm_function is not None:
-            learned = [w.looped_leaf(TREE_NAME, keys[role], ValueType((features,), dtype))
+            learned = [w.looped_leaf(tree, keys[role], ValueType((features,), dtype))
                        for role in ("scale", "shift")[:len(norm_function.params) - 1]]
             value = w.let(w.call(norm_function, value, *learned, **eps_call))
-        operands = [w.looped_leaf(TREE_NAME, keys["weight"], ValueType((features, features), dtype))]
+        operands = [w.looped_leaf(tree, keys["weight"], ValueType((features, features), dtype))]
         if len(block.params) == 3:
-            operands.append(w.looped_leaf(TREE_NAME, keys["bias"], ValueType((features,), dtype)))
+            operands.append(w.looped_leaf(tree, keys["bias"], ValueType((features,), dtype)))
         return w.call(block, value, *operands)
 
+    if over is not None:
+        return w.repeat(0, layers, h, layer, over=over)
     start = params.layers
     h = w.repeat(start, start + layers, h, layer)
     params.layers += layers
     return h
+
+
+BLOCKS_NAME = "layers"  # a list of layer dicts of its own, iterated whole: `for layer in layers:`
 
 
 def norm(w: Walk):

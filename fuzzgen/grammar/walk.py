@@ -114,12 +114,14 @@ class Walk(Protocol):
         (``x = x.reshape(-1, x.shape[-1])``); the result has the body's type where the test
         passes (the block is traced), ``value``'s where not."""
 
-    def repeat(self, start: int, stop: int, value: Value, body) -> Value:
+    def repeat(self, start: int, stop: int, value: Value, body, over: str | None = None) -> Value:
         """``for i in range(start, stop):`` around what ``body(i, value)`` builds, rebinding
-        ``value``'s name to it; the result has ``value``'s type."""
+        ``value``'s name to it; the result has ``value``'s type. With ``over``, the name of a new
+        tree argument, ``for layer in layers:`` over its positions 0..stop-1 (``start`` 0)."""
 
     def looped_leaf(self, tree: str, key: str, vtype: ValueType) -> Value:
-        """``params[i][key]`` inside `repeat`: the iteration's own leaf."""
+        """``params[i][key]`` inside `repeat`: the iteration's own leaf (``block[key]`` in a
+        loop over ``tree`` itself)."""
 
     def arguments_left(self) -> int:
         """How many more arguments (plain or leaves) the program may take."""

@@ -74,7 +74,8 @@ class ProgramBuilder(StatementBlocks, TreeValues):
         self._keywords: dict[str, float | bool] = {}
         # inside a helper's body: the names its values may mention (its parameters); None outside
         self._scope_names: set[str] | None = None
-        self._loop: tuple[str, int, int] | None = None  # inside `for i in range(start, stop)`: (i, start, stop)
+        # inside `for i in range(start, stop)` (or `for block in blocks`): (i, start, stop, the tree iterated or None)
+        self._loop: tuple[str, int, int, str | None] | None = None
         self._rebound: set[str] = set()  # arguments an `if` on their rank bound again: no later test reads them
 
     # --- the Walk interface ---------------------------------------------------------------

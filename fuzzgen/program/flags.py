@@ -1,19 +1,21 @@
 """A program's static ``if``s and ``for``s, resolved as tracing resolves them.
 
 A program may take keyword-only booleans (``*, use_bias=True``) and guard statements with them
-(``if use_bias: h = h + b``), and loop over a literal range (``for i in range(2): h = block(h,
-params[i]['w'])``); the IR is traced with the defaults, each loop unrolled. `specialized` writes
-the function as it is traced: the body of an ``if`` whose flag defaults to True (or whose
-argument's rank passes its test, ``if x.ndim > 2:``) spliced in place, one whose flag defaults
-to False dropped, a loop's body once per position (``params[0]['w']``),
-and each name bound again renamed from there on (``h_2 = h + b``; later reads of ``h`` read ``h_2``), so that every name is bound once. The
-typing probe and the reducer work on that form.
+(``if use_bias: h = h + b``) or with a test of an argument's rank (``if x.ndim > 2:``), and loop
+over a literal range (``for i in range(2): h = block(h, params[i]['w'])``) or over a list tree
+argument (``for layer in layers:``); the IR is traced with the defaults and the arguments'
+ranks, each loop unrolled. `specialized` writes the function as it is traced: the body of an
+``if`` whose flag defaults to True (or whose rank test passes) spliced in place, one whose flag
+defaults to False dropped, a loop's body once per position (``params[0]['w']``,
+``layers[0]['w']``), and each name bound again renamed from there on (``h_2 = h + b``; later
+reads of ``h`` read ``h_2``), so that every name is bound once. The typing probe and the
+reducer work on that form.
 """
 from __future__ import annotations
 
 import libcst as cst
 
-from ..trust.definitions import range_bounds, rank_test
+from ..trust.definitions import list_positions, range_bounds, rank_test
 from .structure import RANK_TESTS
 
 
@@ -36,9 +38,15 @@ def specialized(function: cst.FunctionDef, taken: frozenset[str] = frozenset(), 
                 continue
             inner = list(statement.body.body)
         elif isinstance(statement, cst.For):  # unrolled: the loop variable becomes each position
-            start, stop = range_bounds(statement.iter)  # checked or built: literal bounds
             index = statement.target.value
-            inner = [line.visit(_Position(index, k)) for k in range(start, stop) for line in statement.body.body]
+            if isinstance(statement.iter, cst.Name):  # `for layer in layers:`: `layer` is `layers[k]`
+                tree = statement.iter.value
+                start, stop = list_positions([a.path for a in args if a.name == tree])
+                inner = [line.visit(_Position(index, k, tree)) for k in range(start, stop)
+                         for line in statement.body.body]
+            else:
+                start, stop = range_bounds(statement.iter)  # checked or built: literal bounds
+                inner = [line.visit(_Position(index, k)) for k in range(start, stop) for line in statement.body.body]
         else:
             inner = [statement]
         for line in inner:
@@ -78,13 +86,19 @@ def _taken(test: cst.BaseExpression, defaults: dict[str, bool], args) -> bool:
 
 
 class _Position(cst.CSTTransformer):
-    """The loop variable's reads, as the integer literal of one iteration."""
+    """The loop variable's reads, as the integer literal of one iteration (``layers[1]``, where
+    the loop walks the tree ``tree``)."""
 
-    def __init__(self, index: str, position: int):
-        self.index, self.position = index, position
+    def __init__(self, index: str, position: int, tree: str | None = None):
+        self.index, self.position, self.tree = index, position, tree
 
     def leave_Name(self, original: cst.Name, updated: cst.BaseExpression) -> cst.BaseExpression:
-        return cst.Integer(str(self.position)) if original.value == self.index else updated
+        if original.value != self.index:
+            return updated
+        position = cst.Integer(str(self.position))
+        if self.tree is None:
+            return position
+        return cst.Subscript(cst.Name(self.tree), [cst.SubscriptElement(cst.Index(position))])
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:

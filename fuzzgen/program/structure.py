@@ -77,17 +77,20 @@ class StatementBlocks:
         self._statements.append(cst.If(test=test, body=cst.IndentedBlock(inner)))
         return after
 
-    def repeat(self, start: int, stop: int, value: TypedExpr, body) -> TypedExpr:
+    def repeat(self, start: int, stop: int, value: TypedExpr, body, over: str | None = None) -> TypedExpr:
         """``for i in range(start, stop):`` around the statements ``body(i, value)`` builds,
         ending by binding their result to ``value``'s name again; `looped_leaf` reads the
-        iteration's own leaves (``params[i]['w']``). Its statement types are the body's, once
-        per iteration (as `flags.specialized` unrolls it)."""
-        if not 0 <= start < stop or stop - start > MAX_TRIPS or self._loop is not None:
-            raise GrammarBug(f"range({start}, {stop}) is no loop this grammar draws")
+        iteration's own leaves (``params[i]['w']``). With ``over``, a new tree argument of that
+        name, ``for layer in layers:`` over its positions 0..stop-1 instead (``start`` is 0), the
+        iteration's leaves read as ``layer['w']``; the tree holds nothing else. Its statement
+        types are the body's, once per iteration (as `flags.specialized` unrolls it)."""
+        if not 0 <= start < stop or stop - start > MAX_TRIPS or self._loop is not None or (
+                over is not None and (start or any(a.name == over for a in self._args))):
+            raise GrammarBug(f"range({start}, {stop}) over {over or 'positions'} is no loop this grammar draws")
         taken = {a.name for a in self._args} | set(self._keywords) | self._helper_names | self._lambda_names
-        index = self._free_name_among("i", taken)
+        index = self._free_name_among("i" if over is None else "layer", taken | {over or ""})
         mark = len(self._statement_types)
-        self._loop = (index, start, stop)
+        self._loop = (index, start, stop, over)
         try:
             value, inner = self._carried_block(
                 "for", value, lambda v: body(TypedExpr(cst.Name(index), ValueType((), "int32", weak=True)), v))
@@ -95,22 +98,30 @@ class StatementBlocks:
             self._loop = None
         once = self._statement_types[mark:]
         self._statement_types.extend(once * (stop - start - 1))
-        bounds = [cst.Arg(cst.Integer(str(stop)))] if start == 0 else [
-            cst.Arg(cst.Integer(str(start))), cst.Arg(cst.Integer(str(stop)))]
-        self._statements.append(cst.For(target=cst.Name(index), iter=cst.Call(cst.Name("range"), bounds),
-                                        body=cst.IndentedBlock(inner)))
+        if over is not None:
+            if {a.path[0] for a in self._args if a.name == over} != set(range(stop)):
+                raise GrammarBug(f"`for {index} in {over}:` read no leaf of some position of {over}")
+            iterated = cst.Name(over)
+        else:
+            bounds = [cst.Arg(cst.Integer(str(stop)))] if start == 0 else [
+                cst.Arg(cst.Integer(str(start))), cst.Arg(cst.Integer(str(stop)))]
+            iterated = cst.Call(cst.Name("range"), bounds)
+        self._statements.append(cst.For(target=cst.Name(index), iter=iterated, body=cst.IndentedBlock(inner)))
         return value
 
     def looped_leaf(self, tree: str, key: str, vtype: ValueType) -> TypedExpr:
         """``params[i][key]`` inside `repeat`: a leaf ``(k, key)`` of ``tree`` for every
-        iteration k."""
+        iteration k; ``block[key]`` in a loop over ``tree`` itself."""
         if self._loop is None:
             raise GrammarBug("a looped leaf is read only inside a loop")
-        index, start, stop = self._loop
+        index, start, stop, over = self._loop
         for position in range(start, stop):
             self.leaf(tree, (position, key), vtype)
-        node = cst.Subscript(cst.Subscript(cst.Name(tree), [cst.SubscriptElement(cst.Index(cst.Name(index)))]),
-                             [cst.SubscriptElement(cst.Index(cst.SimpleString(repr(key))))])
+        if over == tree:
+            node = cst.Subscript(cst.Name(index), [cst.SubscriptElement(cst.Index(cst.SimpleString(repr(key))))])
+        else:
+            node = cst.Subscript(cst.Subscript(cst.Name(tree), [cst.SubscriptElement(cst.Index(cst.Name(index)))]),
+                                 [cst.SubscriptElement(cst.Index(cst.SimpleString(repr(key))))])
         expr = TypedExpr(node, ValueType(tuple(vtype.shape), vtype.dtype))
         self._leaves[id(expr)] = expr
         return expr

@@ -111,6 +111,7 @@ class _Checker(DefinitionForms, TreeForms, ValueForms):
         self.statics: set[str] = set()  # keyword-only numbers (`eps`): values, but not arrays
         self.flags: set[str] = set()  # keyword-only booleans, which an `if` may test
         self.loop: tuple[str, range] | None = None  # inside `for i in range(...)`: i and its positions
+        self.loop_tree: str | None = None  # inside `for layer in layers:`, the tree `layer` walks
         self.helper_names: set[str] = set()
         self.callable_helpers: dict[str, tuple[int, frozenset[str]]] = {}
         self.called: set[str] = set()

@@ -8,7 +8,7 @@ but the registry's ops, so nothing recurses; a helper's name is never rebound no
 value. Any function may end its parameters with keyword-only numbers that have literal defaults
 (``*, eps=1e-05``): static numbers, used as a literal is, whose defaults a call may replace with
 other literals. A keyword-only ``True`` or ``False`` (``*, use_bias=True``) is a flag that an
-``if`` may test (`if_statement`). A ``for`` runs over a literal ``range`` (`for_statement`).
+``if`` may test (`if_statement`). A ``for`` runs over a literal ``range`` or a list tree argument (`for_statement`).
 """
 from __future__ import annotations
 
@@ -117,26 +117,31 @@ class DefinitionForms:
     def for_statement(self, node: cst.For) -> None:
         """``for i in range(3):`` or ``range(1, 3)`` (literal bounds, at most `MAX_TRIPS`
         iterations), no ``else``, holding assignments as an if's body does; ``i`` may index a
-        tree argument (``params[i]['w']``) where every position it takes holds that leaf."""
+        tree argument (``params[i]['w']``) where every position it takes holds that leaf. Or
+        ``for layer in layers:`` over a tree argument that is a list (positions 0..n-1 at its
+        top): ``layer`` is read only as the root of a leaf's path (``layer['w']``), which every
+        position must hold."""
         if node.asynchronous is not None or node.orelse is not None:
             raise self.refuse(node, "a for loop has no else and is not async")
         if self.loop is not None:
             raise self.refuse(node, "for loops do not nest")
-        bounds = range_bounds(node.iter)
+        tree = node.iter.value if isinstance(node.iter, cst.Name) and node.iter.value in self.trees else None
+        bounds = range_bounds(node.iter) if tree is None else list_positions(self.trees[tree])
         if bounds is None or not 0 <= bounds[0] < bounds[1] or bounds[1] - bounds[0] > MAX_TRIPS:
             raise self.refuse(node.iter, f"a for loop runs over range(stop) or range(start, stop) of integer literals, "
-                                         f"at most {MAX_TRIPS} iterations, not {snippet(node.iter)!r}")
+                                         f"or over a tree argument that is a list, at most {MAX_TRIPS} iterations, "
+                                         f"not {snippet(node.iter)!r}")
         if not isinstance(node.target, cst.Name):
             raise self.refuse(node.target, "a for loop binds one name")
         outer = set(self.bound)
         index = self.fresh_name(node.target, "loop variable")
         self.bound.add(index)
         self.statics.add(index)
-        self.loop = (index, range(*bounds))
+        self.loop, self.loop_tree = (index, range(*bounds)), tree
         try:
             self.block_body(node.body, outer, "inside a for loop")
         finally:
-            self.loop = None
+            self.loop, self.loop_tree = None, None
             self.statics.discard(index)
         self.bound = outer
 
@@ -220,6 +225,15 @@ def rank_test(node: cst.BaseExpression) -> tuple[str, str, int] | None:
                               and right.value.isdigit() and len(right.value) <= 2):
         return None
     return left.value.value, symbol, int(right.value)
+
+
+def list_positions(leaves) -> tuple[int, int] | None:
+    """(0, n) where a tree's leaves' paths all start with a position 0..n-1, each taken; None
+    where its top is not a list."""
+    firsts = {path[0] if path else None for path in leaves}
+    if not firsts or not all(type(k) is int for k in firsts) or firsts != set(range(len(firsts))):
+        return None
+    return 0, len(firsts)
 
 
 def range_bounds(node: cst.BaseExpression) -> tuple[int, int] | None:

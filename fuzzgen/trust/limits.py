@@ -114,6 +114,8 @@ def cross_check(tree: ast.Module, targets: frozenset[str], value_attributes: fro
             problem = _attribute_problem(node, modules, chains, value_attributes, inside_chain)
         elif isinstance(node, ast.Subscript) and not subscripts:
             problem = "Subscript node is not allowed"
+        elif isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id not in tree_parameters:
+            problem = f"a for loop over {node.iter.id!r}, which is no tree argument"
         elif id(node) in specifications:
             problem = None
         elif isinstance(node, ast.Dict):
@@ -171,8 +173,9 @@ def _result_displays(program: ast.FunctionDef) -> set[int]:
 def _tree_keys(tree: ast.Module, tree_parameters: frozenset[str]) -> set[int]:
     """The dict keys of ``params['w']``-style reads, by node id: an identifier string indexing a
     chain of subscripts that starts at a tree parameter's name, or, inside the lambda of a
-    gradient over a tree parameter, at the lambda's parameter (the libcst pass has checked that
-    the whole path is a declared leaf)."""
+    gradient over a tree parameter, at the lambda's parameter, or, in the body of a loop over a
+    tree parameter, at the loop's variable (the libcst pass has checked that the whole path is a
+    declared leaf)."""
     admitted = _keys_under(tree, tree_parameters)
     for node in ast.walk(tree):  # `jax.value_and_grad(lambda p: ... p['w'] ...)(params)`: p is a tree in its body
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call) \
@@ -182,6 +185,10 @@ def _tree_keys(tree: ast.Module, tree_parameters: frozenset[str]) -> set[int]:
                 and len(node.func.args[0].args.args) == 1:
             function = node.func.args[0]
             admitted |= _keys_under(function.body, frozenset({function.args.args[0].arg}))
+        if isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id in tree_parameters \
+                and isinstance(node.target, ast.Name):  # `for layer in layers:`: layer['w'] in its body
+            for statement in node.body:
+                admitted |= _keys_under(statement, frozenset({node.target.id}))
     return admitted
 
 
@@ -243,8 +250,8 @@ def _problem(node: ast.AST) -> str | None:
     if isinstance(node, ast.If) and (node.orelse or not (isinstance(node.test, ast.Name) or _is_rank_test(node.test))):
         return "an if may only test a flag's name or an argument's rank (x.ndim > 2), without else"
     if isinstance(node, ast.For) and (node.orelse or not isinstance(node.target, ast.Name)
-                                      or not _literal_range(node.iter)):
-        return "a for loop may only bind a name over range() of literals, without else"
+                                      or not (_literal_range(node.iter) or isinstance(node.iter, ast.Name))):
+        return "a for loop may only bind a name over range() of literals or a tree argument, without else"
     if isinstance(node, ast.Lambda) and not _plain(node.args):
         return "a lambda may only have plain parameters"
     if isinstance(node, ast.Name) and node.id.startswith("_"):

@@ -58,7 +58,8 @@ class ValueForms:
         """``params['w']``, ``layers[0]['b']``: a whole path, from a tree argument to one of the
         leaves its arg specs declare (keys are plain string literals, positions int literals, or
         the loop variable of the ``for`` being checked: then the path must be a leaf for every
-        position the loop takes)."""
+        position the loop takes); ``layer['w']`` in ``for layer in layers:`` is ``layers[k]['w']``
+        for every position k."""
         path, looped = [], False
         while isinstance(node, cst.Subscript):
             if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index) or node.slice[0].slice.star:
@@ -68,7 +69,8 @@ class ValueForms:
                 path.append(key.evaluated_value)
             elif isinstance(key, cst.Integer) and key.value.isdigit():
                 path.append(int(key.value))
-            elif isinstance(key, cst.Name) and self.loop is not None and key.value == self.loop[0]:
+            elif isinstance(key, cst.Name) and self.loop is not None and key.value == self.loop[0] \
+                    and self.loop_tree is None:
                 path.append(None)
                 looped = True
             else:
@@ -78,6 +80,9 @@ class ValueForms:
         # and the bare tree name is refused there
         if not isinstance(node, cst.Name):
             return False
+        if self.loop_tree is not None and node.value == self.loop[0]:  # `layer['w']` in `for layer in layers:`
+            node, looped = cst.Name(self.loop_tree), True
+            path.append(None)
         leaves = self.trees.get(node.value, ())
         path = tuple(reversed(path))
         if not looped:

@@ -175,26 +175,41 @@ def looped():
 
 def test_stacked_layers_loop_over_their_positions_in_a_list_of_layer_dicts(looped):
     """``for i in range(1, 3): h = block(h, params[i]['w'], params[i]['b'])``: every position the
-    loop takes holds each leaf the body reads; the jaxpr is the unrolled program's."""
+    loop takes holds each leaf the body reads; ``for layer in layers: h = block(h, layer['w'],
+    layer['b'])``: the list holds exactly the leaves the body reads, at every position; the
+    jaxpr is the unrolled program's."""
     from fuzzgen.lowering.lower import lower_spec
 
     assert len(looped) >= 5
-    for program in looped[:6]:
+    forms = set()
+    chosen = [p for p in looped if " in range(" in p.source][:5] + [p for p in looped if " in layers:" in p.source][:5]
+    for program in chosen:
         loop = next(s for s in program.function.body.body if type(s).__name__ == "For")
-        bounds = [int(a.value.value) for a in loop.iter.args]
-        positions = range(*bounds) if len(bounds) == 2 else range(bounds[0])
-        read = {key for node in ast.walk(ast.parse(program.source)) if isinstance(node, ast.Subscript)
-                and isinstance(node.value, ast.Subscript) and isinstance(node.value.slice, ast.Name)
-                for key in [node.slice.value]}
-        paths = {a.path for a in program.args if a.path}
+        if type(loop.iter).__name__ == "Name":  # `for layer in layers:` walks a list tree argument whole
+            tree, variable = loop.iter.value, loop.target.value
+            positions = range(len({a.path[0] for a in program.args if a.name == tree}))
+            read = {node.slice.value for node in ast.walk(ast.parse(program.source)) if isinstance(node, ast.Subscript)
+                    and isinstance(node.value, ast.Name) and node.value.id == variable}
+            paths = {a.path for a in program.args if a.name == tree}
+            assert paths == {(k, key) for k in positions for key in read}, program.source  # nothing else in it
+        else:
+            tree = "params"
+            bounds = [int(a.value.value) for a in loop.iter.args]
+            positions = range(*bounds) if len(bounds) == 2 else range(bounds[0])
+            read = {key for node in ast.walk(ast.parse(program.source)) if isinstance(node, ast.Subscript)
+                    and isinstance(node.value, ast.Subscript) and isinstance(node.value.slice, ast.Name)
+                    for key in [node.slice.value]}
+            paths = {a.path for a in program.args if a.path}
+        forms.add(type(loop.iter).__name__)
         assert read and all((k, key) in paths for k in positions for key in read), program.source
         *helpers, _ = program.source.split("\n\n\n")
         unrolled = "\n\n\n".join(helpers + [__import__("libcst").Module(body=[specialized(
-            program.function, frozenset(h.name.value for h in program.helpers))]).code.strip() + "\n"])
+            program.function, frozenset(h.name.value for h in program.helpers), program.args)]).code.strip() + "\n"])
         assert "    for " not in unrolled
         spec = program.spec
         other = type(spec)(check_source(unrolled, program.lowered_args, program.function_name), spec.args)
         assert lower_spec(spec, ("jaxpr",)).ir["jaxpr"] == lower_spec(other, ("jaxpr",)).ir["jaxpr"]
+    assert forms == {"Call", "Name"}, forms  # `range(...)` and a list tree, both
 
 
 def test_an_if_on_an_arguments_rank_is_traced_exactly_where_the_rank_passes(looped_and_guarded):

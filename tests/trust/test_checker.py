@@ -653,6 +653,57 @@ def test_a_loop_over_layer_positions_passes_both_walls_and_runs_as_python_does()
         check_source(LOOP_PROGRAM.replace("range(1, 3)", "range(1, 4)"), args, "layer_0003")
 
 
+LIST_LOOP_PROGRAM = (
+    "def layer_0006(x, layers):\n"
+    "    for layer in layers:\n"
+    "        v0 = x @ layer['w']\n"
+    "        x = jnp.tanh(v0 + layer['b'])\n"
+    "    return x\n"
+)
+LIST_ARGS = (ArgSpec("x", (2,), "float32"),
+             *(ArgSpec("layers", shape, "float32", (k, key)) for k in range(3) for key, shape in (("b", (2,)), ("w", (2, 2)))))
+
+
+def test_a_loop_over_a_list_tree_passes_both_walls_and_runs_as_python_does():
+    checked = check_source(LIST_LOOP_PROGRAM, LIST_ARGS, "layer_0006")
+    cross_check(ast.parse(LIST_LOOP_PROGRAM), frozenset({"jnp.tanh"}), subscripts=True,
+                tree_parameters=frozenset({"layers"}))
+    function = load_checked_function(LIST_LOOP_PROGRAM, LIST_ARGS, checked.function_name)
+    x = np.float32([0.5, -1.0])
+    layers = [{"b": np.float32([k, -k]) / 10, "w": np.float32([[1, 2], [3, 4]]) * (k + 1) / 10} for k in range(3)]
+    h = x
+    for layer in layers:
+        h = np.tanh(h @ layer["w"] + layer["b"])
+    np.testing.assert_allclose(np.asarray(function(x, layers)), h, rtol=1e-6)
+
+
+@pytest.mark.parametrize("edit, args, fragment", [
+    (("layer['b']", "layer['c']"), LIST_ARGS, "index"),  # a leaf no position holds
+    (("v0 + layer['b']", "v0 + jnp.sin(layer)"), LIST_ARGS, "only tested by an if or used as a tree position"),
+    (("v0 + layer['b']", "v0 + layers[layer]['b']"), LIST_ARGS, "index"),  # the variable is a layer, no position
+    (("for layer in layers:", "for layer in x:"), LIST_ARGS, "or over a tree argument that is a list"),
+    (("for layer in layers:", "for layer in OPEN(SENTINEL, 'w'):"), LIST_ARGS, "or over a tree argument"),
+    (("    return x\n", "    return x + layer['b']\n"), LIST_ARGS, "not bound|index"),  # gone after the loop
+    ((), (ArgSpec("x", (2,), "float32"), ArgSpec("layers", (2,), "float32", ("b",)),
+          ArgSpec("layers", (2, 2), "float32", ("w",))), "or over a tree argument that is a list"),  # a dict
+    ((), (ArgSpec("x", (2,), "float32"), *(ArgSpec("layers", (2, 2), "float32", (k, "w")) for k in range(9))),
+     "at most 8 iterations"),
+])
+def test_a_loop_over_a_tree_is_admitted_only_over_a_list_read_leaf_by_leaf(tmp_path, edit, args, fragment):
+    source = LIST_LOOP_PROGRAM.replace(*edit) if edit else LIST_LOOP_PROGRAM
+    source, sentinel = materialize(tmp_path, source.replace("OPEN", OPEN))
+    with pytest.raises(UntrustedSourceError, match=fragment):
+        check_source(source, args, "layer_0006")
+    assert not sentinel.exists()
+
+
+def test_the_backstop_admits_a_loop_over_a_tree_parameter_only():
+    targets = frozenset({"jnp.tanh"})
+    cross_check(ast.parse(LIST_LOOP_PROGRAM), targets, subscripts=True, tree_parameters=frozenset({"layers"}))
+    with pytest.raises(UntrustedSourceError, match="no tree argument.*CPython"):
+        cross_check(ast.parse(LIST_LOOP_PROGRAM), targets, subscripts=True, tree_parameters=frozenset({"x"}))
+
+
 TREE_RESULT_PROGRAM = (
     "def optimizer_0004(param, grad):\n"
     "    v0 = 0.1 * grad\n"
