@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from ..jaxcompat import REDUCED_OPTIMIZATIONS
+from ..jaxcompat import REDUCED_OPTIMIZATION_SETS, reduced_set_of
 from ..oracles.inputs import draw_inputs
 from ..program.spec import ProgramSpec
 from ..program.trees import has_trees, rebuild
@@ -190,7 +190,7 @@ def reproducer(spec: ProgramSpec, oracle: str, error: str, input_seed: int, vers
         source=source, function=function,
         inputs="\n".join(f"    {_literal(value)}," for value in inputs),
         float_argnums=tuple(spec.float_argnums), tolerance=max(16 * lowest, 1e-5))
-    return text + check.replace("__OPTIONS__", repr(REDUCED_OPTIMIZATIONS))
+    return text + check.replace("__OPTIONS__", repr(REDUCED_OPTIMIZATION_SETS[reduced_set_of(spec.text)]))
 
 
 class _Leaf:

@@ -36,8 +36,8 @@ def eager_vs_jit(subject: Subject, seed: int):
 
 def optimized_vs_not(subject: Subject, seed: int):
     """``jax.jit(f)`` compiled with XLA's default optimizations and with them reduced
-    (`jaxcompat.reduced_optimizations`: LLVM -O0; algsimp, CSE and fusion off; both directions in
-    one executable) agree, for f and its gradient: a rewrite that changes a value beyond rounding
+    (`jaxcompat.reduced_optimizations`: LLVM -O0; CSE and, by program, algsimp or fusion off;
+    both directions in one executable) agree, for f and its gradient: a rewrite that changes a value beyond rounding
     is a miscompile."""
     def attempt(input_seed: int) -> Outcome:
         inputs = subject.inputs(input_seed)

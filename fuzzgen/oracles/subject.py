@@ -14,7 +14,7 @@ from .inputs import draw_inputs, reference_inputs
 from ..lowering.lower import gradient_function, jaxpr_primitives, transformed
 from ..lowering.execution import abstract_inputs
 from ..trust.sandbox import load_function
-from ..jaxcompat import reduced_optimizations
+from ..jaxcompat import reduced_optimizations, reduced_set_of
 
 
 @dataclass
@@ -75,14 +75,19 @@ class Subject:
             if optimizations == "default":
                 self.cache[key] = lowered.compile()
             else:
-                self.cache[key] = lowered.compile(compiler_options=reduced_optimizations())
+                self.cache[key] = lowered.compile(compiler_options=self.reduced_options)
         return self.cache[key]
+
+    @property
+    def reduced_options(self) -> dict:
+        """XLA's options for this program's reduced compile (`jaxcompat.reduced_set_of` its text)."""
+        return reduced_optimizations(reduced_set_of(self.spec.text))
 
     def compiled_together(self, optimizations: str = "reduced"):
         """One executable computing every direction (f, and its gradient where there is one) with
-        XLA's optimizations reduced: a tuple, in `directions` order. With CSE and fusion off each
-        direction's ops are compiled as they would be alone, and one compile instead of two
-        halves the fixed cost that dominates small programs."""
+        XLA's optimizations reduced: a tuple, in `directions` order. With CSE off each direction's
+        ops are compiled as they would be alone, and one compile instead of two halves the fixed
+        cost that dominates small programs."""
         if optimizations != "reduced":
             raise ValueError(f"optimizations={optimizations!r}: only 'reduced' directions are compiled together")
         key = ("together", optimizations)
@@ -90,7 +95,7 @@ class Subject:
             functions = tuple(function for _, function in self.directions())
             lowered = jax.jit(lambda *xs: tuple(function(*xs) for function in functions)).trace(
                 *self.abstract_inputs).lower()
-            self.cache[key] = lowered.compile(compiler_options=reduced_optimizations())
+            self.cache[key] = lowered.compile(compiler_options=self.reduced_options)
         return self.cache[key]
 
     def directions(self):

@@ -277,15 +277,22 @@ def test_a_vmap_program_is_judged_as_the_batched_function():
 
 def test_xla_opt_compiles_once_as_usual_and_once_with_optimizations_reduced():
     """The unoptimized executable really is: XLA fuses `tanh(a) * b + a` into one loop by
-    default, and with fusion off (where this jaxlib can turn it off) it does not."""
+    default, and with fusion off (where this jaxlib can turn it off) it does not. Programs take
+    one of two reduced sets by their text, never algsimp and fusion off at once."""
     from fuzzgen import jaxcompat
 
     program = subject("jnp.tanh(a) * b + a")
     optimized, unoptimized = program.compiled("forward"), program.compiled("forward", "reduced")
     assert optimized is program.compiled("forward") and unoptimized is program.compiled("forward", "reduced")
     assert "kind=kLoop, calls=%fused_computation" in optimized.as_text()  # tanh, * and + in one loop
-    if "xla_disable_hlo_passes" in jaxcompat.reduced_optimizations():
-        assert "calls=%fused_computation" not in unoptimized.as_text()
+    lowered = jax.jit(program.function).trace(*program.abstract_inputs).lower()
+    for which, chosen in enumerate(jaxcompat.REDUCED_OPTIMIZATION_SETS):
+        assert set(chosen["xla_disable_hlo_passes"].split(",")) != {"algsimp", "cse", "fusion"}
+        options = jaxcompat.reduced_optimizations(which)
+        if "fusion" in options.get("xla_disable_hlo_passes", ""):
+            assert "calls=%fused_computation" not in lowered.compile(compiler_options=options).as_text()
+    sets = {jaxcompat.reduced_set_of(f"def f(a):\n    return a * {k}.0\n") for k in range(8)}
+    assert sets == {0, 1}  # both sets are drawn
     (verdict,) = run_oracles(program, ("xla_opt",), seed=0)
     assert verdict.status == "passed", verdict
 
