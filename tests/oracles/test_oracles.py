@@ -366,3 +366,23 @@ def test_a_masked_product_may_be_zero_under_jit_where_the_other_factor_is_nan(mo
     monkeypatch.setattr(envelope._Run, "_masked", lambda self, eqn, values, outs: outs)
     unexcused = judge({"eager": [eager], "jit": [jit]}, lambda: program.jaxpr("forward"), [x, labels], 0, "forward")
     assert unexcused.problem and "jit output 0" in unexcused.problem
+
+
+XLOG1PY_OF_A_FLOAT16 = ("jax.scipy.special.xlog1py(a, lax.convert_element_type(jnp.argmax(b, axis=1, keepdims=True), "
+                        "jnp.float16) + 1.0)")
+
+
+def test_the_gradient_oracle_finds_xlog1pys_derivative_rounded_to_its_low_precision_operand():
+    """A real JAX bug the realistic false-alarm run found (grammar version 11, seed 6, program
+    567): the JVP rule of ``jax.scipy.special.xlog1py`` (and of ``xlogy``) takes ``log1p(y)`` of
+    y before promotion, so with a float16 (or bfloat16) y the derivative in a float32 or float64
+    x is rounded to y's precision: ``grad`` gives 0.69140625 for log1p(1) = 0.6931472 with a
+    bfloat16 y, though the value itself is right. Present in jax 0.4.30 and 0.10.2; the oracle
+    fails exactly where it is present."""
+    derivative = jax.grad(lambda x: jax.scipy.special.xlog1py(x, jnp.bfloat16(1.0)))(jnp.float32(1.0))
+    present = abs(float(derivative) - np.log1p(1.0)) > 1e-6
+    args = (ArgSpec("a", (4, 3), "float32"), ArgSpec("b", (4, 3), "float32"))
+    (verdict,) = run_oracles(subject(XLOG1PY_OF_A_FLOAT16, args), ("gradient",), seed=0)
+    assert verdict.failed == present, verdict
+    if present:
+        assert "reverse mode gives" in verdict.details
