@@ -120,7 +120,7 @@ class Walk(Protocol):
         tree argument, ``for layer in layers:`` over its positions 0..stop-1 (``start`` 0)."""
 
     def looped_leaf(self, tree: str, key: str, vtype: ValueType) -> Value:
-        """``params[i][key]`` inside `repeat`: the iteration's own leaf (``block[key]`` in a
+        """``params[i][key]`` inside `repeat`: the iteration's own leaf (``layer[key]`` in a
         loop over ``tree`` itself)."""
 
     def arguments_left(self) -> int:

@@ -62,7 +62,6 @@ class NoReference(Exception):
     """The program calls something without a NumPy reference."""
 
 
-
 INT32 = np.iinfo(np.int32)
 _INT_QUOTIENTS = frozenset({"floor_divide", "remainder", "fmod", "divmod"})
 _SHIFTS = frozenset({"left_shift", "right_shift"})
@@ -73,8 +72,8 @@ def _check_integers(name: str, raw, result) -> None:
     (each op's result is checked, so no wrapped intermediate goes unseen)."""
     operands = [np.asarray(r) for r in raw if isinstance(r, (np.ndarray, np.generic, int)) and not isinstance(r, bool)]
     integral = [o for o in operands if o.dtype.kind in "iu"]
-    if integral and name in _INT_QUOTIENTS and len(operands) >= 2 and np.asarray(operands[1]).dtype.kind in "iu" \
-            and np.any(np.asarray(operands[1]) == 0):
+    if integral and name in _INT_QUOTIENTS and len(operands) >= 2 and operands[1].dtype.kind in "iu" \
+            and np.any(operands[1] == 0):
         raise Undefined(f"integer {name} by zero")
     if integral and name in _SHIFTS and len(operands) >= 2 and np.any((operands[1] < 0) | (operands[1] > 31)):
         raise Undefined(f"{name} by an amount outside 0..31")
@@ -137,8 +136,7 @@ class _Tracked(np.ndarray):
 # (`fuzzgen.oracles.envelope` models the same rewrite for the float64 oracles).
 def _selected(inputs, raw):
     """``select(mask != 0, other, 0)`` for a product of a mask and another operand."""
-    mask_first = bool(getattr(inputs[0], "mask", False))
-    mask, other = (raw[0], raw[1]) if mask_first else (raw[1], raw[0])
+    mask = raw[0] if getattr(inputs[0], "mask", False) else raw[1]
     with np.errstate(all="ignore"):
         product = np.multiply(raw[0], raw[1])
         return np.where(np.asarray(mask) != 0, product, np.zeros_like(product))

@@ -111,7 +111,7 @@ class StatementBlocks:
 
     def looped_leaf(self, tree: str, key: str, vtype: ValueType) -> TypedExpr:
         """``params[i][key]`` inside `repeat`: a leaf ``(k, key)`` of ``tree`` for every
-        iteration k; ``block[key]`` in a loop over ``tree`` itself."""
+        iteration k; ``layer[key]`` in a loop over ``tree`` itself."""
         if self._loop is None:
             raise GrammarBug("a looped leaf is read only inside a loop")
         index, start, stop, over = self._loop
