@@ -16,9 +16,10 @@ subnormals as zero, as XLA on CPU does; and
 `NOISY_RUNS` perturbing each result by a few ulps of its scale. Discontinuous ops whose result
 differs between runs mean the inputs lie within rounding of a jump: other inputs are drawn.
 
-Judged: programs not under vmap whose every call has a reference (anything else, a cast to an
-integer or ``.at[]`` say, makes the oracle skip, naming it). Integer and bool arguments are
-judged too: the reference computes in int64 and checks every integer result, so an input draw
+Judged: programs whose every call has a reference (anything else, a cast to an integer or
+``.at[]`` say, makes the oracle skip, naming it). Programs under vmap are judged too (`vmapped`
+maps the reference example by example), and ``jax.vmap``, ``jax.jit`` and ``jax.checkpoint``
+written in the source have references. Integer and bool arguments are judged too: the reference computes in int64 and checks every integer result, so an input draw
 whose arithmetic leaves int32 (which JAX wraps) or divides an integer by zero is passed over.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ import ml_dtypes
 import numpy as np
 
 from ..grammar import OPS
-from ..grammar.ops import Call
+from ..grammar.ops import Call, Transform
 from ..grammar.plugins import PLUGIN_REFERENCES
 from ..program.trees import with_leaves
 from ..trust.sandbox import load_function
@@ -367,15 +368,59 @@ def _warm_methods() -> None:
         _RUNS.pop()
 
 
+def vmapped(function, in_axes=0):
+    """``jax.vmap(function, in_axes)`` as its definition says: ``function`` on each example (the
+    slice at index k of every mapped operand's axis, an unmapped operand whole), the results
+    stacked along a new leading axis. Every call runs through the current run."""
+    def batched(*args):
+        axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+        sizes = {np.shape(a)[axis] for a, axis in zip(args, axes) if axis is not None}
+        if len(sizes) != 1:
+            raise NoReference(f"vmap over mapped axes of sizes {sorted(sizes)}")
+        results = [function(*(a if axis is None else _tracked(np.take(a, k, axis=axis)) for a, axis in zip(args, axes)))
+                   for k in range(sizes.pop())]
+        return _stacked(results)
+    return batched
+
+
+def _stacked(results):
+    """Per-example results (arrays, or tuples and dicts of them) stacked leaf by leaf."""
+    first = results[0]
+    if isinstance(first, (tuple, list)):
+        return type(first)(_stacked([r[i] for r in results]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: _stacked([r[key] for r in results]) for key in first}
+    stacked = _tracked(np.stack([_raw(r) for r in results]))
+    stacked.inexact = _inexact(results)
+    return stacked
+
+
+def _transform_reference(target: str):
+    """The reference of a transform written in the source (`fuzzgen.grammar.catalog.transforms`):
+    ``jax.jit`` and ``jax.checkpoint`` change no value, ``jax.vmap`` maps (`vmapped`); the others
+    (grad, value_and_grad, vectorize) have none."""
+    if target in ("jax.jit", "jax.checkpoint"):
+        return lambda function, **_: function
+    if target == "jax.vmap":
+        return lambda function, in_axes=0, **_: vmapped(function, in_axes)
+    return None
+
+
 def reference_modules() -> dict:
     """``jnp``, ``lax``, ``jax`` and ``ext`` of the reference: one attribute per op record's call
-    target with a reference (a plugin's, where it gave one), and the dtype names constructors take."""
+    target with a reference (a plugin's, where it gave one), the transforms that have one
+    (`_transform_reference`), and the dtype names constructors take."""
     roots = {"jnp": SimpleNamespace(**DTYPE_NAMES), "lax": SimpleNamespace(), "jax": SimpleNamespace(),
              "ext": SimpleNamespace()}
     for op in OPS:
         reference = REFERENCES.get(op.name)
         if op.name in PLUGIN_REFERENCES:
             reference = Reference(PLUGIN_REFERENCES[op.name])
+        if isinstance(op.render, Transform):  # `jax.vmap`, `jax.jit`: one level below `jax`
+            transform = _transform_reference(op.render.target)
+            if transform is not None:
+                setattr(roots["jax"], op.render.target.removeprefix("jax."), transform)
+            continue
         if reference is None or reference.function is None or not isinstance(op.render, Call):
             continue
         root, *path, name = op.render.target.split(".")
@@ -407,6 +452,8 @@ def reference_runs(subject: Subject, inputs, seed: int):
     """The runs' outputs (exact first) and whether a discontinuous op's result differed between them."""
     _warm_methods()
     function = with_leaves(load_function(subject.spec.source, modules=reference_modules()), subject.args)
+    if subject.spec.vmap_axes is not None:  # the program as the dataset lowers it, `jax.vmap` of the source's
+        function = vmapped(function, tuple(subject.spec.vmap_axes))
     working, least_range = working_dtypes(subject)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x4EF])
     runs = [_Run(mode, working, rng, least_range) for mode in ("exact", "rounded", "flushed", "masked")]
@@ -468,9 +515,6 @@ def _same(a, b) -> bool:
 def reference_oracle(subject: Subject, seed: int):
     """``jax.jit(f)`` on edge inputs lies within the NumPy reference's envelope."""
     from .verdict import mismatch, passed, skipped
-
-    if subject.spec.vmap_axes is not None:
-        return skipped(ORACLE, "a vmap program: the reference has no vmap")
 
     def attempt(input_seed: int) -> Outcome:
         return _judge_draw(subject, edge_inputs(subject.args, input_seed), input_seed)

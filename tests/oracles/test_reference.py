@@ -331,3 +331,28 @@ def test_a_one_hot_that_wraps_negative_labels_is_caught(monkeypatch):
                         lambda x, n, **k: original(jax.numpy.where(x < 0, x % n, x), n, **k))
     verdicts = [reference_oracle(subject("jax.nn.one_hot(b, 3)", INTS), seed) for seed in range(3)]
     assert any(v.failed for v in verdicts), verdicts
+
+
+@pytest.mark.parametrize("body", [
+    "jax.vmap(lambda r0: jnp.sin(r0) * 2.0)(a)", "jax.vmap(lambda r0, s1: r0 * s1 + 1.0, in_axes=(0, None))(a, b[0])",
+    "jax.jit(lambda x0: jnp.exp(x0))(a) + b", "jax.checkpoint(lambda x0: jnp.tanh(x0))(a)",
+    "jax.vmap(lambda r0: jnp.sum(r0))(a)",
+])
+def test_transforms_written_in_the_source_have_references(body):
+    assert reference_oracle(subject(body), 0).status == "passed"
+
+
+def test_a_vmap_whose_batching_rule_mixes_examples_is_caught(monkeypatch):
+    """``jax.vmap`` by its definition, example by example: a JAX whose vmap reversed the batch
+    (a batching rule that mixes examples up), in eager and jit alike, fails against it. Programs
+    lowered under vmap are judged the same way, example by example."""
+    from fuzzgen.trust.sandbox import jax_namespace
+
+    body = "jax.vmap(lambda r0: jnp.sin(r0) * 2.0)(a)"
+    original = jax.vmap
+    monkeypatch.setattr(jax_namespace(), "vmap", lambda f, **k: (lambda x: jax.numpy.flip(original(f, **k)(x), 0)))
+    verdicts = [reference_oracle(subject(body), seed) for seed in range(2)]
+    assert any(v.failed for v in verdicts), verdicts
+    monkeypatch.undo()
+    batched = Subject(dataclasses.replace(subject("jnp.sin(a) * b").spec, vmap_axes=(0, None)))
+    assert reference_oracle(batched, 0).status == "passed"
