@@ -41,7 +41,7 @@ from .arbitration import Outcome
 from .edges import edge_inputs
 from .envelope import noise_amplitude, spread
 from .precision import is_floating, largest, overflow_threshold, smallest_normal
-from .references import REFERENCES, Reference, Undefined, ieee_matmul
+from .references import REFERENCES, Reference, Undefined, ieee_matmul, vectorized
 from .subject import Subject, flat_outputs
 
 NOISY_RUNS = 6
@@ -397,12 +397,15 @@ def _stacked(results):
 
 def _transform_reference(target: str):
     """The reference of a transform written in the source (`fuzzgen.grammar.catalog.transforms`):
-    ``jax.jit`` and ``jax.checkpoint`` change no value, ``jax.vmap`` maps (`vmapped`); the others
-    (grad, value_and_grad, vectorize) have none."""
+    ``jax.jit`` and ``jax.checkpoint`` change no value, ``jax.vmap`` maps (`vmapped`),
+    ``jnp.vectorize`` applies its scalar function to every element; grad and value_and_grad have
+    none."""
     if target in ("jax.jit", "jax.checkpoint"):
         return lambda function, **_: function
     if target == "jax.vmap":
         return lambda function, in_axes=0, **_: vmapped(function, in_axes)
+    if target == "jnp.vectorize":
+        return vectorized
     return None
 
 
@@ -416,10 +419,11 @@ def reference_modules() -> dict:
         reference = REFERENCES.get(op.name)
         if op.name in PLUGIN_REFERENCES:
             reference = Reference(PLUGIN_REFERENCES[op.name])
-        if isinstance(op.render, Transform):  # `jax.vmap`, `jax.jit`: one level below `jax`
+        if isinstance(op.render, Transform):  # `jax.vmap`, `jnp.vectorize`: one level below their module
             transform = _transform_reference(op.render.target)
             if transform is not None:
-                setattr(roots["jax"], op.render.target.removeprefix("jax."), transform)
+                root, name = op.render.target.split(".")
+                setattr(roots[root], name, transform)
             continue
         if reference is None or reference.function is None or not isinstance(op.render, Call):
             continue

@@ -356,3 +356,28 @@ def test_a_vmap_whose_batching_rule_mixes_examples_is_caught(monkeypatch):
     monkeypatch.undo()
     batched = Subject(dataclasses.replace(subject("jnp.sin(a) * b").spec, vmap_axes=(0, None)))
     assert reference_oracle(batched, 0).status == "passed"
+
+
+SWITCH = "lax.switch(jnp.argmax(a[0]) - 1, (lambda x0: x0 * 2.0, lambda x1: jnp.cos(x1), lambda x2: -x2), b)"
+
+
+@pytest.mark.parametrize("body", [
+    "lax.cond(jnp.sum(a) > 0.0, lambda x0: jnp.sin(x0), lambda x1: x1 * 2.0, a)", SWITCH,
+    "lax.fori_loop(0, 3, lambda i0, v1: v1 * 0.5 + jnp.tanh(v1), a)",
+    "lax.scan(lambda c0, x1: (c0 + x1, c0 * x1), a[0], a)[1]", "jnp.take(a, jnp.argmax(b, axis=1), axis=0)",
+    "jnp.split(a, 2, axis=0)[1]", "jnp.vectorize(lambda x0: jnp.sin(x0) + 1.0)(a)",
+])
+def test_control_flow_gathers_and_vectorize_have_references(body):
+    """By JAX's documented definitions: cond and switch run the chosen branch (switch clamps its
+    index), fori_loop and scan loop, take and split gather and cut, vectorize maps elements."""
+    assert reference_oracle(subject(body), 0).status == "passed"
+
+
+def test_a_switch_that_wraps_its_index_instead_of_clamping_is_caught(monkeypatch):
+    """``lax.switch`` clamps an index outside its branches (-1 runs the first): a JAX that wrapped
+    it around as a Python index does (-1 running the last), in eager and jit alike, fails."""
+    original = jax.lax.switch
+    monkeypatch.setattr(jax.lax, "switch", lambda index, branches, *operands: original(
+        index % len(branches), branches, *operands))
+    verdicts = [reference_oracle(subject(SWITCH), seed) for seed in range(3)]
+    assert any(v.failed for v in verdicts), verdicts
