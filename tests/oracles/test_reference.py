@@ -381,3 +381,13 @@ def test_a_switch_that_wraps_its_index_instead_of_clamping_is_caught(monkeypatch
         index % len(branches), branches, *operands))
     verdicts = [reference_oracle(subject(SWITCH), seed) for seed in range(3)]
     assert any(v.failed for v in verdicts), verdicts
+
+
+def test_the_reference_oracle_finds_jaxs_zero_quotient_of_the_wrong_sign():
+    """jax-ml/jax#40028 (open; PR #40170): ``jnp.floor_divide`` of two negatives whose quotient
+    floors to zero returns -0.0 where NumPy and Python return +0.0, and ``1 / x`` turns that into
+    -inf. A default-mix reference run met it (seed 9, program 1034: ``arctan2`` of such a zero
+    gave -pi for pi); the oracle fails exactly where the bug is present."""
+    present = bool(np.signbit(np.asarray(jax.numpy.floor_divide(np.float32(-1.0), np.float32(-2.0)))))
+    verdicts = [reference_oracle(subject("1.0 / jnp.floor_divide(a, b)"), seed) for seed in range(4)]
+    assert any(v.failed for v in verdicts) == present, verdicts
