@@ -439,3 +439,24 @@ def test_transformed_lambdas_are_inlined_only_where_the_value_is_the_lambdas_own
                  "    v0 = jax.grad(lambda x0: jnp.sum(x0))(a)\n    return v0\n",  # a gradient is not the lambda's value
                  "    v0 = jax.vmap(lambda x0: jnp.sum(x0))(a)\n    return v0\n"):
         assert inlined("def f(a):\n" + kept) == []
+
+
+RANK_TEST_AND_LIST_LOOP = '''def layer_0000(x, layers):
+    if x.ndim > 2:
+        x = x.reshape((-1, x.shape[-1]))
+    for layer in layers:
+        v0 = x @ layer['w']
+        x = jnp.tanh(ext.planted(v0 + layer['b']))
+    return x
+'''
+
+
+def test_a_rank_test_and_a_loop_over_a_list_are_resolved_before_reduction(planted_op):
+    """``if x.ndim > 2:`` is decided by x's rank and ``for layer in layers:`` unrolled into
+    ``layers[0]['w']``, ``layers[1]['w']`` (`flags.specialized`), and the rest reduces as usual."""
+    planted_op("jit")
+    args = (ArgSpec("x", (2, 2, 3), "float32"),
+            *(ArgSpec("layers", shape, "float32", (k, key)) for k in range(2) for key, shape in (("b", (3,)), ("w", (3, 3)))))
+    start = drawn(RANK_TEST_AND_LIST_LOOP, args)
+    assert "x_2 = x.reshape((-1, x.shape[-1]))" in start.source and "layers[1]['w']" in start.source, start.source
+    assert reduced_source(start, "eager_vs_jit") == "def layer_0000(a):\n    return ext.planted(a)\n"
