@@ -315,21 +315,32 @@ def tree_train_step(w: Walk, dtype: str):
     ``loss, grads = jax.value_and_grad(lambda p: loss_fn(model(p, x), y))(params)`` (or
     ``jax.grad``), then ``params`` updated by the gradient tree leaf by leaf (`_tree_step`), and
     the new tree returned, now and then with the loss (``return loss, new``) or the optimizer's
-    new state. The model is the tree's dense layers, an activation between two."""
+    new state. The model is the tree's dense layers, an activation between two; now and then the
+    loss adds an L2 penalty over every kernel of the tree."""
     x = _batch_leading(w, _dim(w, 2), dtype, extra=False)
     leaves = _tree_layout(w, dtype, inputs=x.vtype.shape[-1])
     params = w.tree(TREE_NAME, leaves)
     layers = sorted({path[:-1] for path in leaves})  # (), ('Dense_0',), or an MLP's (0,) and (1,)
     form = w.chooser.choice(LOSS_FORMS)
 
+    def kernel_of(layer):
+        return layer + (("kernel",) if layer == ("Dense_0",) else ("w",))
+
     def objective(p):
         h = x
         for k, layer in enumerate(layers):
-            bias, kernel = (("bias", "kernel") if layer == ("Dense_0",) else ("b", "w"))
-            h = _affine(w, h, w.tree_leaf(p, layer + (kernel,)), w.tree_leaf(p, layer + (bias,)))
+            bias = layer + (("bias",) if layer == ("Dense_0",) else ("b",))
+            h = _affine(w, h, w.tree_leaf(p, kernel_of(layer)), w.tree_leaf(p, bias))
             if k < len(layers) - 1:
                 h = activation(w, h)
-        return loss_value(w, h, form, bind=lambda value: value)
+        value = loss_value(w, h, form, bind=lambda v: v)
+        if w.chooser.chance(0.3):  # an L2 penalty over every kernel of the tree, as weight decay in the loss
+            total = None
+            for layer in layers:
+                term = w.apply_plain("sum", w.apply("square", w.tree_leaf(p, kernel_of(layer))))
+                total = term if total is None else w.apply("add", total, term)
+            value = w.apply("add", value, w.apply("multiply", w.chooser.choice((1e-4, 1e-3, 5e-4)), total))
+        return value
 
     with_value = w.chooser.chance(0.7)
     gradient = w.tree_gradient(objective, params, with_value=with_value)

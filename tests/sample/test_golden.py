@@ -8,8 +8,9 @@ again for version 7 (loops over stacked layers), which left all three where they
 recorded for versions 8 (tree results: `return new, {'mu': mu, 'nu': nu}`), 9 (maps over
 whole parameter trees), 10 (`lax.scan` over stacked layers), 11 (clipping a gradient tree by
 its global norm), 12 (training steps over a whole parameter tree) and 13 (an `if` on an
-argument's rank), where again only EVERYTHING_36 moved, and checked for 14 (loops over a list
-of layers), which left all three where they were. A
+argument's rank), where again only EVERYTHING_36 moved, checked for 14 (loops over a list
+of layers), which left all three where they were, and recorded for 15 (an L2 penalty over a
+tree in a training step's loss), where only EVERYTHING_36 moved. A
 deliberate grammar change that moves them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no
 run is resumed or merged across the change), records the new hashes and says so in its commit.
 """
@@ -25,11 +26,11 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 
 DEFAULT_40 = "37d16320e2d19ae4824fb4cbf437049ef60e6ff3f434f44cf159a5555abf3fa2"
-EVERYTHING_36 = "2e48e56123ad512b6650f120a874d1a2d524bb6ea3d74603bf4e447dddbee794"
+EVERYTHING_36 = "468fc18f67efc628c42316ac0829ab426677fe7b0d0d315ba0b6248aec6b9822"
 DEFAULT_1000 = "89e4730994554f7e460956f56fd5355dae42a25c1a86495ae797a4a52f52732e"
 
 
-RECORDED_FOR_GRAMMAR_VERSION = 14
+RECORDED_FOR_GRAMMAR_VERSION = 15
 
 
 def test_the_hashes_were_recorded_for_this_grammar_version():
