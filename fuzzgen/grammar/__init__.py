@@ -30,7 +30,8 @@ from .walk import GrammarSettings, InvalidSettings, Walk
 # 13: a fifth of layers on an argument test its rank first (`if x.ndim > 2: x = x.reshape(-1, x.shape[-1])`).
 # 14: a third of the looped layer stacks loop over a list of their own (`for layer in layers:`).
 # 15: a tree training step's loss may add an L2 penalty over every kernel of the tree.
-GRAMMAR_VERSION = 15
+# 16: a vmap in the source may map over axis 1 or -1 (`in_axes=1`) and place its axis elsewhere (`out_axes=-1`).
+GRAMMAR_VERSION = 16
 
 __all__ = [
     "ALL_CATEGORY_NAMES", "GRAMMAR_VERSION", "CATEGORY_NAMES", "EXTRA_CATEGORY_NAMES", "MIX_NAMES", "MIXES", "MODEL_CATEGORY_NAMES", "mix", "mix_categories_and_weights", "Call", "CATEGORIES", "CATEGORY_TABLE", "CategoryRow", "category", "Chooser", "DTYPES", "Domain", "FLOAT_DTYPES", "GrammarSettings",

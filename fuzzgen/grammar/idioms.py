@@ -197,9 +197,14 @@ def transformed(w: Walk, value):
             shared = w.arg(row)
             function = w.function((("r", row), ("s", row)), lambda r, s: arith(w, r, s))
             return w.apply("vmap_shared", function, value, shared, in_axes=(0, None))
+        axis = w.chooser.choice((0, 0, 0, 1, -1)) if vtype.rank >= 2 else 0  # mapped over a later axis now and then
+        row = ValueType(vtype.shape[:axis % vtype.rank] + vtype.shape[axis % vtype.rank + 1:], vtype.dtype)
         function = w.function((("r", row),), lambda r: w.apply(w.chooser.choice(tag_names("reduction", row.dtype)), unary(
             w, r)) if row.rank and w.chooser.chance(0.5) else unary(w, r))
-        return w.apply("vmap_call", function, value, **({"in_axes": 0} if w.chooser.chance(0.3) else {}))
+        axes = {"in_axes": axis} if axis or w.chooser.chance(0.3) else {}
+        if function.vtype.rank and w.chooser.chance(0.25):  # the mapped axis placed last, or second
+            axes["out_axes"] = w.chooser.choice((1, -1))
+        return w.apply("vmap_call", function, value, **axes)
     if form == "vectorize":  # a scalar function mapped over every element
         scalar = w.function((("e", ValueType((), vtype.dtype)),), lambda e: arith(w, unary(w, e), partner_for(
             w, e) if w.chooser.chance(0.5) else w.chooser.choice(FLOAT_LITERALS)))

@@ -368,10 +368,10 @@ def _warm_methods() -> None:
         _RUNS.pop()
 
 
-def vmapped(function, in_axes=0):
-    """``jax.vmap(function, in_axes)`` as its definition says: ``function`` on each example (the
-    slice at index k of every mapped operand's axis, an unmapped operand whole), the results
-    stacked along a new leading axis. Every call runs through the current run."""
+def vmapped(function, in_axes=0, out_axes=0):
+    """``jax.vmap(function, in_axes, out_axes)`` as its definition says: ``function`` on each
+    example (the slice at index k of every mapped operand's axis, an unmapped operand whole),
+    the results stacked along a new axis at ``out_axes``. Every call runs through the run."""
     def batched(*args):
         axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
         sizes = {np.shape(a)[axis] for a, axis in zip(args, axes) if axis is not None}
@@ -379,18 +379,18 @@ def vmapped(function, in_axes=0):
             raise NoReference(f"vmap over mapped axes of sizes {sorted(sizes)}")
         results = [function(*(a if axis is None else _tracked(np.take(a, k, axis=axis)) for a, axis in zip(args, axes)))
                    for k in range(sizes.pop())]
-        return _stacked(results)
+        return _stacked(results, out_axes)
     return batched
 
 
-def _stacked(results):
-    """Per-example results (arrays, or tuples and dicts of them) stacked leaf by leaf."""
+def _stacked(results, axis: int = 0):
+    """Per-example results (arrays, or tuples and dicts of them) stacked leaf by leaf along ``axis``."""
     first = results[0]
     if isinstance(first, (tuple, list)):
-        return type(first)(_stacked([r[i] for r in results]) for i in range(len(first)))
+        return type(first)(_stacked([r[i] for r in results], axis) for i in range(len(first)))
     if isinstance(first, dict):
-        return {key: _stacked([r[key] for r in results]) for key in first}
-    stacked = _tracked(np.stack([_raw(r) for r in results]))
+        return {key: _stacked([r[key] for r in results], axis) for key in first}
+    stacked = _tracked(np.stack([_raw(r) for r in results], axis=axis))
     stacked.inexact = _inexact(results)
     return stacked
 
@@ -403,7 +403,7 @@ def _transform_reference(target: str):
     if target in ("jax.jit", "jax.checkpoint"):
         return lambda function, **_: function
     if target == "jax.vmap":
-        return lambda function, in_axes=0, **_: vmapped(function, in_axes)
+        return lambda function, in_axes=0, out_axes=0, **_: vmapped(function, in_axes, out_axes)
     if target == "jnp.vectorize":
         return vectorized
     return None

@@ -98,3 +98,27 @@ def test_grammar_covers_the_required_ops():
                 "sin", "cos", "tanh", "exp", "log", "sqrt", "abs", "negative", "sigmoid", "sum", "mean", "max",
                 "min", "prod", "dot", "matmul", "where", "reshape", "transpose", "broadcast_to"}
     assert required <= {op.name for op in OPS}
+
+
+def test_vmap_in_the_source_maps_other_axes_and_places_its_axis_as_jax_does():
+    """``jax.vmap(f, in_axes=1, out_axes=-1)(x)`` (issue 14's "in_axes/out_axes"): drawn now and
+    then, and the op's shape rule types the result as JAX does (statement by statement)."""
+    import jax
+
+    from fuzzgen.lowering.execution import abstract_inputs
+    from fuzzgen.program import RandomChooser, build_program
+    from fuzzgen.program.trees import with_leaves
+    from fuzzgen.trust.sandbox import load_function
+
+    found = 0
+    for seed in range(600):
+        program = build_program(RandomChooser(seed), "multi_statement")
+        if "jax.vmap(" not in program.source or not any(
+                form in program.source for form in ("in_axes=1", "in_axes=-1", "out_axes")):
+            continue
+        probe = with_leaves(load_function(program.probe), program.args)
+        shapes = jax.eval_shape(probe, *abstract_inputs(program.args))
+        assert [(tuple(s.shape), str(s.dtype)) for s in shapes] == \
+            [(t.shape, t.dtype) for t in program.statement_types], program.source
+        found += 1
+    assert found >= 3, found

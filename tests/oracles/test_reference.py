@@ -336,7 +336,8 @@ def test_a_one_hot_that_wraps_negative_labels_is_caught(monkeypatch):
 @pytest.mark.parametrize("body", [
     "jax.vmap(lambda r0: jnp.sin(r0) * 2.0)(a)", "jax.vmap(lambda r0, s1: r0 * s1 + 1.0, in_axes=(0, None))(a, b[0])",
     "jax.jit(lambda x0: jnp.exp(x0))(a) + b", "jax.checkpoint(lambda x0: jnp.tanh(x0))(a)",
-    "jax.vmap(lambda r0: jnp.sum(r0))(a)",
+    "jax.vmap(lambda r0: jnp.sum(r0))(a)", "jax.vmap(lambda r0: jnp.sin(r0) * 2.0, in_axes=1, out_axes=-1)(a)",
+    "jax.vmap(lambda r0: jnp.cumsum(r0) + b[:, 0], in_axes=-1, out_axes=1)(a)",
 ])
 def test_transforms_written_in_the_source_have_references(body):
     assert reference_oracle(subject(body), 0).status == "passed"

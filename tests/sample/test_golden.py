@@ -9,8 +9,10 @@ recorded for versions 8 (tree results: `return new, {'mu': mu, 'nu': nu}`), 9 (m
 whole parameter trees), 10 (`lax.scan` over stacked layers), 11 (clipping a gradient tree by
 its global norm), 12 (training steps over a whole parameter tree) and 13 (an `if` on an
 argument's rank), where again only EVERYTHING_36 moved, checked for 14 (loops over a list
-of layers), which left all three where they were, and recorded for 15 (an L2 penalty over a
-tree in a training step's loss), where only EVERYTHING_36 moved. A
+of layers), which left all three where they were, recorded for 15 (an L2 penalty over a
+tree in a training step's loss), where only EVERYTHING_36 moved, and for 16 (vmap in the source
+over another axis, `in_axes=1` / `out_axes=-1`), where only DEFAULT_1000 moved: the default
+mix's multi_statement draws such vmaps. A
 deliberate grammar change that moves them bumps `fuzzgen.grammar.GRAMMAR_VERSION` (so that no
 run is resumed or merged across the change), records the new hashes and says so in its commit.
 """
@@ -27,10 +29,10 @@ pytestmark = pytest.mark.locked_jax  # these hashes are the lock's JAX's bytes
 
 DEFAULT_40 = "37d16320e2d19ae4824fb4cbf437049ef60e6ff3f434f44cf159a5555abf3fa2"
 EVERYTHING_36 = "468fc18f67efc628c42316ac0829ab426677fe7b0d0d315ba0b6248aec6b9822"
-DEFAULT_1000 = "89e4730994554f7e460956f56fd5355dae42a25c1a86495ae797a4a52f52732e"
+DEFAULT_1000 = "1b748c43727f7e4fc72b0262012535508e4e7b133f0dd77c14f4a887c5c53014"
 
 
-RECORDED_FOR_GRAMMAR_VERSION = 15
+RECORDED_FOR_GRAMMAR_VERSION = 16
 
 
 def test_the_hashes_were_recorded_for_this_grammar_version():

@@ -24,9 +24,18 @@ TRANSFORM = frozenset({"transform"})
 
 
 def _mapped(operands, params):
+    """``jax.vmap(f, in_axes=k, out_axes=j)(x)``: f's result with x's axis k inserted at j
+    (either negative from the end; both 0 by default)."""
     function, batched, *shared = operands
     require(batched.rank >= 1, f"vmap over a scalar {batched}")
-    return (batched.shape[0],) + function.shape
+    in_axes = params.get("in_axes", 0)
+    axis = in_axes[0] if isinstance(in_axes, tuple) else in_axes
+    require(isinstance(axis, int) and -batched.rank <= axis < batched.rank, f"in_axes={in_axes!r} for {batched}")
+    out_axis, rank = params.get("out_axes", 0), len(function.shape) + 1
+    require(isinstance(out_axis, int) and -rank <= out_axis < rank, f"out_axes={out_axis!r} for a rank-{rank} result")
+    shape = list(function.shape)
+    shape.insert(out_axis % rank, batched.shape[axis])
+    return tuple(shape)
 
 
 def _function_type(operands, params):
@@ -66,7 +75,7 @@ def _applied(name, target, shape_rule, *, arity=2, keyword=(), dtype_rule=_funct
 
 
 TRANSFORM_OPS = (
-    _applied("vmap_call", "jax.vmap", _mapped, keyword=("in_axes", "axis_name"), weight=4),
+    _applied("vmap_call", "jax.vmap", _mapped, keyword=("in_axes", "out_axes", "axis_name"), weight=4),
     _applied("vmap_shared", "jax.vmap", _mapped, arity=3, keyword=("in_axes", "axis_name"), weight=2),
     _applied("vectorize_call", "jnp.vectorize", _elementwise),
     _applied("jit_call", "jax.jit", _function_type, primitives=("jit",)),
