@@ -7,7 +7,7 @@ of the op records (`references`), on float64 copies of the inputs, and the input
 values (`edges`: nan, inf, -0.0, subnormals, the largest finite values).
 
 What a correct float32 (or bfloat16) execution may return is the `envelope.Envelope` of several
-such runs, each of which models rounding at every op (the arrays of a run are `_Tracked`: every
+such runs, each of which models rounding at every op (the arrays of a run are `Tracked`: every
 operator, method and reference call goes through the run): one exact; one rounding each result to
 the program's least precise dtype (which also overflows where that dtype does, intermediate terms
 of sums included: a sum whose terms overflow may end as inf, -inf or nan, so it is marked nan,
@@ -41,7 +41,12 @@ from .arbitration import Outcome
 from .edges import edge_inputs
 from .envelope import noise_amplitude, spread
 from .precision import is_floating, largest, overflow_threshold, smallest_normal
-from .references import REFERENCES, Reference, Undefined, ieee_matmul, vectorized
+from .documented import Undefined, vectorized
+from .references import REFERENCES, Reference, ieee_matmul
+from .tracked import (
+    EXACT_UFUNCS, JUMP_UFUNCS, QUOTIENT_UFUNCS, RUNS, SIGNLESS_UFUNCS, NoReference, Tracked, check_integers,
+    current_run, inexact_of, marked, raw_of, tracked,
+)
 from .subject import Subject, flat_outputs
 
 NOISY_RUNS = 6
@@ -50,144 +55,9 @@ ORACLE = "reference"
 PRECISION_ORDER = ("float64", "float32", "float16", "bfloat16")  # least precise last
 DTYPE_NAMES = {"float32": np.float32, "float16": np.float16, "bfloat16": ml_dtypes.bfloat16, "int32": np.int32,
                "bool_": np.bool_, "float64": np.float64}
-_EXACT_UFUNCS = frozenset({"negative", "positive", "absolute", "maximum", "minimum", "fmax", "fmin", "copysign",
-                           "logical_and", "logical_or", "logical_not", "logical_xor", "invert", "bitwise_and",
-                           "bitwise_or", "bitwise_xor", "isfinite", "isnan", "isinf", "signbit", "clip"})
-_JUMP_UFUNCS = frozenset({"greater", "less", "greater_equal", "less_equal", "equal", "not_equal", "floor", "ceil",
-                          "rint", "sign", "remainder", "floor_divide", "fmod", "heaviside", "arctan2"})
-_QUOTIENT = frozenset({"remainder", "floor_divide", "fmod"})  # where they jump: where the quotient does
-_SIGNLESS_UFUNCS = frozenset({"maximum", "minimum", "fmax", "fmin", "clip"})  # `references.Reference.zero_sign_free`
-
-
-class NoReference(Exception):
-    """The program calls something without a NumPy reference."""
-
-
-INT32 = np.iinfo(np.int32)
-_INT_QUOTIENTS = frozenset({"floor_divide", "remainder", "fmod", "divmod"})
-_SHIFTS = frozenset({"left_shift", "right_shift"})
-
-
-def _check_integers(name: str, raw, result) -> None:
-    """Raise `Undefined` where integer arithmetic leaves what int32 defines alike in JAX and NumPy
-    (each op's result is checked, so no wrapped intermediate goes unseen)."""
-    operands = [np.asarray(r) for r in raw if isinstance(r, (np.ndarray, np.generic, int)) and not isinstance(r, bool)]
-    integral = [o for o in operands if o.dtype.kind in "iu"]
-    if integral and name in _INT_QUOTIENTS and len(operands) >= 2 and operands[1].dtype.kind in "iu" \
-            and np.any(operands[1] == 0):
-        raise Undefined(f"integer {name} by zero")
-    if integral and name in _SHIFTS and len(operands) >= 2 and np.any((operands[1] < 0) | (operands[1] > 31)):
-        raise Undefined(f"{name} by an amount outside 0..31")
-    for value in result if isinstance(result, (tuple, list)) else (result,):
-        value = np.asarray(value)
-        if value.dtype.kind in "iu" and value.size and (value.min() < INT32.min or value.max() > INT32.max):
-            raise Undefined(f"{name} leaves int32 (JAX wraps)")
-
-
-class _Tracked(np.ndarray):
-    """A float64 (or bool/int) array of one reference run: operators and methods on it go through
-    the run, which models their rounding. ``inexact``: computed with rounding somewhere on the way
-    (an input or literal is exact), as views of it are."""
-
-    inexact = False
-    mask = False  # a 0/1 mask: a bool array, a cast or one-hot encoding of one, or a view of such
-
-    def __array_finalize__(self, obj):
-        self.inexact = getattr(obj, "inexact", False)
-        self.mask = getattr(obj, "mask", False)
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raw = tuple(_raw(x) for x in inputs)
-        kwargs.pop("out", None)  # NumPy's own methods (mean) divide in place; the result is returned too
-        with np.errstate(all="ignore"):
-            result = getattr(ufunc, method)(*raw, **kwargs)
-        _check_integers(ufunc.__name__, raw, result)
-        rounds = ufunc.__name__ not in _EXACT_UFUNCS | _JUMP_UFUNCS or ufunc.__name__ in _QUOTIENT | {"arctan2"}
-        inexact = _inexact(inputs)
-        run = _current()
-        if run.mode == "masked" and ufunc.__name__ == "multiply" and method == "__call__" and len(inputs) == 2 \
-                and any(getattr(x, "mask", False) for x in inputs):
-            result = _selected(inputs, raw)
-        value = _marked(run.ufunc(ufunc, method, raw, kwargs, result, inexact), rounds or inexact)
-        if isinstance(value, _Tracked):
-            value.mask = value.dtype == np.bool_
-        return value
-
-    def astype(self, dtype, *args, **kwargs):
-        """A cast to a floating dtype, of an integer, bool or floating array: rounded as the
-        program's least precise dtype rounds (`reference.working_dtypes` counts the dtype the
-        source names). A cast to an integer or bool (truncation, saturation) is not modelled."""
-        source, target = self.dtype, np.dtype(dtype)
-        if not is_floating(target) or not (is_floating(source) or source.kind in "iub"):
-            raise NoReference(f"astype to {target} (casts to integers and bools are not modelled)")
-        cast = _current().finish(_raw(self).astype(np.float64), "exact" if source == np.bool_ else "rounded")
-        cast.mask = bool(self.mask)
-        return _marked(cast, source != np.bool_ or self.inexact)
-
-    @property
-    def at(self):
-        raise NoReference("x.at[...] (scatter)")
-
-
-# XLA's algebraic simplifier rewrites a product with a converted predicate, ``x * convert(p)``
-# (``a * (b > 0)``, ``jax.nn.one_hot(labels, n) * log_probs``, ``mask.astype(x.dtype) * x``), into
-# ``select(p, x, 0)``: 0 where the mask is 0 even for x = nan or inf, which IEEE's 0 * nan is not
-# (eager may give either). The "masked" run computes such products as the select, so where it and
-# the exact run differ in class both classes are accepted; elsewhere they agree
-# (`fuzzgen.oracles.envelope` models the same rewrite for the float64 oracles).
-def _selected(inputs, raw):
-    """``select(mask != 0, other, 0)`` for a product of a mask and another operand."""
-    mask = raw[0] if getattr(inputs[0], "mask", False) else raw[1]
-    with np.errstate(all="ignore"):
-        product = np.multiply(raw[0], raw[1])
-        return np.where(np.asarray(mask) != 0, product, np.zeros_like(product))
-
-
-def _inexact(values) -> bool:
-    """Whether any of ``values`` (arrays, or tuples and lists of them) carries rounding."""
-    if isinstance(values, (tuple, list)):
-        return any(_inexact(v) for v in values)
-    return bool(getattr(values, "inexact", False))
-
-
-def _marked(value, inexact: bool):
-    if isinstance(value, (tuple, list)):
-        return type(value)(_marked(v, inexact) for v in value)
-    if isinstance(value, _Tracked):
-        value.inexact = inexact
-    return value
-
-
-def _raw(value):
-    if isinstance(value, _Tracked):
-        return value.view(np.ndarray)
-    if isinstance(value, (tuple, list)):
-        return type(value)(_raw(v) for v in value)
-    return value
-
-
-def _tracked(value):
-    if isinstance(value, np.ndarray) and not isinstance(value, _Tracked):
-        return value.view(_Tracked)
-    if isinstance(value, np.generic):
-        return np.asarray(value).view(_Tracked)
-    if isinstance(value, (tuple, list)):
-        return type(value)(_tracked(v) for v in value)
-    return value
-
-
-_RUNS: list = []
-
-
-def _current() -> "_Run":
-    if not _RUNS:
-        raise NoReference("a reference array used outside its run")
-    return _RUNS[-1]
-
-
 class _Run:
     """One float64 execution of the program through the references: exact, rounded, flushed,
-    masked (`_selected`) or noisy."""
+    masked (`selected`) or noisy."""
 
     def __init__(self, mode: str, working, rng: np.random.Generator, range_dtype=None, sign: float | None = None):
         # ``working`` is the least precise dtype, ``range`` the one of least range: a program
@@ -241,16 +111,16 @@ class _Run:
                 result = ieee_matmul(a, b)
             terms = max(2, np.shape(a)[-1] if np.ndim(a) else 1)
             return self.finish(result, "sum", np.matmul(np.abs(a), np.abs(b)) * (math.ceil(math.log2(terms)) + 1))
-        if name in _JUMP_UFUNCS:
+        if name in JUMP_UFUNCS:
             self.sites.append(_site(name, raw, result, self))
-            return self.finish(result, "exact" if name not in _QUOTIENT | {"arctan2"} else "rounded")
+            return self.finish(result, "exact" if name not in QUOTIENT_UFUNCS | {"arctan2"} else "rounded")
         if name in ("divide", "true_divide") and self.mode == "flushed":
             # XLA may divide by multiplying with the reciprocal (x / broadcast(y) -> x * (1 / y)),
             # whose flushed subnormal turns max / max into 0 and inf / max into nan.
             with np.errstate(all="ignore"):
                 reciprocal = flush(self.hold(np.divide(1.0, raw[1])), self.range)
                 result = np.multiply(raw[0], reciprocal)
-        if name in _SIGNLESS_UFUNCS or (method == "reduce" and name in ("maximum", "minimum")):
+        if name in SIGNLESS_UFUNCS or (method == "reduce" and name in ("maximum", "minimum")):
             return self.free_zero_sign(result)
         if name in ("add", "subtract") and method == "__call__" and self.mode == "noisy" and inexact_operands:
             # Operands computed with rounding carry it, and XLA may not round them alike where
@@ -259,7 +129,7 @@ class _Run:
             with np.errstate(all="ignore"):
                 scale = np.abs(np.asarray(raw[0], np.float64)) + np.abs(np.asarray(raw[1], np.float64))
             return self.finish(result, "rounded", scale)
-        return self.finish(result, "exact" if name in _EXACT_UFUNCS else "rounded")
+        return self.finish(result, "exact" if name in EXACT_UFUNCS else "rounded")
 
     def free_zero_sign(self, result):
         """An exact result whose zeros may have either sign: a random one in the noisy runs."""
@@ -267,33 +137,33 @@ class _Run:
         if self.mode == "noisy" and is_floating(value.dtype):
             signs = np.copysign(0.0, self.rng.uniform(-1.0, 1.0, np.shape(value)))
             value = np.where(value == 0, signs, value)
-        return _tracked(value)
+        return tracked(value)
 
     def call(self, reference: Reference, args, kwargs):
         if reference.kind == "composite":  # its NumPy operations run on this run's arrays, each as an op
-            return _tracked(reference.function(*_tracked(args), **{k: _raw(v) for k, v in kwargs.items()}))
-        value = _marked(self._call(reference, args, kwargs), reference.kind != "exact" or _inexact(args))
-        if isinstance(value, _Tracked):  # a one-hot encoding is a mask; a mask reshaped stays one
+            return tracked(reference.function(*tracked(args), **{k: raw_of(v) for k, v in kwargs.items()}))
+        value = marked(self._call(reference, args, kwargs), reference.kind != "exact" or inexact_of(args))
+        if isinstance(value, Tracked):  # a one-hot encoding is a mask; a mask reshaped stays one
             value.mask = reference.makes_mask or (reference.keeps_mask and bool(getattr(args[0], "mask", False))) \
                 or value.dtype == np.bool_
         return value
 
     def _call(self, reference: Reference, args, kwargs):
-        raw_args, raw_kwargs = self.literals(_raw(args)), {k: _raw(v) for k, v in kwargs.items()}
+        raw_args, raw_kwargs = self.literals(raw_of(args)), {k: raw_of(v) for k, v in kwargs.items()}
         if reference.in_working_dtype and self.mode in ("rounded", "flushed"):
             raw_args = type(raw_args)(np.asarray(a).astype(self.compute) if isinstance(a, np.ndarray)
                                       and is_floating(a.dtype) else a for a in raw_args)
         function = reference.on_xla_cpu if self.mode == "flushed" and reference.on_xla_cpu else reference.function
         with np.errstate(all="ignore"):
             result = function(*raw_args, **raw_kwargs)
-        _check_integers(getattr(reference.function, "__name__", ""), raw_args, result)
+        check_integers(getattr(reference.function, "__name__", ""), raw_args, result)
         with np.errstate(all="ignore"):
             scale = reference.scale(*raw_args, **raw_kwargs) if reference.scale is not None else None
             overflow = reference.overflow(*raw_args, **raw_kwargs) if reference.overflow is not None else None
         if reference.kind == "jump":
             name = getattr(reference.function, "__name__", "")
             self.sites.append(_site(name, raw_args, result, self))
-            return self.finish(result, "rounded" if name in _QUOTIENT | {"arctan2"} else "exact")
+            return self.finish(result, "rounded" if name in QUOTIENT_UFUNCS | {"arctan2"} else "exact")
         if reference.zero_sign_free:
             return self.free_zero_sign(result)
         return self.finish(result, reference.kind, scale, overflow)
@@ -304,7 +174,7 @@ class _Run:
             return type(result)(self.finish(r, kind, scale, overflow) for r in result)
         value = np.asarray(result)
         if not is_floating(value.dtype) or self.mode in ("exact", "masked") or kind == "exact":
-            return _tracked(value)
+            return tracked(value)
         value = value.astype(np.float64)
         magnitude = np.abs(value) if scale is None else np.maximum(np.abs(np.asarray(scale, np.float64)), 0.0)
         with np.errstate(all="ignore"):
@@ -326,14 +196,14 @@ class _Run:
                 value = self.hold(value)
                 if self.mode == "flushed":
                     value = flush(value, self.range)
-        return _tracked(value)
+        return tracked(value)
 
 
 def _site(name: str, raw, result, run: _Run):
     """What decides a discontinuous op's branch: equal across runs unless inputs are near a jump
     (or, in the flushed run, a quotient so small that XLA flushes it: ``-1.5 // 3e38`` is -1 in
     IEEE arithmetic and -0.0 where the subnormal quotient is flushed)."""
-    if name in _QUOTIENT:
+    if name in QUOTIENT_UFUNCS:
         if run.mode == "flushed":
             with np.errstate(all="ignore"):
                 quotient = np.asarray(np.divide(*raw[:2]), np.float64)
@@ -358,14 +228,14 @@ def _warm_methods() -> None:
     """NumPy imports a method's implementation the first time it runs, through the calling frame's
     builtins; a checked program has none, so each method it may call runs once here first."""
     run = _Run("exact", np.float32, np.random.default_rng(0))
-    _RUNS.append(run)
+    RUNS.append(run)
     try:
-        x = _tracked(np.ones((2, 2)))
+        x = tracked(np.ones((2, 2)))
         for method in ("sum", "mean", "max", "min", "any", "all", "prod", "flatten"):
             getattr(x, method)()
         x.clip(0.0, 1.0), x.reshape(4), x.transpose(), x.T, x[0], x @ x  # noqa: B018 - run for their imports
     finally:
-        _RUNS.pop()
+        RUNS.pop()
 
 
 def vmapped(function, in_axes=0, out_axes=0):
@@ -377,7 +247,7 @@ def vmapped(function, in_axes=0, out_axes=0):
         sizes = {np.shape(a)[axis] for a, axis in zip(args, axes) if axis is not None}
         if len(sizes) != 1:
             raise NoReference(f"vmap over mapped axes of sizes {sorted(sizes)}")
-        results = [function(*(a if axis is None else _tracked(np.take(a, k, axis=axis)) for a, axis in zip(args, axes)))
+        results = [function(*(a if axis is None else tracked(np.take(a, k, axis=axis)) for a, axis in zip(args, axes)))
                    for k in range(sizes.pop())]
         return _stacked(results, out_axes)
     return batched
@@ -390,8 +260,8 @@ def _stacked(results, axis: int = 0):
         return type(first)(_stacked([r[i] for r in results], axis) for i in range(len(first)))
     if isinstance(first, dict):
         return {key: _stacked([r[key] for r in results], axis) for key in first}
-    stacked = _tracked(np.stack([_raw(r) for r in results], axis=axis))
-    stacked.inexact = _inexact(results)
+    stacked = tracked(np.stack([raw_of(r) for r in results], axis=axis))
+    stacked.inexact = inexact_of(results)
     return stacked
 
 
@@ -439,7 +309,7 @@ def reference_modules() -> dict:
 
 def _bound(reference: Reference):
     def call(*args, **kwargs):
-        return _current().call(reference, args, kwargs)
+        return current_run().call(reference, args, kwargs)
     return call
 
 
@@ -465,10 +335,10 @@ def reference_runs(subject: Subject, inputs, seed: int):
     runs += [_Run("noisy", working, rng, least_range) for _ in range(NOISY_RUNS - 2)]
     outputs = []
     for run in runs:
-        widened = [_tracked(_widened(x)) for x in inputs]
+        widened = [tracked(_widened(x)) for x in inputs]
         if run.mode == "flushed":
-            widened = [_tracked(flush(x, least_range)) if is_floating(x.dtype) else x for x in widened]
-        _RUNS.append(run)
+            widened = [tracked(flush(x, least_range)) if is_floating(x.dtype) else x for x in widened]
+        RUNS.append(run)
         try:
             with np.errstate(all="ignore"):
                 result = function(*widened)
@@ -479,8 +349,8 @@ def reference_runs(subject: Subject, inputs, seed: int):
         except Exception as error:  # noqa: BLE001 - NumPy refusing is no finding about JAX
             raise NoReference(f"{type(error).__name__}: {str(error)[:120]}") from None
         finally:
-            _RUNS.pop()
-        outputs.append([np.asarray(_raw(leaf), np.float64) for leaf in _leaves(result)])
+            RUNS.pop()
+        outputs.append([np.asarray(raw_of(leaf), np.float64) for leaf in _leaves(result)])
     jumped = any(not all(_same(run.sites[i], runs[0].sites[i]) for run in runs[1:]) for i in range(len(runs[0].sites)))
     return outputs, jumped, any(run.ambiguous for run in runs)
 

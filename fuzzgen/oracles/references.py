@@ -40,14 +40,9 @@ import numpy as np
 import scipy.special as special
 
 from ..grammar.catalog.windows import clamped_start
+from . import documented
 
 NATIVE = None  # the rendered syntax on NumPy arrays is the reference
-
-
-class Undefined(Exception):
-    """An integer result int32 cannot hold (JAX wraps it, the reference does not), or one JAX
-    and NumPy define differently (division by zero, a shift by 32 or more, a gather's index out
-    of range): the input draw is passed over, as one within rounding of a jump is."""
 
 
 @dataclass(frozen=True)
@@ -231,63 +226,6 @@ def _prod_scale(x, axis=None, keepdims=False):
 _EXACT, _JUMP = "exact", "jump"
 
 
-def _take_along_axis(x, indices, axis=-1, **_):
-    indices = np.asarray(indices)
-    size = np.shape(x)[axis]
-    if np.any((indices < 0) | (indices >= size)):  # JAX fills (or, in old versions, clamps) them
-        raise Undefined("take_along_axis with an index out of range")
-    return np.take_along_axis(x, indices, axis=axis)
-
-
-def _one_hot(x, num_classes, dtype=None, axis=-1):
-    encoded = np.asarray(x)[..., None] == np.arange(int(num_classes))
-    return np.moveaxis(encoded, -1, axis).astype(np.float64)
-
-
-def _take(x, indices, axis=None, **_):
-    indices = np.asarray(indices)
-    size = np.size(x) if axis is None else np.shape(x)[axis]
-    if np.any((indices < 0) | (indices >= size)):  # JAX fills (or clamps); not judged
-        raise Undefined("take with an index out of range")
-    return np.take(x, indices, axis=axis)
-
-
-# Control flow, by its definition in JAX's documentation; the branches and bodies are the
-# program's own lambdas, so each of their ops runs through the reference run ("composite").
-def _cond(predicate, true_branch, false_branch, *operands):
-    return true_branch(*operands) if bool(np.asarray(predicate)) else false_branch(*operands)
-
-
-def _switch(index, branches, *operands):
-    chosen = int(np.clip(np.asarray(index), 0, len(branches) - 1))  # JAX clamps the index
-    return branches[chosen](*operands)
-
-
-def _fori_loop(lower, upper, body, value):
-    for i in range(int(lower), int(upper)):
-        value = body(np.asarray(i, np.int64).view(type(value)) if isinstance(value, np.ndarray) else i, value)
-    return value
-
-
-def _scan(body, carry, xs):
-    ys = []
-    for k in range(np.shape(xs)[0]):
-        carry, y = body(carry, xs[k])
-        ys.append(y)
-    stacked = np.stack([np.asarray(y).view(np.ndarray) for y in ys])
-    return carry, stacked.view(type(ys[0])) if isinstance(ys[0], np.ndarray) else stacked
-
-
-def vectorized(function, **_):
-    """``jnp.vectorize(f)`` of a scalar function: f on every element."""
-    def elementwise(x):
-        results = [function(x[index]) for index in np.ndindex(*np.shape(x))]
-        flat = np.stack([np.asarray(r).view(np.ndarray) for r in results]) if results else np.zeros(0)
-        out = flat.reshape(np.shape(x))
-        return out.view(type(results[0])) if results and isinstance(results[0], np.ndarray) else out
-    return elementwise
-
-
 def _r(function, kind="rounded", scale=None, in_working_dtype=False, overflow=None, zero_sign_free=False) -> Reference:
     return Reference(function, kind, scale, in_working_dtype, overflow, zero_sign_free)
 
@@ -466,10 +404,11 @@ REFERENCES: dict[str, Reference] = {
         "moveaxis", "concatenate", "stack", "hstack", "vstack", "append", "tril", "triu", "diag", "repeat", "pad",
         "zeros_like", "ones_like", "full_like")},
     "slice": _r(_lax_slice, _EXACT),
-    "take_along_axis": _r(_take_along_axis, _EXACT), "take": _r(_take, _EXACT), "split": _r(np.split, _EXACT),
-    "cond": _r(_cond, "composite"), "switch": _r(_switch, "composite"), "fori_loop": _r(_fori_loop, "composite"),
-    "scan": _r(_scan, "composite"), "scan_layers": _r(_scan, "composite"),
-    "one_hot": dataclasses.replace(_r(_one_hot, _EXACT), makes_mask=True),
+    "take_along_axis": _r(documented.take_along_axis, _EXACT), "take": _r(documented.take, _EXACT),
+    "split": _r(np.split, _EXACT), "one_hot": dataclasses.replace(_r(documented.one_hot, _EXACT), makes_mask=True),
+    "cond": _r(documented.cond, "composite"), "switch": _r(documented.switch, "composite"),
+    "fori_loop": _r(documented.fori_loop, "composite"), "scan": _r(documented.scan, "composite"),
+    "scan_layers": _r(documented.scan, "composite"),
     "dynamic_slice_in_dim": _r(_dynamic_slice_in_dim, _EXACT), "dynamic_index_in_dim": _r(_dynamic_index_in_dim, _EXACT),
     "dynamic_update_slice_in_dim": _r(_dynamic_update_slice_in_dim, _EXACT),
     # Constructors: float64 whatever dtype= says.

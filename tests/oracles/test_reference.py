@@ -16,7 +16,8 @@ from fuzzgen.oracles import Subject, run_oracles
 from fuzzgen.oracles.edges import EDGE_SHARE, edge_inputs, edge_values
 from fuzzgen.oracles.envelope import spread
 from fuzzgen.oracles.reference import judging_envelope, reference_oracle, reference_runs
-from fuzzgen.oracles.references import REFERENCES, Undefined
+from fuzzgen.oracles.documented import Undefined
+from fuzzgen.oracles.references import REFERENCES
 from fuzzgen.program.spec import ArgSpec, ProgramSpec
 from fuzzgen.trust import grammar_built
 from fuzzgen.grammar import OPS
